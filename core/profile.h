@@ -1,0 +1,158 @@
+/* profile — load and validate JSON migration profiles.
+ *
+ * A profiles file is a JSON object of named profiles, one per environment:
+ *   {"production": {...}, "staging": {...}}
+ * The reference of every key is profiles/README.md.
+ *
+ * Ownership: profile_file_load() returns a heap object owned by the caller,
+ * freed with profile_file_free() (NULL is fine). Profiles returned by
+ * profile_file_get() belong to their file. Every string in a struct profile
+ * is owned by it; absent optional strings are NULL. */
+#ifndef FERRY_PROFILE_H
+#define FERRY_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "util.h"
+
+struct profile_keep {
+	int last;           /* newest N bundles always kept */
+	int daily;          /* newest bundle of each of the last N days */
+	int weekly;         /* ... of each of the last N ISO weeks */
+	int monthly;        /* ... of each of the last N months */
+	int manual_days;    /* manual bundles kept this many days */
+};
+
+struct profile_health {
+	char *name;
+	char *url;
+	int expect;             /* expected HTTP status, default 200 */
+	int timeout_s;          /* per request, default 5 */
+	int retries;            /* attempts, default 30 */
+	int interval_s;         /* between attempts, default 1 */
+	bool follow_redirects;  /* default false: a 3xx is not success */
+};
+
+struct profile_action {
+	char *name;
+	char *sql;
+	struct strv params;     /* parameter names, bound as $1, $2, ... */
+	bool confirm;
+};
+
+struct profile {
+	char *name;             /* the key in the profiles file */
+	char *file;             /* absolute path of the profiles file */
+	char *dir;              /* its directory: base of relative paths */
+
+	struct {
+		char *url;      /* libpq URI or key=value; DATABASE_URL overrides */
+	} database;
+
+	struct {
+		char *root;     /* absolute; relative in the file = to dir */
+		struct strv paths;   /* relative to root */
+		struct strv exclude; /* glob patterns relative to root */
+		char *env_file; /* absolute; relative in the file = to root */
+	} app;
+	bool has_app;
+
+	struct {
+		char *dir;      /* absolute; relative in the file = to dir */
+		char *compression;   /* "zstd" (default), "gzip", "none" */
+		int level;      /* compression level, default 3 */
+		bool globals;   /* include roles (pg_dumpall --roles-only) */
+		struct profile_keep keep;
+		struct strv schedule;   /* "daily", "weekly", "monthly" */
+	} backup;
+
+	struct {
+		char *host;
+		int port;       /* default 22 */
+		char *user;
+		char *identity_file;  /* ~ expanded; NULL = ssh-agent */
+		char *known_hosts;    /* ~ expanded; default ~/.ssh/known_hosts */
+		bool use_ssh_config;  /* honour ~/.ssh/config, default true */
+		char *ferry_path;     /* ferry on the remote, default "ferry" */
+		char *remote_profiles;/* profiles file on the remote, optional */
+	} ssh;
+	bool has_ssh;
+
+	struct {
+		char *orchestrator;   /* docker, pm2, systemd, custom */
+		struct strv restart, stop, start, status, rollback;
+	} services;
+
+	struct profile_health *health;
+	size_t nhealth;
+
+	struct {
+		char *file;           /* absolute; relative = to app.root, else dir */
+		char *primary_url;
+		char *fallback_url;
+		char *grace_period;   /* ISO-8601 duration, e.g. P7D */
+	} registry;
+	bool has_registry;
+
+	struct {
+		struct strv pre_backup, post_backup, pre_restore, post_restore,
+			pre_deploy, post_deploy;
+	} hooks;
+
+	struct {
+		char *command;        /* delegated runner, run in app.root */
+		char *status_command;
+		char *dir;            /* ferry's own runner; absolute */
+	} migrations;
+
+	struct profile_action *actions;
+	size_t nactions;
+
+	struct strv seeds;            /* SQL files, absolute */
+	char *log_dir;                /* absolute; default <backup.dir>/../logs */
+};
+
+typedef struct profile_file profile_file;
+
+/* Where the profiles file is found, in order: explicit (--profiles),
+ * $FERRY_PROFILES, ./config/migration_profiles.json,
+ * $XDG_CONFIG_HOME/ferry/profiles.json (or ~/.config/...),
+ * /etc/ferry/profiles.json. Returns a new string or NULL with e filled
+ * (ERR_PROFILE, listing the places looked at). */
+char *profile_locate(const char *explicit_path, struct err *e);
+
+/* Parse and validate a profiles file. Every profile in it is validated.
+ * JSON syntax errors read "FILE:LINE:COLUMN: ..."; validation errors read
+ * "FILE: KEY.PATH: ...". ${VAR} is expanded from the environment, then the
+ * profile's env file. Returns NULL with e filled (ERR_PROFILE) on error. */
+profile_file *profile_file_load(const char *path, struct err *e);
+void profile_file_free(profile_file *pf);
+
+/* Load from a JSON string (tests, profiles passed on stdin). path is used
+ * for messages and as the base of relative paths (its directory). */
+profile_file *profile_file_load_string(const char *json, const char *path,
+				       struct err *e);
+
+size_t profile_file_count(const profile_file *pf);
+const struct profile *profile_file_at(const profile_file *pf, size_t i);
+const char *profile_file_path(const profile_file *pf);
+
+/* Pick by name; NULL name = $FERRY_PROFILE, else the only profile.
+ * NULL with e filled when not found (with a did-you-mean) or ambiguous. */
+const struct profile *profile_file_get(const profile_file *pf,
+				       const char *name, struct err *e);
+
+/* The profile as JSON text with secrets redacted (passwords in URLs and
+ * key=value strings become "***"). Caller frees. */
+char *profile_to_json_redacted(const struct profile *p);
+
+/* A connection string with its password replaced by "***". Caller frees. */
+char *profile_redact_url(const char *url);
+
+/* The database name in a libpq URI or key=value string; caller frees;
+ * NULL when none is given. */
+char *profile_db_name(const struct profile *p);
+
+#endif

@@ -1,0 +1,66 @@
+/* cli — common options, profile loading and error printing for commands. */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_common_option(struct cli *c, const struct cli_command *cmd, int opt,
+		      const char *arg, struct err *e)
+{
+	(void)e;
+	switch (opt) {
+	case OPT_PROFILES: c->profiles_path = arg; return 1;
+	case OPT_PROFILE: c->profile_name = arg; return 1;
+	case OPT_JSON: c->json = true; return 1;
+	case OPT_YES: c->yes = true; return 1;
+	case OPT_HELP: fputs(cmd->usage, stdout); return 2;
+	default: return 0;
+	}
+}
+
+int cli_bad_option(const struct cli_command *cmd, char **argv, struct err *e)
+{
+	const char *opt = argv[optind - 1] ? argv[optind - 1] : "?";
+	err_set(e, ERR_USAGE, "%s: bad option or missing value near \"%s\"", cmd->name, opt);
+	return err_hint(e, "`ferry help %s` lists its options", cmd->name);
+}
+
+profile_file *cli_load_profiles(const struct cli *c, struct err *e)
+{
+	char *path = profile_locate(c->profiles_path, e);
+	if (!path)
+		return NULL;
+	profile_file *pf = profile_file_load(path, e);
+	free(path);
+	return pf;
+}
+
+const struct profile *cli_pick_profile(const struct cli *c, profile_file *pf, struct err *e)
+{
+	return profile_file_get(pf, c->profile_name, e);
+}
+
+static void print_error_json(const struct err *e)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "status", "error",
+			      "error", err_kind_name(e->kind), "message", e->msg,
+			      "exit_code", err_exit_code(e->kind));
+	if (e->hint[0])
+		json_object_set_new(o, "hint", json_string(e->hint));
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+void cli_print_error(const struct cli *c, const struct err *e)
+{
+	const char *red = c->color ? "\033[31m" : "";
+	const char *dim = c->color ? "\033[2m" : "";
+	const char *off = c->color ? "\033[0m" : "";
+	fprintf(stderr, "%sferry:%s %s\n", red, off, e->msg[0] ? e->msg : "failed");
+	if (e->hint[0])
+		fprintf(stderr, "%shint:%s %s\n", dim, off, e->hint);
+	if (c->json)
+		print_error_json(e);
+}
