@@ -40,6 +40,7 @@ struct profile_action {
 	char *sql;
 	struct strv params;     /* parameter names, bound as $1, $2, ... */
 	bool confirm;
+	char *description;      /* optional, shown in menus */
 };
 
 struct profile {
@@ -111,7 +112,13 @@ struct profile {
 	size_t nactions;
 
 	struct strv seeds;            /* SQL files, absolute */
-	char *log_dir;                /* absolute; default <backup.dir>/../logs */
+	char *log_dir;                /* absolute; default "logs" (relative = to dir) */
+	char *description;            /* free text, optional */
+
+	/* Values that ${VAR} expansion took from variables whose name holds
+	 * PASSWORD, SECRET, TOKEN or KEY: profile_to_json_redacted() replaces
+	 * them by "***" wherever they appear. */
+	struct strv secrets;
 };
 
 typedef struct profile_file profile_file;
@@ -145,7 +152,10 @@ const struct profile *profile_file_get(const profile_file *pf,
 				       const char *name, struct err *e);
 
 /* The profile as JSON text with secrets redacted (passwords in URLs and
- * key=value strings become "***"). Caller frees. */
+ * key=value strings become "***", and so does every value taken from a
+ * variable named *PASSWORD*, *SECRET*, *TOKEN* or *KEY*, wherever it
+ * appears). Pretty-printed, keys in a fixed order; unset values, empty lists
+ * and empty sections are left out. Never NULL; caller frees. */
 char *profile_to_json_redacted(const struct profile *p);
 
 /* A connection string with its password replaced by "***". Caller frees. */

@@ -1,0 +1,89 @@
+#!/bin/sh
+# Install the Debian packages that building and testing ferry need.
+#
+# Prints nothing when everything is installed already.  When something is
+# missing and we are root: one `apt-get update`, then one non-interactive
+# install of exactly the missing packages (--no-upgrade: an installed
+# PostgreSQL or library is never upgraded by this script).  Not root: prints
+# the command to run and exits 1.
+#
+# Usage: sh tests/deps.sh          (what `make deps` runs)
+#        sh tests/deps.sh --list   (print the package list and exit)
+set -eu
+
+# postgresql-15 ships the contrib modules on Debian 12 (it Provides
+# postgresql-contrib-15); postgresql-client-15 has psql, pg_dump, pg_restore.
+# gcc only Recommends libc6-dev, so it is listed on its own (we install with
+# --no-install-recommends).
+PACKAGES="
+postgresql-15 postgresql-client-15
+libpq-dev libssh-dev libarchive-dev libncurses-dev libjansson-dev
+libcurl4-openssl-dev libssl-dev libcmocka-dev
+openssh-server openssh-client
+gcc libc6-dev make pkg-config cppcheck
+zstd tar gzip tmux python3 curl ca-certificates
+procps util-linux iproute2 coreutils findutils
+"
+
+if [ "${1:-}" = "--list" ]; then
+    for p in $PACKAGES; do echo "$p"; done
+    exit 0
+fi
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "deps: dpkg-query not found: this script installs Debian packages (Debian 12)" >&2
+    echo "deps: hint: install by hand:$(echo "$PACKAGES" | tr '\n' ' ')" >&2
+    exit 1
+fi
+
+missing=""
+for p in $PACKAGES; do
+    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    case "$st" in
+        installed) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+missing=${missing# }
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade $missing"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing Debian packages: $missing" >&2
+    echo "deps: run as root:" >&2
+    echo "  $cmd" >&2
+    exit 1
+fi
+
+echo "deps: installing: $missing"
+export DEBIAN_FRONTEND=noninteractive
+# Retry once: a mirror can be briefly out of step with its index.
+if ! apt-get update -qq; then
+    sleep 2
+    apt-get update -qq
+fi
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+if ! apt-get install -y -qq --no-install-recommends --no-upgrade \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        $missing </dev/null; then
+    echo "deps: apt-get install failed; retrying after apt-get update" >&2
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends --no-upgrade \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        $missing </dev/null
+fi
+
+# Verify: a package that apt could not install must not pass silently.
+still=""
+for p in $missing; do
+    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$st" = installed ] || still="$still $p"
+done
+if [ -n "$still" ]; then
+    echo "deps: still missing after install:$still" >&2
+    exit 1
+fi
+echo "deps: done"
