@@ -89,6 +89,21 @@ bool strv_contains(const struct strv *sv, const char *s)
 	return false;
 }
 
+char *strv_join(const struct strv *sv, const char *sep)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < sv->n; i++)
+		len += strlen(sv->v[i]) + strlen(sep);
+	char *out = xmalloc(len);
+	out[0] = '\0';
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i)
+			strcat(out, sep);
+		strcat(out, sv->v[i]);
+	}
+	return out;
+}
+
 size_t util_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

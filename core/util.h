@@ -23,6 +23,8 @@ struct strv {
 void strv_push(struct strv *sv, const char *s);   /* copies s */
 void strv_done(struct strv *sv);                  /* frees the strings, resets */
 bool strv_contains(const struct strv *sv, const char *s);
+/* The strings joined with sep ("" for none); caller frees. */
+char *strv_join(const struct strv *sv, const char *sep);
 
 /* Levenshtein distance of two short strings (for did-you-mean). */
 size_t util_edit_distance(const char *a, const char *b);

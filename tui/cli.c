@@ -5,6 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The one flag the signal handlers may touch. */
+static volatile sig_atomic_t cancel_requested;
+
+static void on_cancel_signal(int sig)
+{
+	(void)sig;
+	cancel_requested = 1;
+}
+
+volatile sig_atomic_t *cli_cancel_flag(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_cancel_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return &cancel_requested;
+}
+
 int cli_common_option(struct cli *c, const struct cli_command *cmd, int opt,
 		      const char *arg, struct err *e)
 {

@@ -4,6 +4,7 @@
 #define FERRY_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -60,6 +61,14 @@ profile_file *cli_load_profiles(const struct cli *c, struct err *e);
 /* ...and pick the profile (--profile / FERRY_PROFILE / the only one). */
 const struct profile *cli_pick_profile(const struct cli *c, profile_file *pf, struct err *e);
 
+/* A bundle given as a path, or as a file name in the profile's backup.dir
+ * (p may be NULL). ERR_USAGE when neither exists. Caller frees. */
+char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e);
+
+/* SIGINT/SIGTERM set this flag (handlers installed on first call), so a
+ * flow can stop cleanly and remove its partial files. */
+volatile sig_atomic_t *cli_cancel_flag(void);
+
 /* "ferry: <msg>" and "hint: <hint>" on stderr, or a JSON error with --json. */
 void cli_print_error(const struct cli *c, const struct err *e);
 
@@ -72,6 +81,11 @@ struct event_sink cli_render_sink(struct cli_render *r);
 
 /* Commands: each tui/cmd_NAME.c defines its table entry. */
 extern const struct cli_command command_profiles;
+extern const struct cli_command command_backup;
+extern const struct cli_command command_verify;
+extern const struct cli_command command_list;
+extern const struct cli_command command_prune;
+extern const struct cli_command command_schedule;
 extern const struct cli_command command_remote;
 extern const struct cli_command command_push;
 int cmd_help(struct cli *c, int argc, char **argv, struct err *e);

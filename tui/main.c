@@ -16,6 +16,11 @@ static const struct cli_command version_command = {
 
 /* The command table: each command file defines its own entry. */
 static const struct cli_command *const commands[] = {
+	&command_backup,
+	&command_verify,
+	&command_list,
+	&command_prune,
+	&command_schedule,
 	&command_profiles,
 	&command_remote,
 	&command_push,

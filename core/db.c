@@ -1,0 +1,484 @@
+/* db — libpq wrapper: connections, queries, snapshots, row counts. */
+#include "db.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db_conn {
+	PGconn *pg;
+	char *desc;   /* "host:port/dbname" for messages */
+};
+
+struct db_result {
+	PGresult *res;
+};
+
+/* The first line of a libpq error message, without the trailing newline. */
+static void first_line(const char *msg, char *out, size_t len)
+{
+	snprintf(out, len, "%s", msg ? msg : "unknown error");
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static char *describe(PGconn *pg)
+{
+	const char *host = PQhost(pg);
+	const char *port = PQport(pg);
+	const char *db = PQdb(pg);
+	return xasprintf("%s:%s/%s", host && *host ? host : "localhost",
+			 port && *port ? port : "5432", db ? db : "?");
+}
+
+static int connect_error(PGconn *pg, struct err *e)
+{
+	char line[512];
+	first_line(PQerrorMessage(pg), line, sizeof line);
+	char *where = describe(pg);
+	err_set(e, ERR_DB, "cannot connect to database %s: %s", where, line);
+	free(where);
+	if (strstr(line, "password authentication failed") || strstr(line, "no password supplied"))
+		return err_hint(e, "check the user and the password in PGPASSWORD, ~/.pgpass "
+			     "(PGPASSFILE) or the env file");
+	if (strstr(line, "does not exist"))
+		return err_hint(e, "check the database name in database.url");
+	return err_hint(e, "check that PostgreSQL runs there and database.url "
+		     "(host, port) in the profile");
+}
+
+db_conn *db_connect(const char *conninfo, struct err *e)
+{
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[] = {conninfo, "10", "ferry", NULL};
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	if (!pg) {
+		err_set(e, ERR_DB, "cannot connect to database: out of memory");
+		return NULL;
+	}
+	if (PQstatus(pg) != CONNECTION_OK) {
+		connect_error(pg, e);
+		PQfinish(pg);
+		return NULL;
+	}
+	db_conn *c = xcalloc(1, sizeof *c);
+	c->pg = pg;
+	c->desc = describe(pg);
+	return c;
+}
+
+void db_close(db_conn *c)
+{
+	if (!c)
+		return;
+	PQfinish(c->pg);
+	free(c->desc);
+	free(c);
+}
+
+static int result_error(db_conn *c, PGresult *res, const char *sql, struct err *e)
+{
+	char line[512];
+	first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg), line, sizeof line);
+	if (!line[0])
+		first_line(PQerrorMessage(c->pg), line, sizeof line);
+	char shortsql[80];
+	snprintf(shortsql, sizeof shortsql, "%s", sql);
+	shortsql[strcspn(shortsql, "\n")] = '\0';
+	err_set(e, ERR_DB, "database %s: %s (in: %s)", c->desc, line, shortsql);
+	return -1;
+}
+
+static bool result_ok(PGresult *res)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+int db_exec(db_conn *c, const char *sql, struct err *e)
+{
+	PGresult *res = PQexec(c->pg, sql);
+	int rc = 0;
+	if (!result_ok(res))
+		rc = result_error(c, res, sql, e);
+	PQclear(res);
+	return rc;
+}
+
+db_result *db_query(db_conn *c, const char *sql, int nparams,
+		    const char *const *params, struct err *e)
+{
+	PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!result_ok(res)) {
+		result_error(c, res, sql, e);
+		PQclear(res);
+		return NULL;
+	}
+	db_result *r = xmalloc(sizeof *r);
+	r->res = res;
+	return r;
+}
+
+void db_result_free(db_result *r)
+{
+	if (!r)
+		return;
+	PQclear(r->res);
+	free(r);
+}
+
+int db_result_rows(const db_result *r) { return PQntuples(r->res); }
+int db_result_cols(const db_result *r) { return PQnfields(r->res); }
+const char *db_result_name(const db_result *r, int col) { return PQfname(r->res, col); }
+
+const char *db_result_value(const db_result *r, int row, int col)
+{
+	if (PQgetisnull(r->res, row, col))
+		return NULL;
+	return PQgetvalue(r->res, row, col);
+}
+
+long long db_result_affected(const db_result *r)
+{
+	const char *n = PQcmdTuples(r->res);
+	return n && *n ? atoll(n) : 0;
+}
+
+char *db_query_value(db_conn *c, const char *sql, struct err *e)
+{
+	db_result *r = db_query(c, sql, 0, NULL, e);
+	if (!r)
+		return NULL;
+	const char *v = db_result_rows(r) > 0 && db_result_cols(r) > 0 ? db_result_value(r, 0, 0) : NULL;
+	char *out = xstrdup(v ? v : "");
+	db_result_free(r);
+	return out;
+}
+
+int db_server_version_num(const db_conn *c) { return PQserverVersion(c->pg); }
+const char *db_name(const db_conn *c) { return PQdb(c->pg); }
+const char *db_host_desc(const db_conn *c) { return c->desc; }
+
+int db_get_info(db_conn *c, struct db_info *info, struct err *e)
+{
+	memset(info, 0, sizeof *info);
+	db_result *r = db_query(c,
+		"SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), "
+		"d.datcollate, d.datctype, current_setting('server_version'), "
+		"pg_database_size(d.oid) FROM pg_database d WHERE d.datname = current_database()",
+		0, NULL, e);
+	if (!r)
+		return -1;
+	info->name = xstrdup(db_result_value(r, 0, 0));
+	info->owner = xstrdup(db_result_value(r, 0, 1));
+	info->encoding = xstrdup(db_result_value(r, 0, 2));
+	info->collate = xstrdup(db_result_value(r, 0, 3));
+	info->ctype = xstrdup(db_result_value(r, 0, 4));
+	const char *ver = db_result_value(r, 0, 5);
+	info->server_version = xstrndup(ver, strcspn(ver, " "));
+	info->size_bytes = atoll(db_result_value(r, 0, 6));
+	db_result_free(r);
+	return 0;
+}
+
+void db_info_done(struct db_info *info)
+{
+	free(info->name);
+	free(info->owner);
+	free(info->encoding);
+	free(info->collate);
+	free(info->ctype);
+	free(info->server_version);
+	memset(info, 0, sizeof *info);
+}
+
+char *db_begin_snapshot(db_conn *c, struct err *e)
+{
+	if (db_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", e) < 0)
+		return NULL;
+	char *id = db_query_value(c, "SELECT pg_export_snapshot()", e);
+	if (!id)
+		db_rollback(c);
+	return id;
+}
+
+int db_commit(db_conn *c, struct err *e)
+{
+	return db_exec(c, "COMMIT", e);
+}
+
+int db_rollback(db_conn *c)
+{
+	return db_exec(c, "ROLLBACK", NULL);
+}
+
+char *db_quote_ident(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = xmalloc(2 * n + 3);
+	char *p = out;
+	*p++ = '"';
+	for (; *s; s++) {
+		if (*s == '"')
+			*p++ = '"';
+		*p++ = *s;
+	}
+	*p++ = '"';
+	*p = '\0';
+	return out;
+}
+
+char *db_quote_literal(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = xmalloc(2 * n + 3);
+	char *p = out;
+	*p++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'')
+			*p++ = '\'';
+		*p++ = *s;
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return out;
+}
+
+/* Text array literal {a,b} of strv, for a = ANY($1) parameter. */
+static char *text_array(const struct strv *sv)
+{
+	size_t len = 3;
+	for (size_t i = 0; i < sv->n; i++)
+		len += 2 * strlen(sv->v[i]) + 4;
+	char *out = xmalloc(len);
+	char *p = out;
+	*p++ = '{';
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *s = sv->v[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+static const char list_tables_sql[] =
+	"SELECT n.nspname, c.relname FROM pg_class c "
+	"JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE c.relkind = 'r' "
+	"AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+	"AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
+	"AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) "
+	"AND (cardinality($2::text[]) = 0 OR c.relname = ANY($2::text[]) "
+	"     OR n.nspname || '.' || c.relname = ANY($2::text[])) "
+	"AND NOT (c.relname = ANY($3::text[]) OR n.nspname || '.' || c.relname = ANY($3::text[])) "
+	"ORDER BY n.nspname, c.relname";
+
+static int count_one(db_conn *c, struct db_table_count *tc, struct err *e)
+{
+	char *qs = db_quote_ident(tc->schema);
+	char *qt = db_quote_ident(tc->table);
+	char *sql = xasprintf("SELECT count(*) FROM ONLY %s.%s", qs, qt);
+	char *v = db_query_value(c, sql, e);
+	free(qs);
+	free(qt);
+	free(sql);
+	if (!v)
+		return -1;
+	tc->rows = atoll(v);
+	free(v);
+	return 0;
+}
+
+int db_count_rows(db_conn *c, const struct strv *schemas, const struct strv *tables,
+		  const struct strv *exclude_tables, struct db_table_counts *out,
+		  struct err *e)
+{
+	static const struct strv none = {0};
+	char *a1 = text_array(schemas ? schemas : &none);
+	char *a2 = text_array(tables ? tables : &none);
+	char *a3 = text_array(exclude_tables ? exclude_tables : &none);
+	const char *params[] = {a1, a2, a3};
+	db_result *r = db_query(c, list_tables_sql, 3, params, e);
+	free(a1);
+	free(a2);
+	free(a3);
+	memset(out, 0, sizeof *out);
+	if (!r)
+		return -1;
+	int n = db_result_rows(r);
+	out->v = xcalloc((size_t)n + 1, sizeof *out->v);
+	for (int i = 0; i < n; i++) {
+		struct db_table_count *tc = &out->v[out->n++];
+		tc->schema = xstrdup(db_result_value(r, i, 0));
+		tc->table = xstrdup(db_result_value(r, i, 1));
+		if (count_one(c, tc, e) < 0) {
+			db_result_free(r);
+			db_table_counts_done(out);
+			return -1;
+		}
+	}
+	db_result_free(r);
+	return 0;
+}
+
+void db_table_counts_done(struct db_table_counts *tc)
+{
+	for (size_t i = 0; i < tc->n; i++) {
+		free(tc->v[i].schema);
+		free(tc->v[i].table);
+	}
+	free(tc->v);
+	tc->v = NULL;
+	tc->n = 0;
+}
+
+/* Known migration tables and the query that reads the newest revision. */
+static const struct {
+	const char *table;
+	const char *sql;
+} revision_sources[] = {
+	{"ferry_schema_migrations",
+	 "SELECT version FROM ferry_schema_migrations ORDER BY version DESC LIMIT 1"},
+	{"alembic_version", "SELECT version_num FROM alembic_version LIMIT 1"},
+	{"_sqlx_migrations",
+	 "SELECT version::text FROM _sqlx_migrations WHERE success ORDER BY version DESC LIMIT 1"},
+	{"schema_migrations",
+	 "SELECT version::text FROM schema_migrations ORDER BY version DESC LIMIT 1"},
+	{"flyway_schema_history",
+	 "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL "
+	 "ORDER BY installed_rank DESC LIMIT 1"},
+	{"django_migrations",
+	 "SELECT app || '.' || name FROM django_migrations ORDER BY id DESC LIMIT 1"},
+};
+
+static bool table_visible(db_conn *c, const char *table, struct err *e, int *failed)
+{
+	const char *params[] = {table};
+	db_result *r = db_query(c, "SELECT to_regclass($1) IS NOT NULL", 1, params, e);
+	if (!r) {
+		*failed = 1;
+		return false;
+	}
+	bool yes = strcmp(db_result_value(r, 0, 0), "t") == 0;
+	db_result_free(r);
+	return yes;
+}
+
+int db_schema_revision(db_conn *c, char **revision, char **source, struct err *e)
+{
+	*revision = NULL;
+	*source = NULL;
+	for (size_t i = 0; i < sizeof revision_sources / sizeof revision_sources[0]; i++) {
+		int failed = 0;
+		if (!table_visible(c, revision_sources[i].table, e, &failed)) {
+			if (failed)
+				return -1;
+			continue;
+		}
+		struct err ignored = {0};
+		char *v = db_query_value(c, revision_sources[i].sql, &ignored);
+		if (v && *v) {
+			*revision = v;
+			*source = xstrdup(revision_sources[i].table);
+			return 0;
+		}
+		free(v);
+	}
+	return 0;
+}
+
+static PQconninfoOption *parse_conninfo(const char *conninfo, struct err *e)
+{
+	char *errmsg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
+	if (!opts) {
+		char line[256];
+		first_line(errmsg, line, sizeof line);
+		err_set(e, ERR_PROFILE, "bad database connection string: %s", line);
+		err_hint(e, "database.url takes a libpq URI (postgresql://user@host:port/db) "
+			 "or key=value pairs");
+		PQfreemem(errmsg);
+	}
+	return opts;
+}
+
+/* Rebuild a key=value string from parsed options, replacing one key. */
+static char *conninfo_rebuild(PQconninfoOption *opts, const char *skip_key,
+			      const char *set_key, const char *set_value)
+{
+	size_t cap = 256, len = 0;
+	char *out = xmalloc(cap);
+	out[0] = '\0';
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		const char *val = o->val;
+		if (set_key && strcmp(o->keyword, set_key) == 0)
+			val = set_value;
+		if (!val || (skip_key && strcmp(o->keyword, skip_key) == 0))
+			continue;
+		/* libpq key=value quoting escapes ' and \ with a backslash. */
+		size_t need = strlen(o->keyword) + 2 * strlen(val) + 5;
+		while (len + need + 1 > cap)
+			out = xrealloc(out, cap *= 2);
+		len += (size_t)sprintf(out + len, "%s%s='", len ? " " : "", o->keyword);
+		for (const char *s = val; *s; s++) {
+			if (*s == '\'' || *s == '\\')
+				out[len++] = '\\';
+			out[len++] = *s;
+		}
+		out[len++] = '\'';
+		out[len] = '\0';
+	}
+	return out;
+}
+
+int db_conninfo_split(const char *conninfo, char **without_password,
+		      char **password, struct err *e)
+{
+	PQconninfoOption *opts = parse_conninfo(conninfo, e);
+	if (!opts)
+		return -1;
+	*password = NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+			*password = xstrdup(o->val);
+	*without_password = conninfo_rebuild(opts, "password", NULL, NULL);
+	PQconninfoFree(opts);
+	return 0;
+}
+
+char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct err *e)
+{
+	PQconninfoOption *opts = parse_conninfo(conninfo, e);
+	if (!opts)
+		return NULL;
+	char *out = conninfo_rebuild(opts, NULL, "dbname", dbname);
+	PQconninfoFree(opts);
+	return out;
+}
+
+char *db_conninfo_dbname(const char *conninfo, struct err *e)
+{
+	PQconninfoOption *opts = parse_conninfo(conninfo, e);
+	if (!opts)
+		return NULL;
+	const char *db = NULL, *user = NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (strcmp(o->keyword, "dbname") == 0)
+			db = o->val;
+		if (strcmp(o->keyword, "user") == 0)
+			user = o->val;
+	}
+	const char *envdb = getenv("PGDATABASE"), *envuser = getenv("PGUSER");
+	char *out = xstrdup(db && *db ? db : envdb && *envdb ? envdb :
+			    user && *user ? user : envuser && *envuser ? envuser : "postgres");
+	PQconninfoFree(opts);
+	return out;
+}

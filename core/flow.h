@@ -1,0 +1,126 @@
+/* flow — the operator's flows over the engine: backup, verify, list,
+ * prune. Each takes a profile and an options struct, reports progress
+ * through an event sink, and returns 0 or -1 with struct err filled.
+ * Results are structs owned by the caller and freed with their _done. */
+#ifndef FERRY_FLOW_H
+#define FERRY_FLOW_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dump.h"
+#include "err.h"
+#include "event.h"
+#include "manifest.h"
+#include "plan.h"
+#include "profile.h"
+
+/* --- backup ------------------------------------------------------------- */
+
+struct backup_opts {
+	const char *out_dir;          /* NULL = the profile's backup.dir */
+	const char *type;             /* NULL = "manual" */
+	bool db_only, files_only;
+	bool schema_only, data_only;
+	const struct strv *schemas, *tables, *exclude_tables;
+	enum dump_format format;      /* default DUMP_DIRECTORY */
+	int jobs;                     /* 0 = number of cores */
+	const char *compression;      /* NULL = the profile's (zstd) */
+	int level;                    /* 0 = the profile's */
+	bool globals;                 /* also when the profile's backup.globals */
+	bool no_prune;                /* skip retention after success */
+	const struct event_sink *events;
+	volatile sig_atomic_t *cancel;
+};
+
+struct prune_decision {
+	char *file;                   /* bundle file name */
+	bool keep;
+	char *rule;                   /* "last 10", "daily 2026-11-20", "manual < 30 days", ... */
+};
+
+struct prune_report {
+	struct prune_decision *v;
+	size_t n;
+};
+void prune_report_done(struct prune_report *r);
+
+struct backup_result {
+	char *path;                   /* the bundle */
+	uint64_t size;                /* bytes on disk */
+	double duration_s;
+	struct manifest manifest;     /* what went in */
+	struct prune_report pruned;   /* retention run afterwards */
+	char *prune_warning;          /* retention failed (the backup did not) */
+};
+void backup_result_done(struct backup_result *r);
+
+/* Dry-run plan: what would be dumped, paths, estimated size, output name.
+ * Reads the database (size, revision), writes nothing. */
+int backup_plan(const struct profile *p, const struct backup_opts *o,
+		struct plan *plan, struct err *e);
+int backup_run(const struct profile *p, const struct backup_opts *o,
+	       struct backup_result *r, struct err *e);
+
+/* --- verify ------------------------------------------------------------- */
+
+struct verify_opts {
+	bool deep;                    /* also restore into a scratch database */
+	const struct profile *profile;/* where --deep restores (required for it) */
+	const struct event_sink *events;
+	volatile sig_atomic_t *cancel;
+};
+
+struct verify_result {
+	struct manifest manifest;
+	size_t members_checked;
+	uint64_t bytes_checked;
+	bool deep_done;
+	double duration_s;
+};
+void verify_result_done(struct verify_result *r);
+
+/* Re-hash every member against the manifest and SHA256SUMS; ERR_VERIFY
+ * naming the first member that differs. Records the outcome beside the
+ * bundle (<bundle>.verified) for `ferry list`. */
+int verify_run(const char *bundle_path, const struct verify_opts *o,
+	       struct verify_result *r, struct err *e);
+
+/* --- list and prune ----------------------------------------------------- */
+
+struct bundle_info {
+	char *path;
+	char *name;
+	char *profile;
+	char *type;
+	char *revision;
+	time_t created;               /* from the name (UTC) */
+	uint64_t size;
+	char *verified;               /* "ok <date>", "FAILED <date>", or NULL */
+};
+
+struct bundle_list {
+	struct bundle_info *v;        /* newest first */
+	size_t n;
+};
+void bundle_list_done(struct bundle_list *l);
+
+/* Bundles in dir (any profile when profile_name is NULL), newest first.
+ * A missing dir is an empty list. */
+int bundle_list_dir(const char *dir, const char *profile_name, struct bundle_list *out,
+		    struct err *e);
+
+/* Parse "<profile>_<YYYYMMDD>_<HHMMSS>_<type>_<rev>.ferry.tar.*". */
+int bundle_name_parse(const char *name, struct bundle_info *out);
+
+/* The retention decision for bundles (newest first) at time now. */
+void prune_select(const struct bundle_list *l, const struct profile_keep *keep, time_t now,
+		  struct prune_report *out);
+
+/* Apply retention in dir for the profile; with dry_run delete nothing. */
+int prune_run(const struct profile *p, const char *dir, bool dry_run,
+	      struct prune_report *out, struct err *e);
+
+#endif

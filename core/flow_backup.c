@@ -1,0 +1,702 @@
+/* flow_backup — one consistent snapshot of the database plus the app
+ * files into one bundle.
+ *
+ * Order: preflight (tools, connection, space) → pre_backup hooks → a
+ * REPEATABLE READ transaction exports its snapshot → pg_dump runs on that
+ * snapshot while the same transaction counts every table's rows → globals
+ * → every member hashed → bundle written (manifest.json first, SHA256SUMS
+ * last) as <name>.part, renamed when complete → post_backup hooks → prune.
+ * Any failure removes the staging dir and the .part file. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "db.h"
+#include "flow.h"
+#include "flow_util.h"
+#include "hash.h"
+#include "proc.h"
+
+/* One file, directory or link that goes into the bundle. */
+struct item {
+	char *member;        /* name inside the bundle */
+	char *src;           /* path on disk */
+	enum bundle_type kind;
+	uint64_t size;
+	unsigned mode;
+	time_t mtime;
+	char *link_target;
+	char sha256[65];
+};
+
+struct backup_ctx {
+	const struct profile *p;
+	const struct backup_opts *o;
+	const struct event_sink *ev;
+	struct backup_result *r;
+	struct err *e;
+
+	char *out_dir;
+	char *conninfo;
+	char *type;
+	bool want_db, want_files, want_globals;
+	enum bundle_compression compression;
+	int level, jobs;
+	time_t started_wall;
+	double started;
+
+	db_conn *db;
+	struct db_info info;
+	struct pg_tool pg_dump;
+	char *revision, *revision_source;
+
+	char *staging;           /* temp dir next to the output */
+	struct item *items;
+	size_t nitems;
+	uint64_t files_bytes;    /* app files, from the walk */
+	double last_tick;        /* dump progress pacing */
+	const char *walk_prefix; /* member name prefix while walking */
+	char *final_path;
+};
+
+/* --- small helpers ------------------------------------------------------ */
+
+static void item_add(struct backup_ctx *c, const struct item *it)
+{
+	if ((c->nitems & (c->nitems - 1)) == 0)
+		c->items = xrealloc(c->items, (c->nitems ? 2 * c->nitems : 1) * sizeof *c->items);
+	c->items[c->nitems++] = *it;
+}
+
+static void items_free(struct backup_ctx *c)
+{
+	for (size_t i = 0; i < c->nitems; i++) {
+		free(c->items[i].member);
+		free(c->items[i].src);
+		free(c->items[i].link_target);
+	}
+	free(c->items);
+	c->items = NULL;
+	c->nitems = 0;
+}
+
+static bool cancelled(const struct backup_ctx *c)
+{
+	return c->o->cancel && *c->o->cancel;
+}
+
+static int check_cancel(struct backup_ctx *c)
+{
+	if (!cancelled(c))
+		return 0;
+	err_set(c->e, ERR_INTERRUPTED, "backup interrupted");
+	return err_hint(c->e, "nothing was written; partial files were removed");
+}
+
+/* A revision as it may appear in a file name. */
+static char *revision_for_name(const char *rev)
+{
+	char *s = xstrdup(rev && *rev ? rev : "unknown");
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			*p = '-';
+	if (strlen(s) > 40)
+		s[40] = '\0';
+	return s;
+}
+
+static char *bundle_file_name(const struct backup_ctx *c)
+{
+	struct tm tm;
+	gmtime_r(&c->started_wall, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+	char *rev = revision_for_name(c->revision);
+	char *name = xasprintf("%s_%s_%s_%s%s", c->p->name, stamp, c->type, rev,
+			       flow_bundle_extension(c->compression));
+	free(rev);
+	return name;
+}
+
+/* --- preflight ---------------------------------------------------------- */
+
+static int resolve_options(struct backup_ctx *c)
+{
+	const struct backup_opts *o = c->o;
+	const struct profile *p = c->p;
+	if (o->db_only && o->files_only)
+		return err_set(c->e, ERR_USAGE, "--db-only and --files-only exclude each other");
+	if (o->schema_only && o->data_only)
+		return err_set(c->e, ERR_USAGE, "--schema-only and --data-only exclude each other");
+	c->want_db = !o->files_only;
+	c->want_files = !o->db_only && p->has_app && p->app.paths.n > 0;
+	if (o->files_only && !c->want_files) {
+		err_set(c->e, ERR_PROFILE, "%s: --files-only but the profile names no app.paths", p->name);
+		return err_hint(c->e, "add \"app\": {\"root\": ..., \"paths\": [...]} to the profile");
+	}
+	c->want_globals = c->want_db && (o->globals || p->backup.globals);
+	c->type = xstrdup(o->type ? o->type : "manual");
+	c->out_dir = xstrdup(o->out_dir ? o->out_dir : p->backup.dir);
+	const char *comp = o->compression ? o->compression : p->backup.compression;
+	if (flow_compression_parse(comp ? comp : "zstd", &c->compression) < 0) {
+		err_set(c->e, ERR_USAGE, "unknown compression \"%s\"", comp);
+		return err_hint(c->e, "use zstd, gzip or none");
+	}
+	c->level = o->level ? o->level : p->backup.level;
+	c->jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (c->jobs < 1)
+		c->jobs = 1;
+	c->conninfo = xstrdup(p->database.url);
+	return 0;
+}
+
+static int connect_db(struct backup_ctx *c)
+{
+	c->db = db_connect(c->conninfo, c->e);
+	if (!c->db)
+		return -1;
+	if (db_get_info(c->db, &c->info, c->e) < 0)
+		return -1;
+	if (db_schema_revision(c->db, &c->revision, &c->revision_source, c->e) < 0)
+		return -1;
+	int major = db_server_version_num(c->db) / 10000;
+	if (dump_find_tool("pg_dump", major, &c->pg_dump, c->e) < 0)
+		return -1;
+	return dump_check_not_older(&c->pg_dump, "the server", major, c->info.server_version, c->e);
+}
+
+static int walk_collect(void *ud, const struct bundle_walk_entry *ent, struct err *e)
+{
+	struct backup_ctx *c = ud;
+	(void)e;
+	struct item it = {
+		.member = xasprintf("%s%s", c->walk_prefix, ent->path),
+		.src = xstrdup(ent->full_path),
+		.kind = ent->type,
+		.size = ent->size,
+		.mode = ent->mode,
+		.mtime = (time_t)ent->mtime,
+		.link_target = xstrdup(ent->link),
+	};
+	item_add(c, &it);
+	if (ent->type == BUNDLE_REG)
+		c->files_bytes += ent->size;
+	return 0;
+}
+
+static int collect_app_files(struct backup_ctx *c)
+{
+	if (!c->want_files)
+		return 0;
+	const struct profile *p = c->p;
+	c->walk_prefix = "files/";
+	for (size_t i = 0; i < p->app.paths.n; i++)
+		if (bundle_walk(p->app.root, p->app.paths.v[i], &p->app.exclude, walk_collect, c, c->e) < 0)
+			return -1;
+	return 0;
+}
+
+static uint64_t estimate_need(const struct backup_ctx *c)
+{
+	uint64_t db = c->want_db ? (uint64_t)c->info.size_bytes : 0;
+	/* staging holds the raw dump; the bundle is estimated at 60% of its input. */
+	return db + (db + c->files_bytes) * 6 / 10;
+}
+
+static int check_space(struct backup_ctx *c)
+{
+	if (flow_mkdir_p(c->out_dir, 0700, c->e) < 0)
+		return -1;
+	uint64_t avail;
+	if (flow_free_space(c->out_dir, &avail, c->e) < 0)
+		return -1;
+	uint64_t need = estimate_need(c);
+	if (avail >= need)
+		return 0;
+	char a[32], n[32], d[32], f[32];
+	err_set(c->e, ERR_SPACE, "not enough space in %s: need about %s (database %s, files %s), %s free",
+		c->out_dir, flow_human_bytes(need, n, sizeof n),
+		flow_human_bytes((uint64_t)c->info.size_bytes, d, sizeof d),
+		flow_human_bytes(c->files_bytes, f, sizeof f), flow_human_bytes(avail, a, sizeof a));
+	return err_hint(c->e, "free space there, run `ferry prune`, or pass --out DIR");
+}
+
+static int preflight(struct backup_ctx *c)
+{
+	event_step_start(c->ev, "preflight", "check tools, database and space");
+	if (c->want_db && connect_db(c) < 0)
+		return -1;
+	if (collect_app_files(c) < 0)
+		return -1;
+	if (check_space(c) < 0)
+		return -1;
+	char sz[32], note[256] = "files only";
+	if (c->want_db)
+		snprintf(note, sizeof note, "%s %s, %s, revision %s", c->info.name,
+			 c->info.server_version,
+			 flow_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
+			 c->revision ? c->revision : "unknown");
+	event_step_done(c->ev, "preflight", note);
+	return 0;
+}
+
+/* --- the dump ----------------------------------------------------------- */
+
+static void dump_tick(void *ud)
+{
+	struct backup_ctx *c = ud;
+	double t = flow_now();
+	if (t - c->last_tick < 0.5)
+		return;
+	c->last_tick = t;
+	uint64_t done = flow_dir_bytes(c->staging);
+	event_progress(c->ev, "dump", done, (uint64_t)c->info.size_bytes);
+}
+
+static int count_rows(struct backup_ctx *c, struct db_table_counts *tc)
+{
+	event_log(c->ev, EV_INFO, "counting rows in the snapshot");
+	return db_count_rows(c->db, c->o->schemas, c->o->tables, c->o->exclude_tables, tc, c->e);
+}
+
+static void record_counts(struct backup_ctx *c, const struct db_table_counts *tc)
+{
+	for (size_t i = 0; i < tc->n; i++)
+		manifest_add_table(&c->r->manifest, tc->v[i].schema, tc->v[i].table, tc->v[i].rows);
+}
+
+static struct proc *spawn_pg_dump(struct backup_ctx *c, const char *snapshot, const char *out)
+{
+	struct dump_opts dopts = {
+		.format = c->o->format,
+		.jobs = c->jobs,
+		.snapshot = snapshot,
+		.schema_only = c->o->schema_only,
+		.data_only = c->o->data_only,
+		.schemas = c->o->schemas,
+		.tables = c->o->tables,
+		.exclude_tables = c->o->exclude_tables,
+	};
+	struct strv argv = {0};
+	dump_pg_dump_argv(&argv, c->pg_dump.path, out, &dopts);
+	struct dump_run_opts ro = {.events = c->ev, .cancel = c->o->cancel, .step = "dump"};
+	struct proc *pr = dump_spawn_pg_program(&argv, c->conninfo, NULL, &ro, dump_tick, c, c->e);
+	strv_done(&argv);
+	return pr;
+}
+
+static int dump_database(struct backup_ctx *c)
+{
+	if (!c->want_db)
+		return 0;
+	event_step_start(c->ev, "dump", "dump the database in one snapshot");
+	char *snapshot = db_begin_snapshot(c->db, c->e);
+	if (!snapshot)
+		return -1;
+	c->r->manifest.snapshot = xstrdup(snapshot);
+	char *dbdir = xasprintf("%s/db", c->staging);
+	mkdir(dbdir, 0700);
+	char *out = xasprintf("%s/%s", c->staging, dump_member_path(c->o->format));
+	struct proc *pr = spawn_pg_dump(c, snapshot, out);
+	free(snapshot);
+	free(out);
+	free(dbdir);
+	if (!pr) {
+		db_rollback(c->db);
+		return -1;
+	}
+	struct db_table_counts tc = {0};
+	int rc = count_rows(c, &tc);
+	/* pg_dump holds its own copy of the snapshot once started; still, keep
+	 * ours open until it is done so the snapshot stays importable. */
+	int wrc = dump_wait(pr, "pg_dump", rc < 0 ? NULL : c->e);
+	db_rollback(c->db);
+	if (rc == 0 && wrc == 0)
+		record_counts(c, &tc);
+	db_table_counts_done(&tc);
+	if (rc < 0 || wrc < 0)
+		return -1;
+	char note[128];
+	snprintf(note, sizeof note, "%zu tables, %lld rows", c->r->manifest.ntables,
+		 (long long)manifest_total_rows(&c->r->manifest));
+	event_step_done(c->ev, "dump", note);
+	return 0;
+}
+
+static int dump_globals(struct backup_ctx *c)
+{
+	if (!c->want_globals)
+		return 0;
+	event_step_start(c->ev, "globals", "dump roles (pg_dumpall --roles-only)");
+	struct pg_tool dumpall;
+	int major = db_server_version_num(c->db) / 10000;
+	if (dump_find_tool("pg_dumpall", major, &dumpall, c->e) < 0)
+		return -1;
+	struct strv argv = {0};
+	strv_push(&argv, dumpall.path);
+	strv_push(&argv, "--no-password");
+	strv_push(&argv, "--roles-only");
+	strv_push(&argv, "--no-role-passwords");
+	strv_push(&argv, "--dbname");
+	strv_push(&argv, "{CONNINFO}");
+	char *out = xasprintf("%s/db/globals.sql", c->staging);
+	struct dump_run_opts ro = {.events = c->ev, .cancel = c->o->cancel, .step = "globals"};
+	int rc = dump_run_pg_program(&argv, c->conninfo, out, &ro, c->e);
+	strv_done(&argv);
+	free(out);
+	pg_tool_done(&dumpall);
+	if (rc < 0)
+		return -1;
+	c->r->manifest.dump.globals = xstrdup("db/globals.sql");
+	event_step_done(c->ev, "globals", NULL);
+	return 0;
+}
+
+/* --- hashing and writing ------------------------------------------------ */
+
+static int collect_staging(struct backup_ctx *c)
+{
+	if (!c->want_db)
+		return 0;
+	/* Staged db/ items go before the app files. */
+	struct item *app = c->items;
+	size_t napp = c->nitems;
+	c->items = NULL;
+	c->nitems = 0;
+	c->walk_prefix = "";
+	uint64_t files_bytes = c->files_bytes;
+	int rc = bundle_walk(c->staging, "db", NULL, walk_collect, c, c->e);
+	c->files_bytes = files_bytes;
+	for (size_t i = 0; i < napp; i++)
+		item_add(c, &app[i]);
+	free(app);
+	return rc;
+}
+
+static int hash_items(struct backup_ctx *c)
+{
+	event_step_start(c->ev, "hash", "hash every member (SHA-256)");
+	uint64_t total = 0, done = 0;
+	for (size_t i = 0; i < c->nitems; i++)
+		if (c->items[i].kind == BUNDLE_REG)
+			total += c->items[i].size;
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct item *it = &c->items[i];
+		if (it->kind != BUNDLE_REG)
+			continue;
+		if (check_cancel(c) < 0)
+			return -1;
+		uint64_t bytes;
+		if (hash_file(it->src, it->sha256, &bytes, c->e) < 0)
+			return -1;
+		it->size = bytes;
+		manifest_add_member(&c->r->manifest, it->member, it->size, it->sha256);
+		done += bytes;
+		event_progress(c->ev, "hash", done, total);
+	}
+	char note[64];
+	snprintf(note, sizeof note, "%zu members", c->r->manifest.nmembers);
+	event_step_done(c->ev, "hash", note);
+	return 0;
+}
+
+static void fill_manifest(struct backup_ctx *c)
+{
+	struct manifest *m = &c->r->manifest;
+	m->format_version = MANIFEST_FORMAT_VERSION;
+	m->ferry_version = xstrdup(FERRY_VERSION);
+	m->created_at = flow_iso_time(c->started_wall);
+	m->host = flow_hostname();
+	m->profile = xstrdup(c->p->name);
+	m->type = xstrdup(c->type);
+	m->schema_revision = xstrdup(c->revision ? c->revision : "unknown");
+	m->revision_source = xstrdup(c->revision_source);
+	if (c->want_db) {
+		m->has_db = true;
+		m->db.name = xstrdup(c->info.name);
+		m->db.owner = xstrdup(c->info.owner);
+		m->db.encoding = xstrdup(c->info.encoding);
+		m->db.collate = xstrdup(c->info.collate);
+		m->db.ctype = xstrdup(c->info.ctype);
+		m->db.server_version = xstrdup(c->info.server_version);
+		m->db.pg_dump_version = xstrdup(c->pg_dump.version);
+		m->db.size_bytes = c->info.size_bytes;
+		m->dump.format = xstrdup(c->o->format == DUMP_CUSTOM ? "custom" : "directory");
+		m->dump.path = xstrdup(dump_member_path(c->o->format));
+		m->dump.jobs = c->o->format == DUMP_DIRECTORY ? c->jobs : 1;
+		m->dump.schema_only = c->o->schema_only;
+		m->dump.data_only = c->o->data_only;
+		for (size_t i = 0; c->o->schemas && i < c->o->schemas->n; i++)
+			strv_push(&m->dump.schemas, c->o->schemas->v[i]);
+		for (size_t i = 0; c->o->tables && i < c->o->tables->n; i++)
+			strv_push(&m->dump.tables, c->o->tables->v[i]);
+		for (size_t i = 0; c->o->exclude_tables && i < c->o->exclude_tables->n; i++)
+			strv_push(&m->dump.exclude_tables, c->o->exclude_tables->v[i]);
+	}
+	if (c->want_files) {
+		m->has_files = true;
+		m->files.root = xstrdup(c->p->app.root);
+		for (size_t i = 0; i < c->p->app.paths.n; i++)
+			strv_push(&m->files.paths, c->p->app.paths.v[i]);
+		for (size_t i = 0; i < c->p->app.exclude.n; i++)
+			strv_push(&m->files.exclude, c->p->app.exclude.v[i]);
+	}
+	m->duration_s = flow_now() - c->started;
+}
+
+static void write_progress(void *ud, uint64_t done)
+{
+	struct backup_ctx *c = ud;
+	event_progress(c->ev, "write", done, manifest_total_bytes(&c->r->manifest));
+}
+
+static int write_item(struct backup_ctx *c, bundle_writer *bw, const struct item *it)
+{
+	if (check_cancel(c) < 0)
+		return -1;
+	switch (it->kind) {
+	case BUNDLE_DIR:
+		return bundle_writer_add_dir_entry(bw, it->member, it->mode, it->mtime, c->e);
+	case BUNDLE_SYMLINK:
+		return bundle_writer_add_symlink(bw, it->member, it->link_target, c->e);
+	default:
+		return bundle_writer_add_file(bw, it->member, it->src, it->sha256, c->e);
+	}
+}
+
+static int write_members(struct backup_ctx *c, bundle_writer *bw)
+{
+	char *manifest = manifest_to_json(&c->r->manifest);
+	int rc = bundle_writer_add_buffer(bw, MANIFEST_NAME, manifest, strlen(manifest), c->e);
+	free(manifest);
+	for (size_t i = 0; rc == 0 && i < c->nitems; i++)
+		rc = write_item(c, bw, &c->items[i]);
+	if (rc < 0)
+		return -1;
+	return bundle_writer_add_sha256sums(bw, c->e);
+}
+
+static int write_bundle(struct backup_ctx *c)
+{
+	event_step_start(c->ev, "write", "write the bundle");
+	char *name = bundle_file_name(c);
+	c->final_path = xasprintf("%s/%s", c->out_dir, name);
+	free(name);
+	if (access(c->final_path, F_OK) == 0) {
+		err_set(c->e, ERR_FAILED, "bundle %s already exists", c->final_path);
+		return err_hint(c->e, "wait a second and run the backup again");
+	}
+	struct bundle_write_opts wo = {
+		.compression = c->compression,
+		.level = c->level,
+		.threads = 0,
+		.progress = write_progress,
+		.progress_ud = c,
+	};
+	bundle_writer *bw = bundle_writer_open(c->final_path, &wo, c->e);
+	if (!bw)
+		return -1;
+	if (write_members(c, bw) < 0) {
+		bundle_writer_abort(bw);
+		return -1;
+	}
+	if (bundle_writer_commit(bw, c->e) < 0)
+		return -1;
+	struct stat st;
+	c->r->size = stat(c->final_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	c->r->path = xstrdup(c->final_path);
+	char sz[32];
+	char *note = xasprintf("%s (%s)", c->final_path, flow_human_bytes(c->r->size, sz, sizeof sz));
+	event_step_done(c->ev, "write", note);
+	free(note);
+	return 0;
+}
+
+/* --- hooks and retention ------------------------------------------------ */
+
+static int run_hooks(struct backup_ctx *c, const char *which, const struct strv *cmds)
+{
+	if (cmds->n == 0)
+		return 0;
+	char *step = xasprintf("hooks-%s", which);
+	char *title = xasprintf("run %s hooks", which);
+	char *env_profile = xasprintf("FERRY_PROFILE=%s", c->p->name);
+	char *env_bundle = xasprintf("FERRY_BUNDLE=%s", c->final_path ? c->final_path : "");
+	const char *env[] = {env_profile, env_bundle, "FERRY_FLOW=backup", NULL};
+	event_step_start(c->ev, step, title);
+	int rc = flow_run_commands(cmds, c->p, env, c->ev, c->o->cancel, c->e);
+	if (rc < 0)
+		err_prefix(c->e, "%s hook", which);
+	else
+		event_step_done(c->ev, step, NULL);
+	free(step);
+	free(title);
+	free(env_profile);
+	free(env_bundle);
+	return rc;
+}
+
+static void run_prune(struct backup_ctx *c)
+{
+	if (c->o->no_prune || c->o->out_dir)
+		return;
+	struct err pe = {0};
+	event_step_start(c->ev, "prune", "apply the retention policy");
+	if (prune_run(c->p, c->out_dir, false, &c->r->pruned, &pe) < 0) {
+		c->r->prune_warning = xstrdup(pe.msg);
+		event_step_skip(c->ev, "prune", pe.msg);
+		return;
+	}
+	size_t deleted = 0;
+	for (size_t i = 0; i < c->r->pruned.n; i++)
+		deleted += !c->r->pruned.v[i].keep;
+	char note[64];
+	snprintf(note, sizeof note, "%zu deleted", deleted);
+	event_step_done(c->ev, "prune", note);
+}
+
+/* --- the flow ----------------------------------------------------------- */
+
+static int make_staging(struct backup_ctx *c)
+{
+	c->staging = xasprintf("%s/.ferry-staging-XXXXXX", c->out_dir);
+	if (!mkdtemp(c->staging)) {
+		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s",
+			c->out_dir, strerror(errno));
+		free(c->staging);
+		c->staging = NULL;
+		return err_hint(c->e, "check that the backup directory is writable");
+	}
+	return 0;
+}
+
+static void ctx_done(struct backup_ctx *c)
+{
+	if (c->staging)
+		flow_rm_rf(c->staging);
+	free(c->staging);
+	items_free(c);
+	db_close(c->db);
+	db_info_done(&c->info);
+	pg_tool_done(&c->pg_dump);
+	free(c->revision);
+	free(c->revision_source);
+	free(c->out_dir);
+	free(c->conninfo);
+	free(c->type);
+	free(c->final_path);
+}
+
+static int backup_steps(struct backup_ctx *c)
+{
+	if (resolve_options(c) < 0 || preflight(c) < 0)
+		return -1;
+	if (run_hooks(c, "pre_backup", &c->p->hooks.pre_backup) < 0 || check_cancel(c) < 0)
+		return -1;
+	if (make_staging(c) < 0 || dump_database(c) < 0 || dump_globals(c) < 0)
+		return -1;
+	if (check_cancel(c) < 0 || collect_staging(c) < 0 || hash_items(c) < 0)
+		return -1;
+	fill_manifest(c);
+	if (write_bundle(c) < 0)
+		return -1;
+	flow_rm_rf(c->staging);
+	free(c->staging);
+	c->staging = NULL;
+	if (run_hooks(c, "post_backup", &c->p->hooks.post_backup) < 0)
+		return -1;
+	run_prune(c);
+	return 0;
+}
+
+int backup_run(const struct profile *p, const struct backup_opts *o,
+	       struct backup_result *r, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	struct backup_ctx c = {.p = p, .o = o, .ev = o->events, .r = r, .e = e};
+	c.started = flow_now();
+	c.started_wall = time(NULL);
+	int rc = backup_steps(&c);
+	if (rc < 0 && c.final_path && !r->path) {
+		char *part = xasprintf("%s.part", c.final_path);
+		unlink(part);
+		free(part);
+	}
+	r->duration_s = flow_now() - c.started;
+	ctx_done(&c);
+	return rc;
+}
+
+/* --- the plan ------------------------------------------------------------ */
+
+static void plan_steps(struct backup_ctx *c, struct plan *plan)
+{
+	char sz[32], fz[32];
+	if (c->want_db)
+		plan_add(plan, "dump", "dump the database in one snapshot",
+			 "%s on %s (%s, revision %s), pg_dump %s --format=%s --jobs=%d%s%s",
+			 c->info.name, db_host_desc(c->db),
+			 flow_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
+			 c->revision ? c->revision : "unknown", c->pg_dump.version,
+			 c->o->format == DUMP_CUSTOM ? "custom" : "directory", c->jobs,
+			 c->o->schema_only ? " --schema-only" : "", c->o->data_only ? " --data-only" : "");
+	if (c->want_globals)
+		plan_add(plan, "globals", "dump roles (no passwords)", "pg_dumpall --roles-only");
+	if (c->want_files) {
+		char *paths = strv_join(&c->p->app.paths, ", ");
+		char *excl = strv_join(&c->p->app.exclude, ", ");
+		plan_add(plan, "files", "add the app files", "%s: %s (%s)%s%s", c->p->app.root, paths,
+			 flow_human_bytes(c->files_bytes, fz, sizeof fz),
+			 *excl ? ", excluding " : "", excl);
+		free(paths);
+		free(excl);
+	}
+	char *name = bundle_file_name(c);
+	plan_add(plan, "write", "write the bundle", "%s/%s, %s level %d, about %s needed",
+		 c->out_dir, name, flow_compression_name(c->compression), c->level,
+		 flow_human_bytes(estimate_need(c), sz, sizeof sz));
+	free(name);
+	if (!c->o->no_prune && !c->o->out_dir)
+		plan_add(plan, "prune", "apply the retention policy",
+			 "keep last %d, daily %d, weekly %d, monthly %d, manual %d days",
+			 c->p->backup.keep.last, c->p->backup.keep.daily, c->p->backup.keep.weekly,
+			 c->p->backup.keep.monthly, c->p->backup.keep.manual_days);
+}
+
+int backup_plan(const struct profile *p, const struct backup_opts *o,
+		struct plan *plan, struct err *e)
+{
+	struct backup_result r = {0};
+	struct backup_ctx c = {.p = p, .o = o, .r = &r, .e = e};
+	c.started_wall = time(NULL);
+	int rc = resolve_options(&c);
+	if (rc == 0 && c.want_db)
+		rc = connect_db(&c);
+	if (rc == 0)
+		rc = collect_app_files(&c);
+	if (rc == 0) {
+		char *title = xasprintf("back up %s to %s", p->name, c.out_dir);
+		plan_init(plan, title);
+		free(title);
+		plan_steps(&c, plan);
+	}
+	ctx_done(&c);
+	return rc;
+}
+
+void backup_result_done(struct backup_result *r)
+{
+	free(r->path);
+	manifest_done(&r->manifest);
+	prune_report_done(&r->pruned);
+	free(r->prune_warning);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,209 @@
+/* flow_verify — re-hash every member of a bundle against its manifest and
+ * SHA256SUMS in one streaming pass; --deep also restores the dump into a
+ * scratch database and compares row counts with the manifest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "db.h"
+#include "flow.h"
+#include "flow_util.h"
+#include "restore_db.h"
+
+struct verify_ctx {
+	const char *path;
+	struct verify_result *r;
+	struct err *e;
+	const struct event_sink *ev;
+	bool have_manifest;
+	size_t next;                 /* manifest member expected next */
+	bool *seen;                  /* per manifest member */
+	char manifest_sha[65];
+	char *sums;                  /* SHA256SUMS text */
+	uint64_t total;              /* bundle file size, for progress */
+};
+
+static int take_manifest(struct verify_ctx *c, const struct bundle_member *m, const char *content)
+{
+	if (strcmp(m->name, MANIFEST_NAME) != 0 || !content) {
+		err_set(c->e, ERR_VERIFY, "%s: the first member is \"%s\", not manifest.json",
+			c->path, m->name);
+		return err_hint(c->e, "this is not a ferry bundle, or it was repacked");
+	}
+	if (manifest_parse(content, &c->r->manifest, c->e) < 0)
+		return err_prefix(c->e, "%s", c->path);
+	c->have_manifest = true;
+	snprintf(c->manifest_sha, sizeof c->manifest_sha, "%s", m->sha256);
+	c->seen = xcalloc(c->r->manifest.nmembers + 1, sizeof *c->seen);
+	return 0;
+}
+
+static const struct manifest_member *expected_member(struct verify_ctx *c, const char *name,
+						     size_t *index)
+{
+	const struct manifest *mf = &c->r->manifest;
+	if (c->next < mf->nmembers && strcmp(mf->members[c->next].name, name) == 0) {
+		*index = c->next++;
+		return &mf->members[*index];
+	}
+	for (size_t i = 0; i < mf->nmembers; i++)
+		if (strcmp(mf->members[i].name, name) == 0) {
+			*index = i;
+			return &mf->members[i];
+		}
+	return NULL;
+}
+
+static int check_member(struct verify_ctx *c, const struct bundle_member *m)
+{
+	size_t i;
+	const struct manifest_member *want = expected_member(c, m->name, &i);
+	if (!want) {
+		err_set(c->e, ERR_VERIFY, "%s: member %s is not in the manifest", c->path, m->name);
+		return err_hint(c->e, "the bundle was altered after it was written");
+	}
+	if (c->seen[i])
+		return err_set(c->e, ERR_VERIFY, "%s: member %s appears twice", c->path, m->name);
+	c->seen[i] = true;
+	if (want->size != m->size || strcmp(want->sha256, m->sha256) != 0) {
+		err_set(c->e, ERR_VERIFY,
+			"%s: member %s is corrupted: SHA-256 %.12s…, size %llu; the manifest says %.12s…, size %llu",
+			c->path, m->name, m->sha256, (unsigned long long)m->size, want->sha256,
+			(unsigned long long)want->size);
+		return err_hint(c->e, "restore from another bundle (`ferry list`)");
+	}
+	c->r->members_checked++;
+	c->r->bytes_checked += m->size;
+	return 0;
+}
+
+static int on_member(void *ud, const struct bundle_member *m, const char *content, struct err *e)
+{
+	struct verify_ctx *c = ud;
+	(void)e;
+	if (!c->have_manifest)
+		return take_manifest(c, m, content);
+	if (m->type != BUNDLE_REG)
+		return 0;
+	if (strcmp(m->name, SHA256SUMS_NAME) == 0) {
+		if (!content)
+			return err_set(c->e, ERR_VERIFY, "%s: SHA256SUMS is unreadable", c->path);
+		free(c->sums);
+		c->sums = xstrdup(content);
+		return 0;
+	}
+	if (c->sums)
+		return err_set(c->e, ERR_VERIFY, "%s: member %s follows SHA256SUMS", c->path, m->name);
+	return check_member(c, m);
+}
+
+/* Each "<hex>  <name>" line must match what was hashed. */
+static int check_sums(struct verify_ctx *c)
+{
+	if (!c->sums) {
+		err_set(c->e, ERR_VERIFY, "%s: SHA256SUMS is missing (the bundle is truncated)", c->path);
+		return err_hint(c->e, "the copy may be incomplete; copy it again or use another bundle");
+	}
+	size_t lines = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(c->sums, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strlen(line) < 67 || line[64] != ' ' || line[65] != ' ')
+			return err_set(c->e, ERR_VERIFY, "%s: SHA256SUMS line %zu is malformed", c->path,
+				       lines + 1);
+		line[64] = '\0';
+		const char *name = line + 66;
+		const char *want = line;
+		const char *got = NULL;
+		if (strcmp(name, MANIFEST_NAME) == 0) {
+			got = c->manifest_sha;
+		} else {
+			const struct manifest_member *mm = manifest_find_member(&c->r->manifest, name);
+			got = mm ? mm->sha256 : NULL;
+		}
+		if (!got || strcmp(got, want) != 0)
+			return err_set(c->e, ERR_VERIFY, "%s: SHA256SUMS disagrees with the bundle for %s",
+				       c->path, name);
+		lines++;
+	}
+	if (lines != c->r->manifest.nmembers + 1)
+		return err_set(c->e, ERR_VERIFY, "%s: SHA256SUMS lists %zu members, the bundle has %zu",
+			       c->path, lines, c->r->manifest.nmembers + 1);
+	return 0;
+}
+
+static int check_all_seen(struct verify_ctx *c)
+{
+	for (size_t i = 0; i < c->r->manifest.nmembers; i++)
+		if (!c->seen[i]) {
+			err_set(c->e, ERR_VERIFY, "%s: member %s is missing", c->path,
+				c->r->manifest.members[i].name);
+			return err_hint(c->e, "the bundle is incomplete; use another bundle");
+		}
+	return 0;
+}
+
+static void record_outcome(const char *path, const struct err *e, bool ok)
+{
+	char *side = xasprintf("%s.verified", path);
+	FILE *f = fopen(side, "w");
+	if (f) {
+		char *when = flow_iso_time(time(NULL));
+		if (ok)
+			fprintf(f, "ok %s\n", when);
+		else
+			fprintf(f, "FAILED %s %s\n", when, e->msg);
+		free(when);
+		fclose(f);
+	}
+	free(side);
+}
+
+static int shallow_verify(struct verify_ctx *c)
+{
+	struct stat st;
+	if (stat(c->path, &st) < 0) {
+		err_set(c->e, ERR_USAGE, "cannot open bundle %s: %m", c->path);
+		return err_hint(c->e, "give a bundle path, or a name from `ferry list`");
+	}
+	c->total = (uint64_t)st.st_size;
+	event_step_start(c->ev, "verify", "check every member's SHA-256");
+	if (bundle_scan(c->path, on_member, c, c->e) < 0)
+		return -1;
+	if (!c->have_manifest)
+		return err_set(c->e, ERR_VERIFY, "%s: empty bundle (no manifest.json)", c->path);
+	if (check_all_seen(c) < 0 || check_sums(c) < 0)
+		return -1;
+	char note[96];
+	snprintf(note, sizeof note, "%zu members", c->r->members_checked);
+	event_step_done(c->ev, "verify", note);
+	return 0;
+}
+
+int verify_run(const char *bundle_path, const struct verify_opts *o,
+	       struct verify_result *r, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	double started = flow_now();
+	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events};
+	int rc = shallow_verify(&c);
+	if (rc == 0 && o->deep) {
+		rc = restore_db_deep_check(bundle_path, &r->manifest, o->profile, o->events,
+					   o->cancel, e);
+		r->deep_done = rc == 0;
+	}
+	if (rc == 0 || e->kind == ERR_VERIFY)
+		record_outcome(bundle_path, e, rc == 0);
+	free(c.seen);
+	free(c.sums);
+	r->duration_s = flow_now() - started;
+	return rc;
+}
+
+void verify_result_done(struct verify_result *r)
+{
+	manifest_done(&r->manifest);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,204 @@
+/* restore_db — create, fill and check a database from a bundle's dump. */
+#include "restore_db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "dump.h"
+#include "flow_util.h"
+
+int restore_db_extract(const char *bundle, const char *dir, struct err *e)
+{
+	return bundle_extract(bundle, dir, "db/", false, NULL, NULL, e);
+}
+
+static bool role_exists(db_conn *admin, const char *role)
+{
+	const char *params[] = {role};
+	struct err ignored = {0};
+	db_result *r = db_query(admin, "SELECT 1 FROM pg_roles WHERE rolname = $1", 1, params, &ignored);
+	bool yes = r && db_result_rows(r) > 0;
+	db_result_free(r);
+	return yes;
+}
+
+int restore_db_create(db_conn *admin, const char *name, const struct manifest *m, struct err *e)
+{
+	char *qname = db_quote_ident(name);
+	char *enc = db_quote_literal(m->db.encoding ? m->db.encoding : "UTF8");
+	char *col = db_quote_literal(m->db.collate ? m->db.collate : "C");
+	char *ctype = db_quote_literal(m->db.ctype ? m->db.ctype : "C");
+	char *owner = m->db.owner && role_exists(admin, m->db.owner) ? db_quote_ident(m->db.owner)
+								       : NULL;
+	char *sql = xasprintf("CREATE DATABASE %s TEMPLATE template0 ENCODING %s LC_COLLATE %s "
+			      "LC_CTYPE %s%s%s", qname, enc, col, ctype, owner ? " OWNER " : "",
+			      owner ? owner : "");
+	int rc = db_exec(admin, sql, e);
+	free(qname), free(enc), free(col), free(ctype), free(owner), free(sql);
+	return rc;
+}
+
+int restore_db_drop(db_conn *admin, const char *name, struct err *e)
+{
+	const char *params[] = {name};
+	db_result *r = db_query(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+				"WHERE datname = $1 AND pid <> pg_backend_pid()", 1, params, e);
+	if (!r)
+		return -1;
+	db_result_free(r);
+	char *q = db_quote_ident(name);
+	char *sql = xasprintf("DROP DATABASE IF EXISTS %s", q);
+	int rc = db_exec(admin, sql, e);
+	free(q);
+	free(sql);
+	return rc;
+}
+
+int restore_db_pg_restore(const char *conninfo, const char *dump, const struct manifest *m,
+			  int jobs, const struct event_sink *ev, volatile sig_atomic_t *cancel,
+			  struct err *e)
+{
+	int major = 0, minor = 0;
+	if (m->db.pg_dump_version)
+		dump_parse_version(m->db.pg_dump_version, &major, &minor);
+	struct pg_tool tool;
+	if (dump_find_tool("pg_restore", major, &tool, e) < 0)
+		return -1;
+	if (dump_check_not_older(&tool, "the pg_dump that made this bundle", major,
+				 m->db.pg_dump_version ? m->db.pg_dump_version : "?", e) < 0) {
+		pg_tool_done(&tool);
+		return -1;
+	}
+	struct strv argv = {0};
+	strv_push(&argv, tool.path);
+	strv_push(&argv, "--no-password");
+	strv_push(&argv, "--exit-on-error");
+	if (jobs > 1 && m->dump.format && strcmp(m->dump.format, "directory") == 0) {
+		char *j = xasprintf("--jobs=%d", jobs);
+		strv_push(&argv, j);
+		free(j);
+	}
+	strv_push(&argv, "--dbname");
+	strv_push(&argv, "{CONNINFO}");
+	strv_push(&argv, dump);
+	struct dump_run_opts ro = {.events = ev, .cancel = cancel, .step = "pg_restore"};
+	int rc = dump_run_pg_program(&argv, conninfo, NULL, &ro, e);
+	strv_done(&argv);
+	pg_tool_done(&tool);
+	return rc;
+}
+
+int restore_db_globals(const char *conninfo, const char *globals_sql, const struct event_sink *ev,
+		       struct err *e)
+{
+	struct pg_tool psql;
+	if (dump_find_tool("psql", 0, &psql, e) < 0)
+		return -1;
+	/* Without ON_ERROR_STOP, "role already exists" is reported and skipped:
+	 * existing roles are kept as they are. */
+	struct strv argv = {0};
+	strv_push(&argv, psql.path);
+	strv_push(&argv, "--no-password");
+	strv_push(&argv, "--quiet");
+	strv_push(&argv, "--no-psqlrc");
+	strv_push(&argv, "--file");
+	strv_push(&argv, globals_sql);
+	strv_push(&argv, "--dbname");
+	strv_push(&argv, "{CONNINFO}");
+	struct dump_run_opts ro = {.events = NULL, .step = "globals"};
+	(void)ev;
+	int rc = dump_run_pg_program(&argv, conninfo, "/dev/null", &ro, e);
+	strv_done(&argv);
+	pg_tool_done(&psql);
+	return rc;
+}
+
+int restore_db_check_counts(db_conn *db, const struct manifest *m, const struct event_sink *ev,
+			    struct err *e)
+{
+	size_t bad = 0;
+	char first[512] = "";
+	for (size_t i = 0; i < m->ntables; i++) {
+		const struct manifest_table *t = &m->tables[i];
+		char *qs = db_quote_ident(t->schema), *qt = db_quote_ident(t->table);
+		char *sql = xasprintf("SELECT count(*) FROM ONLY %s.%s", qs, qt);
+		struct err qe = {0};
+		char *v = db_query_value(db, sql, &qe);
+		free(qs), free(qt), free(sql);
+		long long got = v ? atoll(v) : -1;
+		free(v);
+		if (got == t->rows)
+			continue;
+		bad++;
+		event_log(ev, EV_ERROR, "%s.%s: %lld rows, the manifest says %lld", t->schema, t->table,
+			  got, (long long)t->rows);
+		if (!first[0])
+			snprintf(first, sizeof first, "%s.%s has %lld rows, the manifest says %lld%s",
+				 t->schema, t->table, got, (long long)t->rows, v ? "" : " (table missing)");
+	}
+	if (bad == 0)
+		return 0;
+	err_set(e, ERR_VERIFY, "row counts differ from the manifest in %zu table%s: %s", bad,
+		bad == 1 ? "" : "s", first);
+	return err_hint(e, "the dump does not hold what the manifest recorded; use another bundle");
+}
+
+static int deep_steps(const char *bundle, const struct manifest *m, const struct profile *p,
+		      const char *tmp, const char *scratch, db_conn *admin,
+		      const struct event_sink *ev, volatile sig_atomic_t *cancel, struct err *e)
+{
+	if (restore_db_extract(bundle, tmp, e) < 0)
+		return -1;
+	if (restore_db_create(admin, scratch, m, e) < 0)
+		return -1;
+	char *conninfo = db_conninfo_with_dbname(p->database.url, scratch, e);
+	if (!conninfo)
+		return -1;
+	char *dump = xasprintf("%s/%s", tmp, m->dump.path);
+	int rc = restore_db_pg_restore(conninfo, dump, m, (int)sysconf(_SC_NPROCESSORS_ONLN), ev,
+				       cancel, e);
+	free(dump);
+	db_conn *db = rc == 0 ? db_connect(conninfo, e) : NULL;
+	if (db)
+		rc = restore_db_check_counts(db, m, ev, e);
+	else
+		rc = -1;
+	db_close(db);
+	free(conninfo);
+	return rc;
+}
+
+int restore_db_deep_check(const char *bundle, const struct manifest *m, const struct profile *p,
+			  const struct event_sink *ev, volatile sig_atomic_t *cancel, struct err *e)
+{
+	if (!p) {
+		err_set(e, ERR_USAGE, "verify --deep needs a profile to know which server to use");
+		return err_hint(e, "pass --profile NAME");
+	}
+	if (!m->has_db || !m->dump.path)
+		return 0;
+	event_step_start(ev, "deep", "restore into a scratch database and compare row counts");
+	db_conn *admin = db_connect(p->database.url, e);
+	if (!admin)
+		return -1;
+	char *scratch = xasprintf("ferry_verify_%d", (int)getpid());
+	char *tmp = xstrdup("/tmp/ferry-verify-XXXXXX");
+	int rc = -1;
+	if (!mkdtemp(tmp))
+		err_set(e, ERR_FAILED, "cannot create a temporary directory: %s", strerror(errno));
+	else
+		rc = deep_steps(bundle, m, p, tmp, scratch, admin, ev, cancel, e);
+	struct err ignored = {0};
+	restore_db_drop(admin, scratch, &ignored);
+	flow_rm_rf(tmp);
+	free(tmp);
+	free(scratch);
+	db_close(admin);
+	if (rc == 0)
+		event_step_done(ev, "deep", "row counts match");
+	return rc;
+}

@@ -1,0 +1,44 @@
+/* restore_db — database restore building blocks shared by `ferry restore`
+ * and `ferry verify --deep`: extract the dump, create a database like the
+ * one recorded in the manifest, pg_restore into it, compare row counts. */
+#ifndef FERRY_RESTORE_DB_H
+#define FERRY_RESTORE_DB_H
+
+#include <signal.h>
+
+#include "db.h"
+#include "err.h"
+#include "event.h"
+#include "manifest.h"
+#include "profile.h"
+
+/* Extract the bundle's db/ members under dir (dir/db/...). */
+int restore_db_extract(const char *bundle, const char *dir, struct err *e);
+
+/* CREATE DATABASE name with the manifest's encoding, collation and ctype
+ * (template0), owned by the manifest's owner when that role exists. */
+int restore_db_create(db_conn *admin, const char *name, const struct manifest *m, struct err *e);
+
+/* DROP DATABASE IF EXISTS name (other sessions terminated first). */
+int restore_db_drop(db_conn *admin, const char *name, struct err *e);
+
+/* pg_restore --exit-on-error -j jobs of dump (a path) into conninfo. */
+int restore_db_pg_restore(const char *conninfo, const char *dump, const struct manifest *m,
+			  int jobs, const struct event_sink *ev, volatile sig_atomic_t *cancel,
+			  struct err *e);
+
+/* Run globals.sql (roles) through psql, keeping roles that already exist. */
+int restore_db_globals(const char *conninfo, const char *globals_sql, const struct event_sink *ev,
+		       struct err *e);
+
+/* Every table of the manifest has the recorded row count in conninfo's
+ * database; ERR_VERIFY naming each table that differs (the first few). */
+int restore_db_check_counts(db_conn *db, const struct manifest *m, const struct event_sink *ev,
+			    struct err *e);
+
+/* Restore the bundle's dump into a scratch database on the profile's
+ * server, compare row counts with the manifest, drop it. */
+int restore_db_deep_check(const char *bundle, const struct manifest *m, const struct profile *p,
+			  const struct event_sink *ev, volatile sig_atomic_t *cancel, struct err *e);
+
+#endif

@@ -1,0 +1,37 @@
+/* schedule — scheduled backups as systemd timers, or a cron file where
+ * systemd is not running.
+ *
+ * Daily 02:00, weekly Sunday 03:00, monthly on the 1st at 04:00 (local
+ * time), for the kinds listed in the profile's backup.schedule (default:
+ * all three). Directories can be redirected for tests with
+ * FERRY_SYSTEMD_DIR and FERRY_CRON_DIR. */
+#ifndef FERRY_SCHEDULE_H
+#define FERRY_SCHEDULE_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "profile.h"
+
+enum schedule_mode { SCHEDULE_AUTO, SCHEDULE_SYSTEMD, SCHEDULE_CRON };
+
+struct schedule_opts {
+	enum schedule_mode mode;
+	const char *ferry_path;      /* absolute path of the ferry binary */
+	const char *profiles_path;   /* absolute path of the profiles file */
+};
+
+/* The unit/cron texts (pure; for tests and `show`). Caller frees. */
+char *schedule_service_text(const struct profile *p, const char *kind,
+			    const struct schedule_opts *o);
+char *schedule_timer_text(const struct profile *p, const char *kind);
+char *schedule_cron_text(const struct profile *p, const struct schedule_opts *o);
+
+/* Install, remove, or describe (text to print, caller frees). */
+int schedule_install(const struct profile *p, const struct schedule_opts *o, char **report,
+		     struct err *e);
+int schedule_remove(const struct profile *p, const struct schedule_opts *o, char **report,
+		    struct err *e);
+char *schedule_show(const struct profile *p, const struct schedule_opts *o);
+
+#endif

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make demo: a sandbox to try ferry on, stopped again when you leave.
+#
+# Starts the test bed (a "source" PostgreSQL cluster with a small sample
+# shop database and app files, a "target" cluster behind a local sshd that
+# stands in for the new server), writes demo profiles naming both, and opens
+# ferry on them. Quitting stops the sandbox and removes it.
+set -euo pipefail
+
+ferry=${1:?usage: demo.sh /path/to/ferry}
+src=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(mktemp -d /tmp/ferry-demo.XXXXXX)
+chmod 755 "$dir"
+
+. "$src/tests/testbed.sh"
+stop_all() { testbed_stop "$dir/bed" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+trap stop_all EXIT INT TERM
+testbed_start "$dir/bed"
+
+"$PGBIN/psql" -X -q -h "$SOURCE_SOCK" -p "$SOURCE_PORT" -U ferry -d postgres -c "CREATE DATABASE shop"
+"$PGBIN/psql" -X -q -h "$SOURCE_SOCK" -p "$SOURCE_PORT" -U ferry -d shop -f "$src/tests/fixtures/shop.sql" >/dev/null
+
+app=$dir/app
+mkdir -p "$app/uploads" "$app/config" "$app/logs"
+for i in 1 2 3; do head -c 20000 /dev/urandom >"$app/uploads/photo$i.jpg"; done
+printf 'API_URL=http://127.0.0.1:8080\n' >"$app/config/app.env"
+printf 'started\n' >"$app/logs/app.log"
+
+cat >"$dir/profiles.json" <<JSON
+{
+  "demo": {
+    "description": "the sandbox shop on this machine",
+    "database": {"url": "postgresql://ferry@127.0.0.1:$SOURCE_PORT/shop"},
+    "app": {"root": "$app", "paths": ["uploads", "config", "logs"], "exclude": ["logs/*.tmp"]},
+    "backup": {"dir": "$dir/backups"},
+    "log_dir": "$dir/logs"
+  },
+  "new-server": {
+    "description": "the stand-in new server, reached over SSH",
+    "database": {"url": "postgresql://ferry@127.0.0.1:$TARGET_PORT/shop"},
+    "app": {"root": "$dir/new-server/app", "paths": ["uploads", "config", "logs"]},
+    "backup": {"dir": "$dir/new-server/backups"},
+    "ssh": {"host": "127.0.0.1", "port": $SSH_PORT, "user": "$SSH_USER",
+            "identity_file": "$SSH_KEY", "known_hosts": "$SSH_KNOWN_HOSTS"}
+  }
+}
+JSON
+export FERRY_PROFILES=$dir/profiles.json FERRY_PROFILE=demo PGPASSFILE
+
+echo
+echo "sandbox ready: profiles in $FERRY_PROFILES (demo, new-server)"
+if [ -t 0 ] && [ -t 1 ]; then
+    "$ferry" || true
+    echo "a shell with FERRY_PROFILES set; try: ferry backup, ferry list, ferry verify NAME"
+    echo "type 'exit' to stop the sandbox"
+    PATH="$(dirname "$ferry"):$PATH" PS1='ferry-demo$ ' bash --norc -i || true
+else
+    "$ferry" profiles list
+    "$ferry" backup
+    "$ferry" list
+fi
