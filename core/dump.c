@@ -167,7 +167,7 @@ static void log_line(void *ud, const char *line, bool is_stderr)
 }
 
 struct tick_relay {
-	const struct dump_run_opts *run;
+	struct dump_run_opts run;   /* a copy: the caller's may be gone by then */
 	void (*on_tick)(void *);
 	void *tick_ud;
 };
@@ -175,7 +175,7 @@ struct tick_relay {
 static void relay_line(void *ud, const char *line, bool is_stderr)
 {
 	const struct tick_relay *r = ud;
-	log_line((void *)r->run, line, is_stderr);
+	log_line((void *)&r->run, line, is_stderr);
 }
 
 static void relay_tick(void *ud)
@@ -199,14 +199,16 @@ struct proc *dump_spawn_pg_program(const struct strv *argv, const char *conninfo
 	const char *env[] = {pw_env, NULL};
 	/* The relay must outlive the child: it is freed with it in dump_wait. */
 	struct tick_relay *relay = xmalloc(sizeof *relay);
-	*relay = (struct tick_relay){o, on_tick, tick_ud};
+	*relay = (struct tick_relay){.on_tick = on_tick, .tick_ud = tick_ud};
+	if (o)
+		relay->run = *o;
 	struct proc_opts po = {
 		.env = env,
 		.stdout_path = stdout_path,
 		.on_line = relay_line,
 		.on_tick = relay_tick,
 		.ud = relay,
-		.cancel = o ? o->cancel : NULL,
+		.cancel = relay->run.cancel,
 	};
 	struct proc *p = proc_spawn((const char *const *)args.v, &po, e);
 	strv_done(&args);
@@ -230,8 +232,11 @@ int dump_wait(struct proc *p, const char *what, struct err *e)
 	if (rc > 0) {
 		char line[512];
 		proc_last_line(p, line, sizeof line);
-		err_set(e, ERR_FAILED, "%s failed with status %d%s%s", what, rc,
-			line[0] ? ": " : "", line);
+		bool full = strstr(proc_stderr_tail(p), "No space left on device") != NULL;
+		err_set(e, full ? ERR_SPACE : ERR_FAILED, "%s failed with status %d%s%s", what, rc,
+			line[0] ? ": " : "", full ? "no space left on device" : line);
+		if (full)
+			err_hint(e, "free space where ferry writes (the backup dir), or pass --out DIR");
 	}
 	proc_free(p);
 	return rc == 0 ? 0 : -1;

@@ -63,6 +63,7 @@ struct backup_ctx {
 	uint64_t files_bytes;    /* app files, from the walk */
 	double last_tick;        /* dump progress pacing */
 	const char *walk_prefix; /* member name prefix while walking */
+	char step[32];           /* the running step, reported when it fails */
 	char *final_path;
 };
 
@@ -124,6 +125,12 @@ static char *bundle_file_name(const struct backup_ctx *c)
 			       flow_bundle_extension(c->compression));
 	free(rev);
 	return name;
+}
+
+static void step_start(struct backup_ctx *c, const char *id, const char *title)
+{
+	snprintf(c->step, sizeof c->step, "%s", id);
+	event_step_start(c->ev, id, title);
 }
 
 /* --- preflight ---------------------------------------------------------- */
@@ -231,7 +238,7 @@ static int check_space(struct backup_ctx *c)
 
 static int preflight(struct backup_ctx *c)
 {
-	event_step_start(c->ev, "preflight", "check tools, database and space");
+	step_start(c, "preflight", "check tools, database and space");
 	if (c->want_db && connect_db(c) < 0)
 		return -1;
 	if (collect_app_files(c) < 0)
@@ -297,7 +304,7 @@ static int dump_database(struct backup_ctx *c)
 {
 	if (!c->want_db)
 		return 0;
-	event_step_start(c->ev, "dump", "dump the database in one snapshot");
+	step_start(c, "dump", "dump the database in one snapshot");
 	char *snapshot = db_begin_snapshot(c->db, c->e);
 	if (!snapshot)
 		return -1;
@@ -335,7 +342,7 @@ static int dump_globals(struct backup_ctx *c)
 {
 	if (!c->want_globals)
 		return 0;
-	event_step_start(c->ev, "globals", "dump roles (pg_dumpall --roles-only)");
+	step_start(c, "globals", "dump roles (pg_dumpall --roles-only)");
 	struct pg_tool dumpall;
 	int major = db_server_version_num(c->db) / 10000;
 	if (dump_find_tool("pg_dumpall", major, &dumpall, c->e) < 0)
@@ -383,7 +390,7 @@ static int collect_staging(struct backup_ctx *c)
 
 static int hash_items(struct backup_ctx *c)
 {
-	event_step_start(c->ev, "hash", "hash every member (SHA-256)");
+	step_start(c, "hash", "hash every member (SHA-256)");
 	uint64_t total = 0, done = 0;
 	for (size_t i = 0; i < c->nitems; i++)
 		if (c->items[i].kind == BUNDLE_REG)
@@ -486,7 +493,7 @@ static int write_members(struct backup_ctx *c, bundle_writer *bw)
 
 static int write_bundle(struct backup_ctx *c)
 {
-	event_step_start(c->ev, "write", "write the bundle");
+	step_start(c, "write", "write the bundle");
 	char *name = bundle_file_name(c);
 	c->final_path = xasprintf("%s/%s", c->out_dir, name);
 	free(name);
@@ -531,7 +538,7 @@ static int run_hooks(struct backup_ctx *c, const char *which, const struct strv 
 	char *env_profile = xasprintf("FERRY_PROFILE=%s", c->p->name);
 	char *env_bundle = xasprintf("FERRY_BUNDLE=%s", c->final_path ? c->final_path : "");
 	const char *env[] = {env_profile, env_bundle, "FERRY_FLOW=backup", NULL};
-	event_step_start(c->ev, step, title);
+	step_start(c, step, title);
 	int rc = flow_run_commands(cmds, c->p, env, c->ev, c->o->cancel, c->e);
 	if (rc < 0)
 		err_prefix(c->e, "%s hook", which);
@@ -549,7 +556,7 @@ static void run_prune(struct backup_ctx *c)
 	if (c->o->no_prune || c->o->out_dir)
 		return;
 	struct err pe = {0};
-	event_step_start(c->ev, "prune", "apply the retention policy");
+	step_start(c, "prune", "apply the retention policy");
 	if (prune_run(c->p, c->out_dir, false, &c->r->pruned, &pe) < 0) {
 		c->r->prune_warning = xstrdup(pe.msg);
 		event_step_skip(c->ev, "prune", pe.msg);
@@ -625,6 +632,8 @@ int backup_run(const struct profile *p, const struct backup_opts *o,
 	c.started = flow_now();
 	c.started_wall = time(NULL);
 	int rc = backup_steps(&c);
+	if (rc < 0 && c.step[0])
+		event_step_fail(c.ev, c.step, e->msg);
 	if (rc < 0 && c.final_path && !r->path) {
 		char *part = xasprintf("%s.part", c.final_path);
 		unlink(part);

@@ -93,7 +93,8 @@ profile "$good_url" data
 DB=$db t_psql_source "CREATE TABLE slow AS SELECT g, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 300000) g"
 "$FERRY_BIN" backup --compress gzip --level 9 >"$work/int.out" 2>"$work/int.err" &
 pid=$!
-t_wait_for 20 test -n "$(find "$work/backups" -name '.ferry-staging*' 2>/dev/null)" || t_fail "backup did not start"
+staging_exists() { [ -n "$(find "$work/backups" -name '.ferry-staging*' 2>/dev/null)" ]; }
+t_wait_for 20 staging_exists || t_fail "backup did not start"
 sleep 0.3
 kill -INT "$pid"
 rc=0
