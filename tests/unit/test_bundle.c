@@ -498,6 +498,87 @@ static void test_commit_after_failure_removes_part(void **state)
 	free(out);
 }
 
+struct shrinker {
+	const char *path;
+	bool done;
+};
+
+/* Progress callback that cuts the source file short while it is read. */
+static void shrink_source(void *ud, uint64_t done)
+{
+	struct shrinker *sh = ud;
+	if (!sh->done && done > 0) {
+		assert_int_equal(truncate(sh->path, 3 * BUNDLE_BUFSIZE / 2), 0);
+		sh->done = true;
+	}
+}
+
+static void test_shrinking_file_fails(void **state)
+{
+	struct fixture *f = *state;
+	char *src = path_in(f->dir, "shrinking.dat");
+	make_random_file(src, 8 * BUNDLE_BUFSIZE, 5);
+	char *out = path_in(f->dir, "t4b.tar.zst");
+	char *part = xasprintf("%s.part", out);
+	struct shrinker sh = {.path = src};
+	struct err e = {0};
+	bundle_writer *bw = bundle_writer_open(
+		out, &(struct bundle_write_opts){.progress = shrink_source, .progress_ud = &sh}, &e);
+	assert_non_null(bw);
+	/* the first progress call comes 100 ms after open, while src is read */
+	struct timespec pause = {.tv_nsec = 150 * 1000 * 1000};
+	nanosleep(&pause, NULL);
+	assert_int_equal(bundle_writer_add_file(bw, "db/shrinking.dat", src, NULL, &e), -1);
+	assert_true(sh.done);
+	char *want = xasprintf("%s changed while being backed up (it shrank to %u of %u bytes)", src,
+			       3 * BUNDLE_BUFSIZE / 2, 8 * BUNDLE_BUFSIZE);
+	assert_string_equal(e.msg, want);
+	bundle_writer_abort(bw);
+	assert_false(exists(part));
+	free(want);
+	free(part);
+	free(out);
+	free(src);
+}
+
+static void test_disk_full_is_err_space(void **state)
+{
+	struct fixture *f = *state;
+	char *mnt = path_in(f->dir, "small");
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (geteuid() != 0 || run("mount -t tmpfs -o size=1m tmpfs '%s' 2>/dev/null", mnt) != 0) {
+		free(mnt);
+		skip();
+		return;
+	}
+	char *out = path_in(mnt, "b.tar");
+	char *part = xasprintf("%s.part", out);
+	char *src = path_in(f->src, BIG_NAME);
+	struct err e = {0};
+	bundle_writer *bw = bundle_writer_open(
+		out, &(struct bundle_write_opts){.compression = BUNDLE_NONE}, &e);
+	int rc = bw ? bundle_writer_add_file(bw, BIG_NAME, src, NULL, &e) : -2;
+	if (rc == 0)
+		rc = bundle_writer_commit(bw, &e);
+	else if (bw)
+		bundle_writer_abort(bw);
+	bool part_left = exists(part);
+	run("umount '%s'", mnt);
+	assert_int_equal(rc, -1);
+	assert_int_equal(e.kind, ERR_SPACE);
+	char *want = xasprintf("no space left writing %s", part);
+	assert_string_equal(e.msg, want);
+	char *hint = xasprintf("free space in %s or choose another --out", mnt);
+	assert_string_equal(e.hint, hint);
+	assert_false(part_left);
+	free(hint);
+	free(want);
+	free(src);
+	free(part);
+	free(out);
+	free(mnt);
+}
+
 static void test_stale_part_is_replaced(void **state)
 {
 	struct fixture *f = *state;
@@ -1135,6 +1216,8 @@ int main(void)
 		cmocka_unit_test(test_progress_reports_total),
 		cmocka_unit_test(test_changed_file_fails_and_abort_removes_part),
 		cmocka_unit_test(test_commit_after_failure_removes_part),
+		cmocka_unit_test(test_shrinking_file_fails),
+		cmocka_unit_test(test_disk_full_is_err_space),
 		cmocka_unit_test(test_stale_part_is_replaced),
 		cmocka_unit_test(test_missing_source_and_bad_names),
 		cmocka_unit_test(test_bad_options),
