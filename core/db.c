@@ -47,6 +47,12 @@ static int connect_error(PGconn *pg, struct err *e)
 		     "(host, port) in the profile");
 }
 
+/* Server notices ("... does not exist, skipping") are not for the operator. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg, (void)message;
+}
+
 db_conn *db_connect(const char *conninfo, struct err *e)
 {
 	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
@@ -61,6 +67,7 @@ db_conn *db_connect(const char *conninfo, struct err *e)
 		PQfinish(pg);
 		return NULL;
 	}
+	PQsetNoticeProcessor(pg, ignore_notice, NULL);
 	db_conn *c = xcalloc(1, sizeof *c);
 	c->pg = pg;
 	c->desc = describe(pg);

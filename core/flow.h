@@ -31,6 +31,7 @@ struct backup_opts {
 	int level;                    /* 0 = the profile's */
 	bool globals;                 /* also when the profile's backup.globals */
 	bool no_prune;                /* skip retention after success */
+	bool skip_missing_paths;      /* leave out app paths that do not exist (safety backups) */
 	const struct event_sink *events;
 	volatile sig_atomic_t *cancel;
 };
@@ -88,6 +89,61 @@ void verify_result_done(struct verify_result *r);
 int verify_run(const char *bundle_path, const struct verify_opts *o,
 	       struct verify_result *r, struct err *e);
 
+/* --- restore and rollback ---------------------------------------------- */
+
+/* Asks the operator to confirm a destructive plan, e.g. by typing the
+ * database name. Returns 0 when confirmed, -1 with e filled (ERR_REFUSED)
+ * when not. */
+typedef int (*flow_confirm_fn)(void *ud, const struct plan *plan, const char *dbname,
+			       struct err *e);
+
+struct restore_opts {
+	bool db_only, files_only;
+	bool schema_only, data_only;
+	int jobs;                     /* pg_restore -j; 0 = number of cores */
+	bool no_safety_backup;
+	int keep_previous;            /* previous databases / file sets kept; default 1 */
+	bool migrate;                 /* run the profile's migrations afterwards */
+	bool yes;                     /* confirmed already (--yes) */
+	flow_confirm_fn confirm;      /* NULL and !yes = refuse */
+	void *confirm_ud;
+	const struct event_sink *events;
+	volatile sig_atomic_t *cancel;
+};
+
+struct restore_table {
+	char *schema, *table;
+	int64_t expected, actual;
+};
+
+struct restore_result {
+	char *bundle;
+	struct manifest manifest;
+	char *safety_bundle;          /* NULL when skipped */
+	char *previous_db;            /* NULL when the database did not exist */
+	struct restore_table *tables;
+	size_t ntables;
+	int64_t total_rows;
+	struct strv previous_paths;   /* app paths kept as <path>.prev-<ts> */
+	double duration_s;
+};
+void restore_result_done(struct restore_result *r);
+
+/* Verify the bundle and read the live side; the plan of what would happen. */
+int restore_plan(const struct profile *p, const char *bundle, const struct restore_opts *o,
+		 struct plan *plan, struct err *e);
+
+/* Verify → preflight → plan + confirm → safety backup → shadow database,
+ * pg_restore, row-count gate → atomic swap → files → hooks (→ migrate).
+ * Nothing destructive happens before the swap; a failure before it leaves
+ * the live database and files exactly as they were. */
+int restore_run(const struct profile *p, const char *bundle, const struct restore_opts *o,
+		struct restore_result *r, struct err *e);
+
+/* Swap the previous database (and files) of the last restore back. */
+int rollback_run(const struct profile *p, const struct restore_opts *o, char **report,
+		 struct err *e);
+
 /* --- list and prune ----------------------------------------------------- */
 
 struct bundle_info {
@@ -105,15 +161,15 @@ struct bundle_list {
 	struct bundle_info *v;        /* newest first */
 	size_t n;
 };
-void bundle_list_done(struct bundle_list *l);
+void flow_bundle_list_done(struct bundle_list *l);
 
 /* Bundles in dir (any profile when profile_name is NULL), newest first.
  * A missing dir is an empty list. */
-int bundle_list_dir(const char *dir, const char *profile_name, struct bundle_list *out,
+int flow_list_bundles(const char *dir, const char *profile_name, struct bundle_list *out,
 		    struct err *e);
 
 /* Parse "<profile>_<YYYYMMDD>_<HHMMSS>_<type>_<rev>.ferry.tar.*". */
-int bundle_name_parse(const char *name, struct bundle_info *out);
+int flow_parse_bundle_name(const char *name, struct bundle_info *out);
 
 /* The retention decision for bundles (newest first) at time now. */
 void prune_select(const struct bundle_list *l, const struct profile_keep *keep, time_t now,

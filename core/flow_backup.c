@@ -205,9 +205,12 @@ static int collect_app_files(struct backup_ctx *c)
 		return 0;
 	const struct profile *p = c->p;
 	c->walk_prefix = "files/";
-	for (size_t i = 0; i < p->app.paths.n; i++)
+	for (size_t i = 0; i < p->app.paths.n; i++) {
+		if (c->o->skip_missing_paths && !flow_app_path_exists(p, p->app.paths.v[i]))
+			continue;
 		if (bundle_walk(p->app.root, p->app.paths.v[i], &p->app.exclude, walk_collect, c, c->e) < 0)
 			return -1;
+	}
 	return 0;
 }
 

@@ -41,7 +41,7 @@ static time_t stamp_time(const char *p)
 	return timegm(&tm);
 }
 
-int bundle_name_parse(const char *name, struct bundle_info *out)
+int flow_parse_bundle_name(const char *name, struct bundle_info *out)
 {
 	memset(out, 0, sizeof *out);
 	const char *mark = strstr(name, BUNDLE_MARK);
@@ -70,7 +70,7 @@ static void bundle_info_done(struct bundle_info *b)
 	free(b->verified);
 }
 
-void bundle_list_done(struct bundle_list *l)
+void flow_bundle_list_done(struct bundle_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		bundle_info_done(&l->v[i]);
@@ -103,7 +103,7 @@ static int newest_first(const void *a, const void *b)
 	return strcmp(y->name, x->name);
 }
 
-int bundle_list_dir(const char *dir, const char *profile_name, struct bundle_list *out,
+int flow_list_bundles(const char *dir, const char *profile_name, struct bundle_list *out,
 		    struct err *e)
 {
 	(void)e;
@@ -114,7 +114,7 @@ int bundle_list_dir(const char *dir, const char *profile_name, struct bundle_lis
 	const struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		struct bundle_info b;
-		if (bundle_name_parse(de->d_name, &b) < 0)
+		if (flow_parse_bundle_name(de->d_name, &b) < 0)
 			continue;
 		if (str_ends(de->d_name, ".verified") ||
 		    (profile_name && strcmp(b.profile, profile_name) != 0)) {
@@ -223,13 +223,13 @@ int prune_run(const struct profile *p, const char *dir, bool dry_run,
 	      struct prune_report *out, struct err *e)
 {
 	struct bundle_list l;
-	if (bundle_list_dir(dir ? dir : p->backup.dir, p->name, &l, e) < 0)
+	if (flow_list_bundles(dir ? dir : p->backup.dir, p->name, &l, e) < 0)
 		return -1;
 	prune_select(&l, &p->backup.keep, time(NULL), out);
 	int rc = 0;
 	for (size_t i = 0; i < out->n && !dry_run && rc == 0; i++)
 		if (!out->v[i].keep)
 			rc = delete_bundle(dir ? dir : p->backup.dir, out->v[i].file, e);
-	bundle_list_done(&l);
+	flow_bundle_list_done(&l);
 	return rc;
 }

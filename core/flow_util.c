@@ -74,6 +74,23 @@ const char *flow_human_bytes(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
+bool flow_app_path_exists(const struct profile *p, const char *rel)
+{
+	char *path = xasprintf("%s/%s", p->app.root, rel);
+	struct stat st;
+	bool yes = lstat(path, &st) == 0;
+	free(path);
+	return yes;
+}
+
+bool flow_any_app_path_exists(const struct profile *p)
+{
+	for (size_t i = 0; p->has_app && i < p->app.paths.n; i++)
+		if (flow_app_path_exists(p, p->app.paths.v[i]))
+			return true;
+	return false;
+}
+
 int flow_mkdir_p(const char *path, unsigned mode, struct err *e)
 {
 	char *p = xstrdup(path);

@@ -4,6 +4,7 @@
 #define FERRY_FLOW_UTIL_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -22,6 +23,11 @@ double flow_now(void);                       /* monotonic seconds */
 char *flow_iso_time(time_t t);               /* "2026-11-21T19:50:00Z"; caller frees */
 char *flow_hostname(void);                   /* caller frees */
 const char *flow_human_bytes(uint64_t n, char *buf, size_t len);
+
+/* Whether app.root/rel exists (a file, directory or link). */
+bool flow_app_path_exists(const struct profile *p, const char *rel);
+/* Whether any of the profile's app paths exists. */
+bool flow_any_app_path_exists(const struct profile *p);
 
 int flow_mkdir_p(const char *path, unsigned mode, struct err *e);
 int flow_free_space(const char *path, uint64_t *avail, struct err *e);

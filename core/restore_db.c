@@ -117,29 +117,39 @@ int restore_db_globals(const char *conninfo, const char *globals_sql, const stru
 	return rc;
 }
 
-int restore_db_check_counts(db_conn *db, const struct manifest *m, const struct event_sink *ev,
-			    struct err *e)
+void restore_db_count_tables(db_conn *db, const struct manifest *m, int64_t *actual)
 {
-	size_t bad = 0;
-	char first[512] = "";
 	for (size_t i = 0; i < m->ntables; i++) {
 		const struct manifest_table *t = &m->tables[i];
 		char *qs = db_quote_ident(t->schema), *qt = db_quote_ident(t->table);
 		char *sql = xasprintf("SELECT count(*) FROM ONLY %s.%s", qs, qt);
 		struct err qe = {0};
 		char *v = db_query_value(db, sql, &qe);
-		free(qs), free(qt), free(sql);
-		long long got = v ? atoll(v) : -1;
-		free(v);
-		if (got == t->rows)
+		actual[i] = v ? atoll(v) : -1;
+		free(qs), free(qt), free(sql), free(v);
+	}
+}
+
+int restore_db_check_counts(db_conn *db, const struct manifest *m, const struct event_sink *ev,
+			    struct err *e)
+{
+	int64_t *actual = xcalloc(m->ntables + 1, sizeof *actual);
+	restore_db_count_tables(db, m, actual);
+	size_t bad = 0;
+	char first[512] = "";
+	for (size_t i = 0; i < m->ntables; i++) {
+		const struct manifest_table *t = &m->tables[i];
+		if (actual[i] == t->rows)
 			continue;
 		bad++;
 		event_log(ev, EV_ERROR, "%s.%s: %lld rows, the manifest says %lld", t->schema, t->table,
-			  got, (long long)t->rows);
+			  (long long)actual[i], (long long)t->rows);
 		if (!first[0])
 			snprintf(first, sizeof first, "%s.%s has %lld rows, the manifest says %lld%s",
-				 t->schema, t->table, got, (long long)t->rows, v ? "" : " (table missing)");
+				 t->schema, t->table, (long long)actual[i], (long long)t->rows,
+				 actual[i] < 0 ? " (table missing)" : "");
 	}
+	free(actual);
 	if (bad == 0)
 		return 0;
 	err_set(e, ERR_VERIFY, "row counts differ from the manifest in %zu table%s: %s", bad,

@@ -5,6 +5,7 @@
 #define FERRY_RESTORE_DB_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "err.h"
@@ -30,6 +31,10 @@ int restore_db_pg_restore(const char *conninfo, const char *dump, const struct m
 /* Run globals.sql (roles) through psql, keeping roles that already exist. */
 int restore_db_globals(const char *conninfo, const char *globals_sql, const struct event_sink *ev,
 		       struct err *e);
+
+/* Count every manifest table's rows in db: actual[i] for m->tables[i],
+ * -1 when the table is missing. actual has m->ntables entries. */
+void restore_db_count_tables(db_conn *db, const struct manifest *m, int64_t *actual);
 
 /* Every table of the manifest has the recorded row count in conninfo's
  * database; ERR_VERIFY naming each table that differs (the first few). */

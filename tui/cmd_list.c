@@ -129,14 +129,14 @@ static int run_list(struct cli *c, int argc, char **argv, struct err *e)
 		return -1;
 	}
 	struct bundle_list l;
-	int rc = bundle_list_dir(p->backup.dir, all ? NULL : p->name, &l, e);
+	int rc = flow_list_bundles(p->backup.dir, all ? NULL : p->name, &l, e);
 	if (rc == 0) {
 		if (c->json)
 			print_list_json(&l);
 		else
 			print_list_text(&l, p->backup.dir);
 	}
-	bundle_list_done(&l);
+	flow_bundle_list_done(&l);
 	profile_file_free(pf);
 	return rc;
 }

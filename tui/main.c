@@ -17,10 +17,13 @@ static const struct cli_command version_command = {
 /* The command table: each command file defines its own entry. */
 static const struct cli_command *const commands[] = {
 	&command_backup,
+	&command_restore,
+	&command_rollback,
 	&command_verify,
 	&command_list,
 	&command_prune,
 	&command_schedule,
+	&command_db,
 	&command_profiles,
 	&command_remote,
 	&command_push,
