@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "db.h"
 #include "dump.h"
 #include "err.h"
 #include "event.h"
@@ -143,6 +144,60 @@ int restore_run(const struct profile *p, const char *bundle, const struct restor
 /* Swap the previous database (and files) of the last restore back. */
 int rollback_run(const struct profile *p, const struct restore_opts *o, char **report,
 		 struct err *e);
+
+/* --- migrate to a new server ------------------------------------------- */
+
+/* Asked when the target's SSH host key is unknown; non-zero = accept. */
+typedef int (*flow_hostkey_fn)(void *ud, const char *host, int port, const char *fingerprint,
+			       const char *type);
+
+struct migrate_opts {
+	bool yes;                     /* confirm without asking */
+	bool accept_new_host_key;     /* record an unknown host key */
+	bool break_lock;              /* remove a stale lock on the target */
+	flow_confirm_fn confirm;      /* e.g. copying ferry to the target */
+	void *confirm_ud;
+	flow_hostkey_fn confirm_host_key;
+	void *hostkey_ud;
+	const struct event_sink *events;
+	volatile sig_atomic_t *cancel;
+};
+
+struct migrate_result {
+	char *bundle;                 /* made here */
+	char *remote_bundle;          /* where it went */
+	char *registry_file;          /* rewritten, or NULL */
+	char *log_file;               /* migration_log.json */
+	char *summary_file;           /* the human summary */
+	char *summary;                /* its text */
+	struct strv skipped;          /* steps finished by an earlier run */
+	double duration_s;
+};
+void migrate_result_done(struct migrate_result *r);
+
+/* Every step with hosts, paths and sizes; connects to nothing. */
+int migrate_plan(const struct profile *from, const struct profile *to, const struct migrate_opts *o,
+		 struct plan *plan, struct err *e);
+
+/* Preflight both ends and lock the target → backup here → copy over SSH
+ * (resumable, verified) → `ferry restore` there, its progress live →
+ * registry → restart services → health, revisions and row counts on both
+ * sides → migration log. A re-run continues where the last one stopped. */
+int migrate_run(const struct profile *from, const struct profile *to, const struct migrate_opts *o,
+		struct migrate_result *r, struct err *e);
+
+/* --- counts: what is in a database, for comparing two sides ----------- */
+
+struct counts_result {
+	char *database;
+	char *schema_revision;        /* NULL when none */
+	struct db_table_counts tables;
+};
+void counts_result_done(struct counts_result *r);
+
+/* Per-table row counts (in one REPEATABLE READ snapshot) and the schema
+ * revision of the profile's database. */
+int counts_read(const struct profile *p, struct counts_result *r, struct err *e);
 
 /* --- list and prune ----------------------------------------------------- */
 

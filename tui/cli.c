@@ -47,8 +47,27 @@ int cli_bad_option(const struct cli_command *cmd, char **argv, struct err *e)
 	return err_hint(e, "`ferry help %s` lists its options", cmd->name);
 }
 
+/* `--profiles -`: the profiles JSON on standard input (how a remote ferry
+ * gets its settings); relative paths are relative to the current directory. */
+static profile_file *load_profiles_stdin(struct err *e)
+{
+	size_t cap = 65536, len = 0, n;
+	char *text = xmalloc(cap);
+	while ((n = fread(text + len, 1, cap - len - 1, stdin)) > 0) {
+		len += n;
+		if (cap - len < 2)
+			text = xrealloc(text, cap *= 2);
+	}
+	text[len] = '\0';
+	profile_file *pf = profile_file_load_string(text, "-", e);
+	free(text);
+	return pf;
+}
+
 profile_file *cli_load_profiles(const struct cli *c, struct err *e)
 {
+	if (c->profiles_path && strcmp(c->profiles_path, "-") == 0)
+		return load_profiles_stdin(e);
 	char *path = profile_locate(c->profiles_path, e);
 	if (!path)
 		return NULL;

@@ -89,6 +89,8 @@ extern const struct cli_command command_schedule;
 extern const struct cli_command command_restore;
 extern const struct cli_command command_rollback;
 extern const struct cli_command command_db;
+extern const struct cli_command command_counts;
+extern const struct cli_command command_migrate;
 extern const struct cli_command command_remote;
 extern const struct cli_command command_push;
 int cmd_help(struct cli *c, int argc, char **argv, struct err *e);
