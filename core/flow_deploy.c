@@ -197,8 +197,11 @@ static int remote_restore_point(struct deploy_ctx *c)
 	sshc_lines_flush(&lines);
 	free(cmd);
 	if (rc == 0 && (status != 0 || !path)) {
+		char first[sizeof info.stderr_tail];
+		memcpy(first, info.stderr_tail, sizeof first);
+		first[strcspn(first, "\n")] = '\0';
 		err_set(c->e, ERR_FAILED, "the restore point backup on %s failed (exit %d): %s",
-			sshc_target(c->ssh), status, info.stderr_tail);
+			sshc_target(c->ssh), status, first);
 		rc = -1;
 	}
 	if (rc == 0)

@@ -24,7 +24,8 @@ const struct cli_command command_backup = {
 	"(unless --no-prune or --out).\n"
 	"\n"
 	"  --out DIR            write the bundle here instead of backup.dir\n"
-	"  --type T             manual (default), daily, weekly, monthly\n"
+	"  --type T             manual (default), daily, weekly, monthly; also migrate,\n"
+	"                       pre-restore, pre-deploy, pre-reset (safety copies)\n"
 	"  --db-only            only the database; --files-only: only the app files\n"
 	"  --schema-only        no table data; --data-only: no schema\n"
 	"  --schema S           only schema S (repeatable); --table T: only table T\n"
@@ -51,14 +52,16 @@ struct backup_args {
 	bool dry_run;
 };
 
-static const char *const valid_types[] = {"manual", "daily", "weekly", "monthly", NULL};
+static const char *const valid_types[] = {"manual", "daily", "weekly", "monthly", "migrate",
+					  "pre-restore", "pre-deploy", "pre-reset", NULL};
 
 static int parse_type(const char *arg, struct err *e)
 {
 	for (const char *const *t = valid_types; *t; t++)
 		if (strcmp(arg, *t) == 0)
 			return 0;
-	err_set(e, ERR_USAGE, "backup: --type \"%s\" is not one of manual, daily, weekly, monthly", arg);
+	err_set(e, ERR_USAGE, "backup: --type \"%s\" is not one of manual, daily, weekly, monthly "
+		"(or migrate, pre-restore, pre-deploy, pre-reset)", arg);
 	return -1;
 }
 
