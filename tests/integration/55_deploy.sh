@@ -28,7 +28,7 @@ profiles() { # health_path [ssh]
         ssh_section=", \"ssh\": {\"host\": \"127.0.0.1\", \"port\": $SSH_PORT, \"user\": \"$SSH_USER\",
             \"identity_file\": \"$SSH_KEY\", \"known_hosts\": \"$SSH_KNOWN_HOSTS\",
             \"use_ssh_config\": false, \"ferry_path\": \"$FERRY_BIN\"}"
-        url="postgresql://ferry@/$db?host=$SOURCE_SOCK\&port=$SOURCE_PORT"
+        url="postgresql://ferry@/$db?host=$SOURCE_SOCK&port=$SOURCE_PORT"
     fi
     cat >"$work/profiles.json" <<JSON
 {"web": {
