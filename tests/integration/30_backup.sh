@@ -153,3 +153,33 @@ t_log "retention ran after the backup and prune explains itself"
 t_assert_exit 0 "$FERRY_BIN" prune --dry-run
 t_assert_contains "$T_OUT" "keep" "prune output"
 t_assert_contains "$T_OUT" "last 3" "prune rule"
+
+t_log "--globals carries the roles, without passwords"
+t_psql_source "DO \$\$ BEGIN CREATE ROLE shop_app LOGIN PASSWORD 'role-secret-123'; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+t_assert_exit 0 "$FERRY_BIN" backup --db-only --globals --out "$work/globals" --json
+gb=$(printf '%s\n' "$T_OUT" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["file"])')
+tar --zstd -xOf "$gb" db/globals.sql >"$work/globals.sql"
+t_assert_file_contains "$work/globals.sql" "CREATE ROLE shop_app" "role in globals.sql"
+t_assert_file_not_contains "$work/globals.sql" "role-secret-123" "no password in the bundle"
+t_assert_file_not_contains "$work/globals.sql" "SCRAM-SHA-256" "no password hash in the bundle"
+
+t_log "verify --deep restores into a scratch database and compares counts"
+t_assert_exit 0 "$FERRY_BIN" verify --deep "$bundle"
+t_assert_contains "$T_OUT" "row counts match" "deep verify"
+t_assert_eq "" "$(t_psql_source "SELECT datname FROM pg_database WHERE datname LIKE 'ferry_verify_%'")" "scratch database dropped"
+
+t_log "schedule install / show / remove (cron, redirected)"
+export FERRY_CRON_DIR=$work/cron.d
+mkdir -p "$FERRY_CRON_DIR"
+t_assert_exit 0 "$FERRY_BIN" schedule install --cron
+t_assert_file_contains "$FERRY_CRON_DIR/ferry-test" "0 2 * * * root" "daily entry"
+t_assert_file_contains "$FERRY_CRON_DIR/ferry-test" "--profile test --type weekly" "weekly entry"
+t_assert_exit 0 "$FERRY_BIN" schedule show --cron
+t_assert_contains "$T_OUT" "0 4 1 * *" "show prints the monthly entry"
+t_assert_exit 0 "$FERRY_BIN" schedule remove --cron
+[ ! -e "$FERRY_CRON_DIR/ferry-test" ] || t_fail "cron file not removed"
+export FERRY_SYSTEMD_DIR=$work/systemd
+mkdir -p "$FERRY_SYSTEMD_DIR"
+t_assert_exit 0 "$FERRY_BIN" schedule install --systemd
+t_assert_file_contains "$FERRY_SYSTEMD_DIR/ferry-backup-test-daily.timer" "OnCalendar=*-*-* 02:00:00" "timer"
+t_assert_file_contains "$FERRY_SYSTEMD_DIR/ferry-backup-test-monthly.service" "--type monthly" "service"

@@ -126,6 +126,8 @@ with open(os.path.join(root, "SHA256SUMS"), "w") as out:
 PY
 (cd "$work/tamper" && tar --zstd -cf "$work/tampered.ferry.tar.zst" manifest.json db files SHA256SUMS)
 t_assert_exit 0 "$FERRY_BIN" verify "$work/tampered.ferry.tar.zst"
+t_assert_exit 4 "$FERRY_BIN" verify --deep --profile here "$work/tampered.ferry.tar.zst"
+t_assert_contains "$T_ERR" "app.bulk has 299990 rows" "verify --deep catches the tampered dump"
 t_assert_exit 4 "$FERRY_BIN" restore "$work/tampered.ferry.tar.zst" --profile here --yes --no-safety-backup
 t_assert_contains "$T_ERR" "row counts differ from the manifest" "gate message"
 t_assert_contains "$T_ERR" "app.bulk has 299990 rows, the manifest says 300000" "gate names the table"
