@@ -52,9 +52,11 @@ static void print_result(const struct cli *c, const struct deploy_result *r)
 	json_decref(o);
 }
 
-static int do_deploy(struct cli *c, const struct profile *p, struct deploy_opts *o, bool dry_run,
-		     struct err *e)
+static int do_deploy(struct cli *c, const struct profile *p, const struct deploy_opts *given,
+		     bool dry_run, struct err *e)
 {
+	struct deploy_opts run = *given;
+	struct deploy_opts *o = &run;
 	if (dry_run) {
 		struct plan plan;
 		if (deploy_plan(p, o, &plan, e) < 0)
