@@ -19,6 +19,7 @@ struct cli_render {
 	bool color;
 	bool utf8;
 	char *step_title;        /* title of the running step */
+	char *step_id;           /* its id */
 	double step_started;     /* monotonic seconds */
 	double last_progress;    /* when progress was last shown */
 	bool bar_visible;        /* a bar line is on screen without newline */
@@ -47,6 +48,7 @@ void cli_render_free(struct cli_render *r)
 	if (!r)
 		return;
 	free(r->step_title);
+	free(r->step_id);
 	free(r);
 }
 
@@ -99,18 +101,22 @@ static void show_step(struct cli_render *r, const struct event *ev)
 	const char *off = r->color ? "\033[0m" : "";
 	if (ev->type == EV_STEP_START) {
 		free(r->step_title);
+		free(r->step_id);
 		r->step_title = xstrdup(ev->text ? ev->text : ev->step);
+		r->step_id = xstrdup(ev->step);
 		r->step_started = now_s();
 		r->last_progress = r->step_started;
 		fprintf(stderr, "%s%s%s %s\n", colour(r, ev->type), mark(r, ev->type), off,
 			r->step_title);
 		return;
 	}
-	const char *title = r->step_title ? r->step_title : (ev->step ? ev->step : "");
+	/* A step skipped (or failed) without being started is named by its id. */
+	bool current = r->step_id && ev->step && strcmp(r->step_id, ev->step) == 0;
+	const char *title = current && r->step_title ? r->step_title : (ev->step ? ev->step : "");
 	fprintf(stderr, "%s%s%s %s", colour(r, ev->type), mark(r, ev->type), off, title);
 	if (ev->text && *ev->text)
 		fprintf(stderr, ": %s", ev->text);
-	if (ev->type == EV_STEP_DONE)
+	if (ev->type == EV_STEP_DONE && current)
 		fprintf(stderr, " (%.1f s)", now_s() - r->step_started);
 	fputc('\n', stderr);
 }
