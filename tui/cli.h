@@ -91,8 +91,16 @@ extern const struct cli_command command_rollback;
 extern const struct cli_command command_db;
 extern const struct cli_command command_counts;
 extern const struct cli_command command_migrate;
+extern const struct cli_command command_deploy;
 extern const struct cli_command command_remote;
 extern const struct cli_command command_push;
+extern const struct cli_command command_status;
+extern const struct cli_command command_action;
+extern const struct cli_command command_sql;
+extern const struct cli_command command_exec;
+extern const struct cli_command command_shell;
+extern const struct cli_command command_seed;
+extern const struct cli_command command_reset;
 int cmd_help(struct cli *c, int argc, char **argv, struct err *e);
 int cmd_version(struct cli *c, int argc, char **argv, struct err *e);
 
