@@ -104,3 +104,41 @@ void cli_print_error(const struct cli *c, const struct err *e)
 	if (c->json)
 		print_error_json(e);
 }
+
+int cli_ask_typed(const struct cli *c, const char *question, const char *expected, struct err *e)
+{
+	if (!c->stdin_tty) {
+		err_set(e, ERR_REFUSED, "confirmation needed and there is no terminal to ask on");
+		return err_hint(e, "pass --yes to confirm from a script; nothing was changed");
+	}
+	fprintf(stderr, "%s\ntype \"%s\" to go on, anything else stops: ", question, expected);
+	fflush(stderr);
+	char line[256] = "";
+	if (!fgets(line, sizeof line, stdin))
+		line[0] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strcmp(line, expected) == 0)
+		return 0;
+	err_set(e, ERR_REFUSED, "not confirmed (typed \"%s\", expected \"%s\")", line, expected);
+	return err_hint(e, "nothing was changed");
+}
+
+int cli_confirm_plan(void *ud, const struct plan *plan, const char *word, struct err *e)
+{
+	const struct cli *c = ud;
+	if (c->stdin_tty)
+		plan_print(plan, stderr);
+	return cli_ask_typed(c, plan->title, word, e);
+}
+
+int cli_ask_host_key(void *ud, const char *host, int port, const char *fingerprint, const char *type)
+{
+	const struct cli *c = ud;
+	if (!c->stdin_tty)
+		return 0;
+	fprintf(stderr, "the host key of %s:%d is not known yet:\n  %s %s\n"
+		"check it with the server's administrator. accept and record it? [y/N] ",
+		host, port, type, fingerprint);
+	char line[16] = "";
+	return fgets(line, sizeof line, stdin) && (line[0] == 'y' || line[0] == 'Y');
+}

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "plan.h"
 #include "profile.h"
 
 /* Options every command understands; filled by cli_common_option(). */
@@ -61,6 +62,14 @@ profile_file *cli_load_profiles(const struct cli *c, struct err *e);
 /* ...and pick the profile (--profile / FERRY_PROFILE / the only one). */
 const struct profile *cli_pick_profile(const struct cli *c, profile_file *pf, struct err *e);
 
+/* Ask on the terminal to type `expected`; ERR_REFUSED without a terminal
+ * or on any other answer (nothing is changed then). */
+int cli_ask_typed(const struct cli *c, const char *question, const char *expected, struct err *e);
+/* A flow_confirm_fn (ud = struct cli): print the plan, ask for `word`. */
+int cli_confirm_plan(void *ud, const struct plan *plan, const char *word, struct err *e);
+/* A flow_hostkey_fn (ud = struct cli): show the fingerprint, ask y/N. */
+int cli_ask_host_key(void *ud, const char *host, int port, const char *fingerprint, const char *type);
+
 /* A bundle given as a path, or as a file name in the profile's backup.dir
  * (p may be NULL). ERR_USAGE when neither exists. Caller frees. */
 char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e);
@@ -101,6 +110,9 @@ extern const struct cli_command command_exec;
 extern const struct cli_command command_shell;
 extern const struct cli_command command_seed;
 extern const struct cli_command command_reset;
+extern const struct cli_command command_easy;       /* tui/wiz_menu.c: the wizards */
+extern bool wiz_helper_wanted(const struct cli *c);  /* `ferry` alone opens the menu? */
+extern int wiz_helper(struct cli *c, struct err *e); /* the helper menu; the exit code */
 int cmd_help(struct cli *c, int argc, char **argv, struct err *e);
 int cmd_version(struct cli *c, int argc, char **argv, struct err *e);
 

@@ -124,26 +124,10 @@ static int parse_common(struct cli *c, const struct cli_command *cmd, int argc, 
 	return 0;
 }
 
-/* Ask on the terminal for `expected`, unless --yes. ERR_REFUSED without a
- * terminal or on any other answer. */
+/* Ask on the terminal for `expected`, unless --yes. */
 static int confirm(const struct cli *c, const char *question, const char *expected, struct err *e)
 {
-	if (c->yes)
-		return 0;
-	if (!c->stdin_tty) {
-		err_set(e, ERR_REFUSED, "confirmation needed and there is no terminal to ask on");
-		return err_hint(e, "pass --yes to confirm from a script; nothing was changed");
-	}
-	fprintf(stderr, "%s\ntype \"%s\" to go on, anything else stops: ", question, expected);
-	fflush(stderr);
-	char line[256] = "";
-	if (!fgets(line, sizeof line, stdin))
-		line[0] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	if (strcmp(line, expected) == 0)
-		return 0;
-	err_set(e, ERR_REFUSED, "not confirmed (typed \"%s\", expected \"%s\")", line, expected);
-	return err_hint(e, "nothing was changed");
+	return c->yes ? 0 : cli_ask_typed(c, question, expected, e);
 }
 
 /* Load the profiles file and pick the profile; NULL with e filled. */

@@ -25,17 +25,6 @@ const struct cli_command command_deploy = {
 
 enum { OPT_ENV = OPT_COMMAND_BASE, OPT_DRY_RUN, OPT_SKIP_BACKUP, OPT_BREAK, OPT_ACCEPT };
 
-static int ask_host_key(void *ud, const char *host, int port, const char *fingerprint, const char *type)
-{
-	const struct cli *c = ud;
-	if (!c->stdin_tty)
-		return 0;
-	fprintf(stderr, "the host key of %s:%d is not known yet:\n  %s %s\naccept and record it? [y/N] ",
-		host, port, type, fingerprint);
-	char line[16] = "";
-	return fgets(line, sizeof line, stdin) && (line[0] == 'y' || line[0] == 'Y');
-}
-
 static void print_result(const struct cli *c, const struct deploy_result *r)
 {
 	if (!c->json) {
@@ -71,7 +60,7 @@ static int do_deploy(struct cli *c, const struct profile *p, const struct deploy
 	o->yes = c->yes;
 	o->events = &sink;
 	o->cancel = cli_cancel_flag();
-	o->confirm_host_key = ask_host_key;
+	o->confirm_host_key = cli_ask_host_key;
 	o->hostkey_ud = c;
 	struct deploy_result r;
 	int rc = deploy_run(p, o, &r, e);

@@ -96,38 +96,6 @@ static const struct profile *pick_from(const struct cli *c, const struct migrate
 	return only;
 }
 
-static int ask_host_key(void *ud, const char *host, int port, const char *fingerprint, const char *type)
-{
-	const struct cli *c = ud;
-	if (!c->stdin_tty)
-		return 0;
-	fprintf(stderr, "the host key of %s:%d is not known yet:\n  %s %s\n"
-		"check it with the server's administrator. accept and record it? [y/N] ",
-		host, port, type, fingerprint);
-	char line[16] = "";
-	if (!fgets(line, sizeof line, stdin))
-		return 0;
-	return line[0] == 'y' || line[0] == 'Y';
-}
-
-static int confirm_word(void *ud, const struct plan *plan, const char *word, struct err *e)
-{
-	const struct cli *c = ud;
-	if (!c->stdin_tty) {
-		err_set(e, ERR_REFUSED, "%s needs confirmation and there is no terminal", plan->title);
-		return err_hint(e, "pass --yes to confirm from a script");
-	}
-	plan_print(plan, stderr);
-	fprintf(stderr, "type %s to go on: ", word);
-	char line[64] = "";
-	if (!fgets(line, sizeof line, stdin))
-		line[0] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	if (strcmp(line, word) == 0)
-		return 0;
-	return err_set(e, ERR_REFUSED, "not confirmed");
-}
-
 static void print_result(const struct cli *c, const struct migrate_result *r)
 {
 	if (!c->json) {
@@ -177,9 +145,9 @@ static int do_migrate(struct cli *c, const struct profile *from, const struct pr
 	a->o.yes = c->yes;
 	a->o.events = &sink;
 	a->o.cancel = cli_cancel_flag();
-	a->o.confirm = confirm_word;
+	a->o.confirm = cli_confirm_plan;
 	a->o.confirm_ud = c;
-	a->o.confirm_host_key = ask_host_key;
+	a->o.confirm_host_key = cli_ask_host_key;
 	a->o.hostkey_ud = c;
 	struct migrate_result r;
 	int rc = migrate_run(from, to, &a->o, &r, e);

@@ -114,27 +114,6 @@ static int parse_args(struct cli *c, struct restore_args *a, int argc, char **ar
 	return 0;
 }
 
-/* Show the plan and ask for the database name on the terminal. */
-static int confirm_on_terminal(void *ud, const struct plan *plan, const char *dbname, struct err *e)
-{
-	const struct cli *c = ud;
-	if (!c->stdin_tty) {
-		err_set(e, ERR_REFUSED, "confirmation needed and there is no terminal to ask on");
-		return err_hint(e, "pass --yes to confirm from a script; nothing was changed");
-	}
-	plan_print(plan, stderr);
-	fprintf(stderr, "type the database name (%s) to go on, anything else stops: ", dbname);
-	fflush(stderr);
-	char line[256] = "";
-	if (!fgets(line, sizeof line, stdin))
-		line[0] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	if (strcmp(line, dbname) == 0)
-		return 0;
-	err_set(e, ERR_REFUSED, "not confirmed (typed \"%s\", expected \"%s\")", line, dbname);
-	return err_hint(e, "nothing was changed");
-}
-
 /* No BUNDLE on a terminal: number the bundles and read a choice. */
 static char *pick_bundle(const struct cli *c, const struct profile *p, struct err *e)
 {
@@ -231,7 +210,7 @@ static int do_restore(struct cli *c, const struct profile *p, const char *arg,
 	a->o.events = &sink;
 	a->o.cancel = cli_cancel_flag();
 	a->o.yes = c->yes;
-	a->o.confirm = confirm_on_terminal;
+	a->o.confirm = cli_confirm_plan;
 	a->o.confirm_ud = c;
 	int rc;
 	if (a->dry_run) {
@@ -282,7 +261,7 @@ static int run_rollback(struct cli *c, int argc, char **argv, struct err *e)
 		profile_file_free(pf);
 		return -1;
 	}
-	struct restore_opts o = {.yes = c->yes, .confirm = confirm_on_terminal, .confirm_ud = c};
+	struct restore_opts o = {.yes = c->yes, .confirm = cli_confirm_plan, .confirm_ud = c};
 	char *report = NULL;
 	int rc = rollback_run(p, &o, &report, e);
 	if (rc == 0)
