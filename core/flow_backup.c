@@ -494,16 +494,34 @@ static int write_members(struct backup_ctx *c, bundle_writer *bw)
 	return bundle_writer_add_sha256sums(bw, c->e);
 }
 
+/* Names carry the second the backup started; a second backup of the same
+ * profile and type within that second (a safety bundle right after a manual
+ * one) takes the next free second rather than failing or overwriting. */
+static int choose_free_name(struct backup_ctx *c)
+{
+	for (int tries = 0; tries < 60; tries++) {
+		char *name = bundle_file_name(c);
+		free(c->final_path);
+		c->final_path = xasprintf("%s/%s", c->out_dir, name);
+		free(name);
+		char *part = xasprintf("%s.part", c->final_path);
+		int taken = access(c->final_path, F_OK) == 0 || access(part, F_OK) == 0;
+		free(part);
+		if (!taken)
+			return 0;
+		c->started_wall++;
+	}
+	err_set(c->e, ERR_FAILED, "bundle %s already exists", c->final_path);
+	free(c->final_path);
+	c->final_path = NULL; /* never remove a .part this run did not write */
+	return err_hint(c->e, "remove old bundles with ferry prune, or wait a minute");
+}
+
 static int write_bundle(struct backup_ctx *c)
 {
 	step_start(c, "write", "write the bundle");
-	char *name = bundle_file_name(c);
-	c->final_path = xasprintf("%s/%s", c->out_dir, name);
-	free(name);
-	if (access(c->final_path, F_OK) == 0) {
-		err_set(c->e, ERR_FAILED, "bundle %s already exists", c->final_path);
-		return err_hint(c->e, "wait a second and run the backup again");
-	}
+	if (choose_free_name(c) < 0)
+		return -1;
 	struct bundle_write_opts wo = {
 		.compression = c->compression,
 		.level = c->level,
