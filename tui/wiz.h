@@ -419,7 +419,7 @@ void wiz_app_poll(struct wiz_app *a);
 /* Common parts of a wizard page: title line, the one line about what will
  * happen, the page's title and text; returns the first free row. */
 int wiz_draw_chrome(const struct wiz_app *a, const struct ui_binding *keys, size_t nkeys);
-/* The inline error line above the key-help line. */
+/* The inline error above the key-help line (two rows when it is long). */
 void wiz_draw_error(const struct wiz_app *a, const char *msg);
 /* A dialog over the screen. */
 void wiz_draw_dialog(const struct wiz_app *a, const struct wiz_dialog *d);

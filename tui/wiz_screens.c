@@ -110,11 +110,18 @@ int wiz_draw_chrome(const struct wiz_app *a, const struct ui_binding *keys, size
 	return y + 1;
 }
 
-/* The inline error (or note) line above the key-help line. */
+/* The inline error (or note) above the key-help line: one row, or two
+ * when it is longer, so that the reason at its end is not cut off. */
 void wiz_draw_error(const struct wiz_app *a, const char *msg)
 {
-	if (msg && *msg)
-		ui_put(&a->ui, a->ui.rows - 2, 2, a->ui.cols - 4, US_ERROR, msg);
+	const struct ui *ui = &a->ui;
+	if (!msg || !*msg)
+		return;
+	int rows = ui_wrap_rows(msg, ui->cols - 4) > 1 ? 2 : 1;
+	int y = ui->rows - 1 - rows;
+	for (int i = 0; i < rows; i++)
+		ui_put_pad(ui, y + i, 0, ui->cols, US_NORMAL, "");
+	ui_wrap(ui, y, 2, ui->cols - 4, rows, US_ERROR, msg);
 }
 
 /* Next: validate and move on (the page's screen is set up by the app). */
@@ -323,7 +330,7 @@ static void form_draw(const struct wiz_app *a)
 			draw_option_field(a, y, fx, fw, f, focus);
 		y++;
 		if (focus && f->help)
-			y += ui_wrap(ui, y, fx, ui->cols - fx - 2, 2, US_DIM, f->help);
+			y += ui_wrap(ui, y, fx, ui->cols - fx - 2, 3, US_DIM, f->help);
 		y++;
 	}
 	wiz_draw_error(a, pg->error);
