@@ -274,8 +274,9 @@ static void draw(const struct wiz_app *a)
 {
 	ui_clear(&a->ui);
 	if (a->ui.rows < 10 || a->ui.cols < 40) {
-		ui_putf(&a->ui, 0, 0, a->ui.cols, US_ERROR, "ferry needs at least 40x10 (now %dx%d)",
-			a->ui.cols, a->ui.rows);
+		char msg[96];
+		snprintf(msg, sizeof msg, "ferry needs at least 40x10 (now %dx%d)", a->ui.cols, a->ui.rows);
+		ui_wrap(&a->ui, 0, 0, a->ui.cols, a->ui.rows, US_ERROR, msg);
 	} else {
 		wiz_app_screen(a)->draw(a);
 		if (a->dlg_open)
