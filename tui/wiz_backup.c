@@ -68,9 +68,14 @@ static void backup_about(const struct wiz *w, char *out, size_t n)
 		return;
 	}
 	const char *dir = wiz_answer(w, "options", "dir");
+	const struct wiz_field *inc = wiz_field(w, "options", "include");
+	int what = !w->p->has_app ? INC_DB : inc ? inc->option : INC_BOTH;
 	char *db = profile_db_name(w->p);
-	snprintf(out, n, "About to back up profile %s (database %s%s) into %s.", w->p->name, db ? db : "?",
-		 w->p->has_app ? " and app files" : "", dir && *dir ? dir : w->p->backup.dir);
+	char *parts = what == INC_FILES ? xstrdup("app files only") :
+		xasprintf("database %s%s", db ? db : "?", what == INC_BOTH ? " and app files" : "");
+	snprintf(out, n, "About to back up profile %s (%s) into %s.", w->p->name, parts,
+		 dir && *dir ? dir : w->p->backup.dir);
+	free(parts);
 	free(db);
 }
 
