@@ -534,6 +534,60 @@ static int run_remote_ferry(struct migrate_ctx *c, const char *args, struct remo
 	return rc;
 }
 
+/* Rows in the target's database, or -1 when it does not exist there (or
+ * cannot be counted: the restore's own preflight says why later). */
+static long long target_rows(struct migrate_ctx *c, size_t *ntables)
+{
+	struct remote_events re = {0};
+	struct err probe = {0};
+	struct err *saved = c->e;
+	c->e = &probe;
+	int rc = run_remote_ferry(c, "counts --json", &re);
+	c->e = saved;
+	json_t *tables = re.result ? json_object_get(re.result, "tables") : NULL;
+	long long rows = rc == 0 && json_is_array(tables) ?
+		json_integer_value(json_object_get(re.result, "total_rows")) : -1;
+	*ntables = json_is_array(tables) ? json_array_size(tables) : 0;
+	json_decref(re.result);
+	return rows;
+}
+
+/* A database that already exists on the target is replaced by the restore
+ * there (kept as <db>_prev_<time>, after a safety backup on the target):
+ * that is asked like a restore here is, unless --yes. A new server (no
+ * database yet) asks nothing. */
+static int confirm_replace_target(struct migrate_ctx *c)
+{
+	if (c->o->yes || step_was_done(c, "restore"))
+		return 0;
+	size_t ntables = 0;
+	long long rows = target_rows(c, &ntables);
+	if (rows < 0)
+		return 0;
+	char *db = profile_db_name(c->to);
+	snprintf(c->step, sizeof c->step, "%s", "confirm");
+	event_step_start(c->ev, "confirm", "confirm replacing the database on the new server");
+	struct plan plan;
+	plan_init(&plan, "replace the database on the new server");
+	plan_add(&plan, "replace", "replace the existing database there",
+		 "%s on %s already has %zu tables, %lld rows; a safety backup is made there and "
+		 "the old database is kept as %s_prev_<time>", db, sshc_host(c->ssh), ntables, rows, db);
+	int rc = c->o->confirm ? c->o->confirm(c->o->confirm_ud, &plan, db, c->e)
+			       : err_set(c->e, ERR_REFUSED, "database %s already exists on %s", db,
+					 sshc_host(c->ssh));
+	if (rc < 0) {
+		err_prefix(c->e, "%s on %s already has %zu tables, %lld rows", db, sshc_host(c->ssh), ntables, rows);
+		if (!c->e->hint[0])
+			err_hint(c->e, "re-run with --yes to replace it (the old one is kept as %s_prev_<time> there)", db);
+	} else {
+		event_step_done(c->ev, "confirm", "confirmed");
+		c->step[0] = '\0';
+	}
+	free(db);
+	plan_done(&plan);
+	return rc;
+}
+
 static int restore_there(struct migrate_ctx *c)
 {
 	if (skip_if_done(c, "restore"))
@@ -800,7 +854,7 @@ static void failure_hint(struct migrate_ctx *c, const char *step)
 
 static int migrate_steps(struct migrate_ctx *c)
 {
-	if (preflight(c) < 0 || check_cancel(c) < 0)
+	if (preflight(c) < 0 || confirm_replace_target(c) < 0 || check_cancel(c) < 0)
 		return -1;
 	if (backup_here(c) < 0 || check_cancel(c) < 0)
 		return -1;

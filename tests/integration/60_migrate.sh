@@ -146,3 +146,13 @@ db_fingerprint source "$db" >"$work/fp.source2"
 db_fingerprint target "$db" >"$work/fp.target2"
 diff "$work/fp.source2" "$work/fp.target2" || t_fail "target differs after the resumed run"
 cmp "$app/uploads/big.bin" "$work/remote/app/uploads/big.bin"
+
+t_log "an existing target database is not replaced without confirmation"
+rm -f "$app/uploads/big.bin"
+db_fingerprint target "$db" >"$work/fp.keep.before"
+t_assert_exit 10 "$FERRY_BIN" migrate --target new </dev/null
+t_assert_contains "$T_ERR" "already has" "names what is there"
+t_assert_contains "$T_ERR" "--yes" "hint"
+db_fingerprint target "$db" >"$work/fp.keep.after"
+diff "$work/fp.keep.before" "$work/fp.keep.after" || t_fail "target changed without confirmation"
+[ ! -e "$work/remote/backups/.ferry.lock" ] || t_fail "lock not released after the refusal"
