@@ -267,6 +267,15 @@ static int draw_labelled(const struct wiz_app *a, int y, const char *label, cons
 	return y + ui_wrap(ui, y, 12, ui->cols - 14, 3, US_NORMAL, text);
 }
 
+/* The rows draw_labelled takes for text (0 when there is none). */
+static int labelled_rows(const struct wiz_app *a, const char *text)
+{
+	if (!text)
+		return 0;
+	int r = ui_wrap_rows(text, a->ui.cols - 14);
+	return r > 3 ? 3 : r;
+}
+
 /* Result, files written, log, next command. */
 static void final_draw(const struct wiz_app *a)
 {
@@ -276,8 +285,13 @@ static void final_draw(const struct wiz_app *a)
 	const struct ui_binding *k = final_keys(a, &n);
 	int y = wiz_draw_chrome(a, k, n) - 1;
 	y = draw_headline(a, y);
-	for (size_t i = 0; i < w->result.n && y < ui->rows - 6; i++)
-		y += ui_wrap(ui, y, 4, ui->cols - 6, 2, US_NORMAL, w->result.v[i]);
+	/* The result text gets what the labelled lines and the key line leave. */
+	int limit = ui->rows - 3 - labelled_rows(a, w->written) - labelled_rows(a, w->log_path) -
+		    labelled_rows(a, w->next_cmd) - 1;
+	for (size_t i = 0; i < w->result.n && y < limit; i++) {
+		int h = limit - y < 2 ? limit - y : 2;
+		y += ui_wrap(ui, y, 4, ui->cols - 6, h, US_NORMAL, w->result.v[i]);
+	}
 	y++;
 	if (w->written)
 		y = draw_labelled(a, y, "Written:", w->written);
