@@ -84,7 +84,7 @@ asan: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/demo.sh $(abspath $(FERRY))
+	@bash tests/demo.sh $(abspath $(FERRY))
 
 bench: deps
 	@$(MAKE) --no-print-directory all

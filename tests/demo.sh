@@ -37,25 +37,29 @@ cat >"$dir/profiles.json" <<JSON
   },
   "new-server": {
     "description": "the stand-in new server, reached over SSH",
-    "database": {"url": "postgresql://ferry@127.0.0.1:$TARGET_PORT/shop"},
+    "database": {"url": "postgresql://ferry@/shop?host=$TARGET_SOCK&port=$TARGET_PORT"},
     "app": {"root": "$dir/new-server/app", "paths": ["uploads", "config", "logs"]},
     "backup": {"dir": "$dir/new-server/backups"},
+    "log_dir": "$dir/new-server/logs",
     "ssh": {"host": "127.0.0.1", "port": $SSH_PORT, "user": "$SSH_USER",
-            "identity_file": "$SSH_KEY", "known_hosts": "$SSH_KNOWN_HOSTS"}
+            "identity_file": "$SSH_KEY", "known_hosts": "$SSH_KNOWN_HOSTS",
+            "use_ssh_config": false, "ferry_path": "$ferry"}
   }
 }
 JSON
-export FERRY_PROFILES=$dir/profiles.json FERRY_PROFILE=demo PGPASSFILE
+export FERRY_PROFILES=$dir/profiles.json PGPASSFILE
 
 echo
 echo "sandbox ready: profiles in $FERRY_PROFILES (demo, new-server)"
 if [ -t 0 ] && [ -t 1 ]; then
+    # The wizard; quitting it stops and removes the sandbox (the trap).
     "$ferry" || true
-    echo "a shell with FERRY_PROFILES set; try: ferry backup, ferry list, ferry verify NAME"
-    echo "type 'exit' to stop the sandbox"
-    PATH="$(dirname "$ferry"):$PATH" PS1='ferry-demo$ ' bash --norc -i || true
+    echo "sandbox stopped"
 else
-    "$ferry" profiles list
-    "$ferry" backup
-    "$ferry" list
+    # No terminal (a script, CI): the same menu, drawn off-screen once.
+    keys=$dir/keys
+    printf 'dump:%s\n' "$dir/menu.txt" >"$keys"
+    FERRY_KEYS=$keys "$ferry" >/dev/null
+    cat "$dir/menu.txt"
+    echo "(no terminal: run make demo in a terminal to use the wizard)"
 fi
