@@ -59,11 +59,20 @@ static size_t first_pending(const struct wiz_runview *rv)
 	return rv->nsteps;
 }
 
-/* The step an event is about, added when new. */
+/* Whether a step has ended (done, failed or skipped). */
+static bool step_ended(const struct wiz_step *s)
+{
+	return s->st == WS_DONE || s->st == WS_FAILED || s->st == WS_SKIPPED;
+}
+
+/* The step an event is about, added when new. A step that ended and starts
+ * again is a new row; one still running that starts again is the same row
+ * (a flow calling another that reports under the same id, as restore's
+ * "verify" around verify_run's). */
 static struct wiz_step *step_for(struct wiz_runview *rv, const struct event *ev)
 {
 	struct wiz_step *s = step_find(rv, ev->step);
-	if (s && !(ev->type == EV_STEP_START && s->st != WS_PENDING))
+	if (s && !(ev->type == EV_STEP_START && step_ended(s)))
 		return s;
 	return step_insert(rv, first_pending(rv), ev->step, ev->type == EV_STEP_START ? ev->text : NULL);
 }
@@ -97,6 +106,8 @@ static void step_apply(struct wiz_runview *rv, const struct event *ev, double no
 	struct wiz_step *s = step_for(rv, ev);
 	switch (ev->type) {
 	case EV_STEP_START:
+		if (s->st == WS_RUNNING)
+			return;   /* nested under the same id: the outer title stays */
 		s->st = WS_RUNNING;
 		s->t0 = now;
 		if (ev->text && *ev->text) {
