@@ -142,6 +142,16 @@ static void draw_log(const struct wiz_app *a, int y, int h)
 		ui_put(ui, y + 1 + (int)(i - start), 3, ui->cols - 6, US_NORMAL, rv->log[i]);
 }
 
+/* "Failed: why  Enter: see the result." (a long why is cut, not the key). */
+static void draw_failed_status(const struct wiz_app *a, int y)
+{
+	const struct ui *ui = &a->ui;
+	static const char next[] = "  Enter: see the result.";
+	int nw = (int)strlen(next);
+	int used = ui_putf(ui, y, 2, ui->cols - 4 - nw, US_FAIL, "Failed: %s", a->w->err.msg);
+	ui_put(ui, y, 2 + used, nw, US_FAIL, next);
+}
+
 /* The status line above the key-help line. */
 static void draw_run_status(const struct wiz_app *a, double now)
 {
@@ -157,7 +167,7 @@ static void draw_run_status(const struct wiz_app *a, double now)
 	else if (w->err.kind == ERR_INTERRUPTED)
 		ui_put(ui, y, 2, ui->cols - 4, US_WARN, "Cancelled; partial files removed. Enter: see the result.");
 	else
-		ui_putf(ui, y, 2, ui->cols - 4, US_FAIL, "Failed: %s  Enter: see the result.", w->err.msg);
+		draw_failed_status(a, y);
 }
 
 /* Checklist, progress, log pane and status. */
