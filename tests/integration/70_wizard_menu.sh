@@ -32,6 +32,7 @@ wiz() {
     printf '%s\n' "$1" >"$work/keys"
     shift
     t_run env COLUMNS=80 LINES=24 FERRY_KEYS="$work/keys" "$FERRY_BIN" "$@"
+    if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
 }
 
 # wrapped_has FILE TEXT WHAT: TEXT is on the screen in FILE, maybe wrapped
