@@ -173,10 +173,10 @@ static int resolve_level(const struct bundle_write_opts *o, int *level, struct e
 	switch (o->compression) {
 	case BUNDLE_ZSTD:
 		if (*level == 0)
-			*level = 3;
+			*level = 1;
 		if (*level < -7 || *level > 22) {
 			err_set(e, ERR_USAGE, "zstd compression level %d is out of range", o->level);
-			return err_hint(e, "use 1..19 (3 is the default; negative levels -7..-1 are faster)");
+			return err_hint(e, "use 1..19 (1 is the default; negative levels -7..-1 are faster)");
 		}
 		return 0;
 	case BUNDLE_GZIP:
@@ -1260,9 +1260,9 @@ static int pass_member(struct pass *p, const struct bundle_entry *ent, struct er
 	if (p->disk && check_safe(p, ent, e) < 0)
 		return -1;
 	bool is_sums = strcmp(ent->name, BUNDLE_SHA256SUMS) == 0;
+	/* Members outside the prefix are not written but still hashed: one
+	 * extracting pass is also a whole verification. */
 	char *target = extract_target(p, ent->name);
-	if (p->disk && !target && !is_sums)
-		return 0;
 	struct bundle_member m = {.name = (char *)ent->name, .type = ent->type, .mode = ent->mode,
 				  .mtime = ent->mtime, .link = (char *)ent->link};
 	struct sbuf keep = {0};
@@ -1278,9 +1278,9 @@ static int pass_member(struct pass *p, const struct bundle_entry *ent, struct er
 			BUNDLE_SHA256SUMS, BUNDLE_SMALL_MAX >> 20);
 		rc = err_hint(e, CORRUPT_HINT);
 	}
-	if (rc == 0 && ent->type == BUNDLE_REG && !is_sums && (!p->disk || target))
+	if (rc == 0 && ent->type == BUNDLE_REG && !is_sums)
 		sums_push(&p->seen, xstrdup(ent->name), m.sha256);
-	if (rc == 0 && (!p->disk || target))
+	if (rc == 0)
 		rc = deliver(p, &m, small ? &keep : NULL, keep_ok, e);
 	if (rc == 0 && is_sums)
 		p->sums_text = keep.p ? keep.p : xstrdup("");
@@ -1309,14 +1309,6 @@ static int pass_mismatch(const struct pass *p, const struct sum *got, const stru
 }
 
 /* Whether a SHA256SUMS line concerns this pass (extract: under prefix). */
-static bool pass_covers(const struct pass *p, const char *name)
-{
-	char *target = extract_target(p, name);
-	bool covered = !p->disk || target;
-	free(target);
-	return covered;
-}
-
 /* Every hashed member matches its line; every line of ours was seen. */
 static int check_sums(struct pass *p, struct err *e)
 {
@@ -1344,8 +1336,7 @@ static int check_sums(struct pass *p, struct err *e)
 	}
 	for (size_t i = 0; i < want.n; i++) {
 		const struct sum *w = &want.v[i];
-		if (pass_covers(p, w->name) &&
-		    !bsearch(w, p->seen.v, p->seen.n, sizeof *p->seen.v, sum_cmp) && bad++ == 0)
+		if (!bsearch(w, p->seen.v, p->seen.n, sizeof *p->seen.v, sum_cmp) && bad++ == 0)
 			bad_want = w;
 	}
 	int rc = bad ? pass_mismatch(p, bad_got, bad_want, bad - 1, e) : 0;

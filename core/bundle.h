@@ -68,7 +68,7 @@ struct bundle_member {
 
 struct bundle_write_opts {
 	enum bundle_compression compression;
-	int level;      /* 0 = default (zstd 3, gzip 6); zstd 1..19 (20..22 use
+	int level;      /* 0 = default (zstd 1, gzip 6); zstd 1..19 (20..22 use
 	                   much memory; negative = zstd fast levels -7..-1);
 	                   gzip 1..9; ignored for BUNDLE_NONE */
 	int threads;    /* zstd worker threads; 0 = one per online CPU, 1 = none
@@ -84,7 +84,7 @@ struct bundle_write_opts {
 typedef struct bundle_writer bundle_writer;
 
 /* Create "<final_path>.part" (mode 0600; a stale .part from an earlier run
- * is replaced) and start the archive. opts NULL = zstd, level 3, all CPUs.
+ * is replaced) and start the archive. opts NULL = zstd, level 1, all CPUs.
  * A bad level is ERR_USAGE. Returns NULL with e filled on failure. */
 bundle_writer *bundle_writer_open(const char *final_path, const struct bundle_write_opts *opts,
 				  struct err *e);
@@ -211,13 +211,14 @@ typedef int (*bundle_member_fn)(void *ud, const struct bundle_member *m, const c
 int bundle_scan(const char *path, bundle_member_fn fn, void *ud, struct err *e);
 
 /* Extract the members under prefix ("db/", "files/"; NULL = all) into the
- * existing directory dest_dir, without the prefix when strip_prefix.
+ * existing directory dest_dir, without the prefix when strip_prefix. Every
+ * member, extracted or not, is hashed and checked as bundle_scan does.
  * Refused anywhere in the bundle (ERR_VERIFY, naming the member): absolute
  * paths, ".." components, hard links, devices, fifos; and writing through
  * a symlink. Extracted files are hashed while written and checked against
  * their SHA256SUMS lines at the end: on any error dest_dir may hold a
  * partial tree, which the caller removes. fn (may be NULL) is called for
- * each extracted member, with its name in the bundle. */
+ * every member, as by bundle_scan, with its name in the bundle. */
 int bundle_extract(const char *path, const char *dest_dir, const char *prefix, bool strip_prefix,
 		   bundle_member_fn fn, void *ud, struct err *e);
 

@@ -73,6 +73,11 @@ struct verify_opts {
 	const struct profile *profile;/* where --deep restores (required for it) */
 	const struct event_sink *events;
 	volatile sig_atomic_t *cancel;
+	/* Unpack the members under extract_prefix into the existing directory
+	 * extract_dir in the same pass (NULL = only check). On failure it may
+	 * hold a partial tree; the caller removes it. */
+	const char *extract_dir;
+	const char *extract_prefix;
 };
 
 struct verify_result {

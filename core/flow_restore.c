@@ -129,18 +129,25 @@ static db_conn *connect_admin(const char *url, char **conninfo_out, struct err *
 static int verify_bundle(struct restore_ctx *c)
 {
 	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel};
+	if (c->want_db) {
+		vo.extract_dir = c->work;
+		vo.extract_prefix = "db/";
+		event_log(c->ev, EV_INFO, "unpacking the dump while checking the hashes");
+	}
 	struct verify_result vr;
 	if (verify_run(c->bundle, &vo, &vr, c->e) < 0) {
 		verify_result_done(&vr);
 		return err_hint(c->e, "nothing was changed; pick another bundle (`ferry list`)");
 	}
-	c->r->manifest = vr.manifest;   /* moved */
+	manifest_done(&c->r->manifest);
+	c->r->manifest = vr.manifest;   /* moved: the verified one */
 	memset(&vr.manifest, 0, sizeof vr.manifest);
 	verify_result_done(&vr);
 	return 0;
 }
 
 /* --- 2. preflight ----------------------------------------------------------- */
+
 
 static int resolve(struct restore_ctx *c)
 {
@@ -213,6 +220,54 @@ static int make_workdir(struct restore_ctx *c)
 	return 0;
 }
 
+/* The manifest from the bundle's first member, before the verifying pass:
+ * enough to decide what is unpacked and to check the space for it. The
+ * pass then checks it against SHA256SUMS with every other member. */
+static int peek_manifest(struct restore_ctx *c)
+{
+	struct stat st;
+	if (stat(c->bundle, &st) < 0) {
+		err_set(c->e, ERR_USAGE, "cannot open bundle %s: %s", c->bundle, strerror(errno));
+		return err_hint(c->e, "give a bundle path, or a name from `ferry list`");
+	}
+	bundle_reader *br = bundle_reader_open(c->bundle, c->e);
+	if (!br)
+		return -1;
+	struct bundle_entry ent;
+	int rc = bundle_reader_next(br, &ent, c->e);
+	if (rc == 0 || (rc == 1 && strcmp(ent.name, MANIFEST_NAME) != 0)) {
+		err_set(c->e, ERR_VERIFY, "%s: %s is not the first member", c->bundle, MANIFEST_NAME);
+		rc = err_hint(c->e, "this is not a ferry bundle, or it was repacked; nothing was changed");
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = rc == 1 ? open_memstream(&text, &len) : NULL;
+	char buf[65536];
+	ssize_t got = 0;
+	while (mem && len < (16u << 20) && (got = bundle_reader_read(br, buf, sizeof buf, c->e)) > 0) {
+		fwrite(buf, 1, (size_t)got, mem);
+		fflush(mem);
+	}
+	if (mem)
+		fclose(mem);
+	if (rc == 1)
+		rc = got < 0 ? -1 : manifest_parse(text ? text : "", &c->r->manifest, c->e);
+	free(text);
+	bundle_reader_free(br);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Step 1: what the bundle says, then one pass that checks every member's
+ * hash and unpacks the dump into the work directory. */
+static int verify_and_unpack(struct restore_ctx *c)
+{
+	if (peek_manifest(c) < 0 || resolve(c) < 0)
+		return -1;
+	if (c->want_db && (make_workdir(c) < 0 || check_space(c) < 0))
+		return -1;
+	return verify_bundle(c);
+}
+
 /* Extensions the dump creates must be installable on this server. */
 static int check_extensions(struct restore_ctx *c, const char *dump)
 {
@@ -280,14 +335,11 @@ static int preflight_db(struct restore_ctx *c)
 static int preflight(struct restore_ctx *c)
 {
 	step_start(c, "preflight", "check the server, tools, space and extensions");
-	if (make_workdir(c) < 0 || check_space(c) < 0)
+	if (!c->work && make_workdir(c) < 0)
 		return -1;
 	if (c->want_db && preflight_db(c) < 0)
 		return -1;
 	if (c->want_db) {
-		event_log(c->ev, EV_INFO, "unpacking the dump");
-		if (restore_db_extract(c->bundle, c->work, c->e) < 0)
-			return -1;
 		char *dump = xasprintf("%s/%s", c->work, c->r->manifest.dump.path);
 		int rc = check_extensions(c, dump);
 		free(dump);
@@ -758,10 +810,10 @@ static void ctx_done(struct restore_ctx *c)
 static int restore_steps(struct restore_ctx *c)
 {
 	step_start(c, "verify", "verify the bundle");
-	if (verify_bundle(c) < 0)
+	if (verify_and_unpack(c) < 0)
 		return -1;
 	step_done(c, NULL);
-	if (resolve(c) < 0 || preflight(c) < 0 || confirm(c) < 0)
+	if (preflight(c) < 0 || confirm(c) < 0)
 		return -1;
 	if (safety_backup(c) < 0 || check_cancel(c) < 0)
 		return -1;
@@ -799,9 +851,7 @@ int restore_plan(const struct profile *p, const char *bundle, const struct resto
 {
 	struct restore_result r = {0};
 	struct restore_ctx c = {.p = p, .bundle = bundle, .o = o, .r = &r, .e = e, .ev = o->events};
-	int rc = verify_bundle(&c);
-	if (rc == 0)
-		rc = resolve(&c);
+	int rc = verify_and_unpack(&c);
 	if (rc == 0)
 		rc = preflight(&c);
 	if (rc == 0)

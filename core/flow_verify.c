@@ -18,6 +18,7 @@ struct verify_ctx {
 	struct verify_result *r;
 	struct err *e;
 	const struct event_sink *ev;
+	const struct verify_opts *o;
 	bool have_manifest;
 	size_t next;                 /* manifest member expected next */
 	bool *seen;                  /* per manifest member */
@@ -170,7 +171,10 @@ static int shallow_verify(struct verify_ctx *c)
 	}
 	c->total = (uint64_t)st.st_size;
 	event_step_start(c->ev, "verify", "check every member's SHA-256");
-	if (bundle_scan(c->path, on_member, c, c->e) < 0)
+	int rc = c->o->extract_dir ? bundle_extract(c->path, c->o->extract_dir, c->o->extract_prefix, false,
+						    on_member, c, c->e)
+				   : bundle_scan(c->path, on_member, c, c->e);
+	if (rc < 0)
 		return -1;
 	if (!c->have_manifest)
 		return err_set(c->e, ERR_VERIFY, "%s: empty bundle (no manifest.json)", c->path);
@@ -187,7 +191,7 @@ int verify_run(const char *bundle_path, const struct verify_opts *o,
 {
 	memset(r, 0, sizeof *r);
 	double started = flow_now();
-	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events};
+	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events, .o = o};
 	int rc = shallow_verify(&c);
 	if (rc == 0 && o->deep) {
 		rc = restore_db_deep_check(bundle_path, &r->manifest, o->profile, o->events,

@@ -863,8 +863,11 @@ static void test_extract_all_and_prefix(void **state)
 	got.n = 0;
 	assert_int_equal(bundle_extract(out, files, "files/", true, on_member, &got, &e), 0);
 	assert_int_equal(run("diff -r --no-dereference '%s/files' '%s'", f->src, files), 0);
+	/* Every member is hashed and reported, only files/ is written. */
+	bool saw_db = false;
 	for (size_t i = 0; i < got.n; i++)
-		assert_true(str_starts(got.v[i].name, "files"));
+		saw_db = saw_db || str_starts(got.v[i].name, "db");
+	assert_true(saw_db);
 	p = path_in(files, "db");
 	assert_false(exists(p));
 	free(p);
