@@ -1030,7 +1030,7 @@ static void set_defaults(struct profile *p)
 {
 	p->backup.dir = path_resolve(p->dir, "backups");
 	p->backup.compression = xstrdup("zstd");
-	p->backup.level = 3;
+	p->backup.level = 1;
 	p->backup.keep = (struct profile_keep){
 		.last = 10, .daily = 7, .weekly = 4, .monthly = 12, .manual_days = 30};
 	p->ssh.port = 22;

@@ -63,7 +63,7 @@ struct profile {
 	struct {
 		char *dir;      /* absolute; relative in the file = to dir */
 		char *compression;   /* "zstd" (default), "gzip", "none" */
-		int level;      /* compression level, default 3 */
+		int level;      /* compression level, default 1 */
 		bool globals;   /* include roles (pg_dumpall --roles-only) */
 		struct profile_keep keep;
 		struct strv schedule;   /* "daily", "weekly", "monthly" */

@@ -33,7 +33,7 @@ const struct cli_command command_backup = {
 	"  --format F           directory (default, parallel) or custom\n"
 	"  --jobs N             pg_dump parallel jobs (default: number of cores)\n"
 	"  --compress C         zstd (default), gzip or none\n"
-	"  --level N            compression level (default 3)\n"
+	"  --level N            compression level (default 1)\n"
 	"  --globals            include roles (pg_dumpall --roles-only, no passwords)\n"
 	"  --no-prune           do not apply the retention policy afterwards\n"
 	"  --dry-run            print the plan and touch nothing\n"

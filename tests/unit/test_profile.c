@@ -285,7 +285,7 @@ static void test_defaults(void **state)
 	assert_null(p->app.root);
 	assert_path(p->backup.dir, "backups");
 	assert_string_equal(p->backup.compression, "zstd");
-	assert_int_equal(p->backup.level, 3);
+	assert_int_equal(p->backup.level, 1);
 	assert_false(p->backup.globals);
 	assert_int_equal(p->backup.keep.last, 10);
 	assert_int_equal(p->backup.keep.daily, 7);
@@ -1050,7 +1050,7 @@ static void test_json_redacted_exact(void **state)
 		"  \"backup\": {\n"
 		"    \"dir\": \"%1$s/backups\",\n"
 		"    \"compression\": \"zstd\",\n"
-		"    \"level\": 3,\n"
+		"    \"level\": 1,\n"
 		"    \"globals\": false,\n"
 		"    \"keep\": {\n"
 		"      \"last\": 10,\n"
