@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The migrate wizard over the test bed's sshd, its target profile's
+# known_hosts a new, empty file: the unknown host key shows as a SHA256
+# fingerprint with Accept / Reject. Reject stops the run with nothing on the
+# target and known_hosts still empty; Accept records the key and the
+# migration goes on: the target database equals the source, the app files
+# are there, the migration log is written. A second migration into the now
+# existing database asks for its name to be typed.
+. "$FERRY_SRC/tests/lib.sh"
+. "$FERRY_SRC/tests/fixtures/fingerprint.sh"
+
+work=$(t_tmpdir)
+db=shop_wmig_$$
+t_psql_source "CREATE DATABASE $db"
+t_on_exit "t_psql_source 'DROP DATABASE IF EXISTS $db' >/dev/null 2>&1"
+t_on_exit "drop_target_dbs"
+drop_target_dbs() {
+    local d
+    for d in $(t_psql_target "SELECT datname FROM pg_database WHERE datname LIKE '${db}%'"); do
+        t_psql_target "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true
+    done
+}
+DB=$db t_psql_source "$(cat "$FERRY_SRC/tests/fixtures/shop.sql")" >/dev/null
+
+app=$work/app
+mkdir -p "$app/uploads"
+head -c 100000 /dev/urandom >"$app/uploads/photo.jpg"
+: >"$work/known_hosts"
+cat >"$work/profiles.json" <<JSON
+{
+  "demo": {
+    "database": {"url": "postgresql://ferry@127.0.0.1:$SOURCE_PORT/$db"},
+    "app": {"root": "$app", "paths": ["uploads"]},
+    "backup": {"dir": "$work/backups"},
+    "log_dir": "$work/logs"
+  },
+  "new-server": {
+    "database": {"url": "postgresql://ferry@/$db?host=$TARGET_SOCK&port=$TARGET_PORT"},
+    "app": {"root": "$work/remote/app", "paths": ["uploads"]},
+    "backup": {"dir": "$work/remote/backups"},
+    "ssh": {"host": "127.0.0.1", "port": $SSH_PORT, "user": "$SSH_USER", "identity_file": "$SSH_KEY",
+            "known_hosts": "$work/known_hosts", "use_ssh_config": false, "ferry_path": "$FERRY_BIN"}
+  }
+}
+JSON
+export FERRY_PROFILES=$work/profiles.json
+unset FERRY_PROFILE
+
+# wiz SCRIPT ARGS...: `ferry ARGS...` with SCRIPT as its key script, no
+# terminal, an 80x24 screen; the result in T_OUT/T_ERR/T_RC.
+wiz() {
+    printf '%s\n' "$1" >"$work/keys"
+    shift
+    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 "$FERRY_BIN" "$@" --keys "$work/keys"
+    if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
+}
+
+# wrapped_has FILE TEXT WHAT: TEXT is on the screen in FILE, maybe wrapped
+# over rows (compared with all blanks and line ends left out).
+wrapped_has() {
+    [ -f "$1" ] || t_fail "$3: no file $1"
+    t_assert_contains "$(tr -d ' \n' <"$1")" "${2// /}" "$3"
+}
+
+target_dbs() { t_psql_target "SELECT datname FROM pg_database WHERE datname LIKE '${db}%'"; }
+fp=$(ssh-keygen -lf "$SSH_HOST_PUB" | awk '{print $2}')
+case "$fp" in SHA256:*) ;; *) t_fail "cannot read the test bed's host key fingerprint: $fp" ;; esac
+
+t_log "the pages, and Reject on the unknown host key"
+wiz "dump:$work/m1.txt Enter dump:$work/m2.txt Enter dump:$work/m3.txt Enter dump:$work/m4.txt Enter waitfor:\"copy the bundle\" dump:$work/m5.txt Down Down Down Down Down Down Down Down dump:$work/m5b.txt Up dump:$work/m5c.txt s waitfor:\"Unknown SSH host key\" dump:$work/hk.txt r waitfor:\"Enter: see the result\" dump:$work/m6.txt Enter dump:$work/m7.txt Enter" easy migrate
+t_assert_ne 0 "$T_RC" "exit status after Reject"
+t_assert_file_contains "$work/m1.txt" "Moving to a new server" "explanation page"
+t_assert_file_contains "$work/m1.txt" "You see the whole plan before anything happens." "explanation text"
+t_assert_file_contains "$work/m2.txt" "Where is the database now (this server's profile)?" "source question"
+t_assert_file_contains "$work/m3.txt" "Back up first?" "backup page"
+wrapped_has "$work/m3.txt" "into $work/backups" "backup page names the directory"
+t_assert_file_contains "$work/m4.txt" "Which profile is the new server?" "target question"
+t_assert_file_contains "$work/m4.txt" "new-server" "target listed"
+t_assert_file_contains "$work/m4.txt" "$SSH_USER@127.0.0.1:$SSH_PORT" "target's ssh shown"
+t_assert_file_not_contains "$work/m4.txt" "▸ demo" "the source is not offered as the target"
+t_assert_file_contains "$work/m5.txt" "3. copy the bundle to the new server" "plan"
+t_assert_file_contains "$work/m5.txt" "... more below: Down scrolls the plan" "a plan longer than the screen says so"
+t_assert_file_contains "$work/m5b.txt" "migration log" "Down scrolled to the plan's end"
+t_assert_file_not_contains "$work/m5b.txt" "more below" "nothing more below at the end"
+t_assert_file_not_contains "$work/m5b.txt" "1. check both ends" "the first steps scrolled away"
+first_b=$(grep -m1 -o '^   [0-9]\.' "$work/m5b.txt" | tr -dc 0-9)
+first_c=$(grep -m1 -o '^   [0-9]\.' "$work/m5c.txt" | tr -dc 0-9)
+t_assert_eq "$((first_b - 1))" "$first_c" "Up from the end shows the step before (more Downs than steps did not overshoot)"
+t_assert_file_contains "$work/m5.txt" "About to move demo to new-server ($SSH_USER@127.0.0.1) over SSH." "line about what will happen"
+t_assert_file_contains "$work/hk.txt" "$fp" "the SHA256 fingerprint shown"
+t_assert_file_contains "$work/hk.txt" "127.0.0.1:$SSH_PORT presents a host key" "the host shown"
+t_assert_file_contains "$work/hk.txt" "[ Accept ]" "Accept button"
+t_assert_file_contains "$work/hk.txt" "[ Reject ]" "Reject button"
+t_assert_file_contains "$work/hk.txt" "a Accept  r Reject  Esc reject" "the keys for Accept and Reject on the key-help line"
+t_assert_file_contains "$work/m6.txt" "Failed:" "run failed"
+t_assert_file_contains "$work/m7.txt" "✖ Migrate to a new server: failed" "result headline"
+t_assert_eq 0 "$(stat -c %s "$work/known_hosts")" "known_hosts still empty"
+t_assert_eq "" "$(target_dbs)" "nothing on the target"
+[ ! -e "$work/remote" ] || [ -z "$(find "$work/remote" -type f)" ] || t_fail "files on the target"
+[ ! -e "$work/backups" ] || [ -z "$(find "$work/backups" -name '*.ferry.tar.zst')" ] || t_fail "a bundle was made before the host key was accepted"
+
+t_log "Esc on the host key rejects too"
+wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" Esc waitfor:\"Enter: see the result\" Enter Enter" easy migrate
+t_assert_ne 0 "$T_RC" "exit status after Esc"
+t_assert_eq 0 "$(stat -c %s "$work/known_hosts")" "known_hosts still empty after Esc"
+rm -f "$work/logs/.ferry-migrate-new-server.json"
+
+t_log "Accept: the key is recorded and the migration goes on"
+wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" a waitfor:Finished dump:$work/a1.txt Enter dump:$work/a2.txt Enter" easy migrate
+t_assert_eq 0 "$T_RC" "exit status of the migration"
+ssh-keygen -F "[127.0.0.1]:$SSH_PORT" -f "$work/known_hosts" >/dev/null || t_fail "the key was not recorded in known_hosts"
+t_assert_file_contains "$work/known_hosts" "$(cut -d' ' -f2 "$SSH_HOST_PUB")" "the recorded key is the server's"
+t_assert_file_contains "$work/a1.txt" "[✔] swap the shadow database in" "checklist: the remote restore's steps, live"
+t_assert_file_contains "$work/a1.txt" "[✔] write the migration log" "checklist: log written"
+t_assert_file_contains "$work/a1.txt" "[127.0.0.1] " "remote log lines marked with the host"
+t_assert_file_not_contains "$work/a1.txt" "[✖]" "no failed step"
+t_assert_file_contains "$work/a2.txt" "✔ Migrate to a new server: done" "result headline"
+wrapped_has "$work/a2.txt" "migration log $work/logs/" "result names the migration log"
+wrapped_has "$work/a2.txt" "ferry status --profile new-server" "next command"
+db_fingerprint source "$db" >"$work/fp.source"
+db_fingerprint target "$db" >"$work/fp.target"
+diff "$work/fp.source" "$work/fp.target" || t_fail "the target database differs from the source"
+cmp "$app/uploads/photo.jpg" "$work/remote/app/uploads/photo.jpg"
+python3 - "$work/logs/migration_log.json" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))
+assert log[-1]["status"] == "success" and log[-1]["to"] == "new-server", log[-1]
+PY
+
+t_log "into the existing database: its name must be typed"
+DB=$db t_psql_source "INSERT INTO app.customers (email) VALUES ('second-move@example.com')" >/dev/null
+wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:Type dump:$work/t1.txt text:$db Enter waitfor:Finished Enter dump:$work/t2.txt Enter" easy migrate
+t_assert_eq 0 "$T_RC" "exit status of the second migration"
+t_assert_file_not_contains "$work/t1.txt" "Unknown SSH host key" "the key is known now"
+t_assert_file_contains "$work/t1.txt" "Type $db to go on" "the target database's name asked"
+t_assert_file_contains "$work/t2.txt" "✔ Migrate to a new server: done" "result headline"
+t_assert_eq 1 "$(DB=$db t_psql_target "SELECT count(*) FROM app.customers WHERE email = 'second-move@example.com'")" "the new row moved"
+db_fingerprint source "$db" >"$work/fp.source2"
+db_fingerprint target "$db" >"$work/fp.target2"
+diff "$work/fp.source2" "$work/fp.target2" || t_fail "the target database differs after the second migration"
