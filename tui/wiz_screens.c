@@ -423,29 +423,50 @@ static void summary_init(struct wiz_app *a)
 	wiz_app_start_plan(a);
 }
 
-/* The plan: numbered steps with their details, from row plan_scroll. */
+/* Rows step i of the plan takes: its title and its wrapped detail. */
+static int step_rows(const struct wiz_app *a, size_t i)
+{
+	const char *d = a->w->plan.steps[i].detail;
+	return 1 + (d ? ui_wrap_rows(d, a->ui.cols - 9) : 0);
+}
+
+/* Rows the summary has for the plan's steps: under the plan's title (the
+ * first row after the page's chrome), over the buttons. */
+static int plan_space(const struct wiz_app *a)
+{
+	const struct wiz_page *pg = cur_page(a);
+	int text = pg->text ? ui_wrap_rows(pg->text, a->ui.cols - 4) : 0;
+	if (text > a->ui.rows - 8)
+		text = a->ui.rows - 8 > 0 ? a->ui.rows - 8 : 0;
+	return (a->ui.rows - 4) - (4 + text + 1);
+}
+
+/* Whether the steps from first on do not all fit. */
+static bool plan_more_below(const struct wiz_app *a, size_t first)
+{
+	int used = 0;
+	for (size_t i = first; i < a->w->plan.n; i++)
+		used += step_rows(a, i);
+	return used > plan_space(a);
+}
+
+/* The plan: numbered steps with their details, from step plan_scroll on;
+ * a last row says when there is more below. */
 static void draw_plan(const struct wiz_app *a, int y, int bottom)
 {
 	const struct ui *ui = &a->ui;
 	const struct plan *plan = &a->w->plan;
-	int row = 0, w = ui->cols - 9;
-	int skip = (int)a->w->plan_scroll;
+	size_t first = a->w->plan_scroll < plan->n ? a->w->plan_scroll : 0;
+	bool more = plan_more_below(a, first);
+	int limit = more ? bottom - 1 : bottom;
 	ui_put(ui, y++, 2, ui->cols - 4, US_HEADER, plan->title);
-	for (size_t i = 0; i < plan->n && y < bottom; i++) {
-		if (row++ >= skip)
-			ui_putf(ui, y++, 3, ui->cols - 5, US_NORMAL, "%zu. %s", i + 1, plan->steps[i].title);
-		const char *d = plan->steps[i].detail;
-		if (!d)
-			continue;
-		int rows = ui_wrap_rows(d, w);
-		if (row + rows <= skip) {
-			row += rows;
-			continue;
-		}
-		int lines = ui_wrap(ui, y, 7, w, bottom - y, US_DIM, d);
-		y += lines;
-		row += rows;
+	for (size_t i = first; i < plan->n && y < limit; i++) {
+		ui_putf(ui, y++, 3, ui->cols - 5, US_NORMAL, "%zu. %s", i + 1, plan->steps[i].title);
+		if (plan->steps[i].detail && y < limit)
+			y += ui_wrap(ui, y, 7, ui->cols - 9, limit - y, US_DIM, plan->steps[i].detail);
 	}
+	if (more)
+		ui_put(ui, bottom - 1, 3, ui->cols - 5, US_HEADER, "... more below: Down scrolls the plan");
 }
 
 /* The buttons row. */
@@ -540,7 +561,7 @@ static void summary_key(struct wiz_app *a, int act, int key)
 	case A_TAB: w->button = (w->button + 1) % B_COUNT; return;
 	case A_BTAB: w->button = (w->button + B_COUNT - 1) % B_COUNT; return;
 	case A_UP: if (w->plan_scroll > 0) w->plan_scroll--; return;
-	case A_DOWN: w->plan_scroll++; return;
+	case A_DOWN: if (w->have_plan && plan_more_below(a, w->plan_scroll)) w->plan_scroll++; return;
 	case A_HELP: wiz_app_help(a, cur_page(a)->title, cur_page(a)->help); return;
 	case A_LEAVE: wiz_app_ask_leave(a); return;
 	default: return;
