@@ -190,7 +190,8 @@ void ui_frame(const struct ui *ui, int y, int x, int h, int w, const char *title
 	}
 }
 
-/* The key-help line at the bottom: "Enter Next  Esc Back  F1 Help". */
+/* The key-help line at the bottom: "Enter Next  Esc Back  F1 Help". An
+ * entry that does not fit whole is left out, with those after it. */
 void ui_keybar(const struct ui *ui, const struct ui_binding *t, size_t n)
 {
 	int y = ui->rows - 1, x = 0;
@@ -198,6 +199,8 @@ void ui_keybar(const struct ui *ui, const struct ui_binding *t, size_t n)
 	for (size_t i = 0; i < n && x < ui->cols; i++) {
 		if (!t[i].bar || !t[i].label)
 			continue;
+		if (x + 2 + ui_text_width(t[i].label) + ui_text_width(t[i].help) > ui->cols)
+			break;
 		x += ui_put(ui, y, x, ui->cols - x, US_BAR, " ");
 		x += ui_put(ui, y, x, ui->cols - x, US_BAR, t[i].label);
 		x += ui_put(ui, y, x, ui->cols - x, US_BAR, " ");

@@ -472,13 +472,15 @@ static const struct ui_binding keys_confirm[] = {
 	{UIK_ESC, DA_NO, "Esc", "no", true},
 };
 
+/* Short texts: the whole bar, Reject included, fits 80 columns (the dialog
+ * itself says what Accept and Reject do). */
 static const struct ui_binding keys_hostkey[] = {
-	{UIK_ENTER, DA_ACTIVATE, "Enter", "choose the highlighted button", true},
+	{UIK_ENTER, DA_ACTIVATE, "Enter", "choose", true},
 	{UIK_LEFT, DA_PREV, "Left", "previous button", false},
 	{UIK_RIGHT, DA_NEXT, "Right", "next button", false},
 	{UIK_TAB, DA_NEXT, "Tab", "next button", true},
-	{'a', DA_YES, "a", "accept the key and record it in known_hosts", true},
-	{'r', DA_NO, "r", "reject the key: nothing is sent to the server", true},
+	{'a', DA_YES, "a", "Accept", true},
+	{'r', DA_NO, "r", "Reject", true},
 	{UIK_ESC, DA_NO, "Esc", "reject", true},
 };
 
