@@ -1112,9 +1112,13 @@ struct pass {
 	char *sums_text;         /* the SHA256SUMS content, once read */
 	/* extract only */
 	struct archive *disk;
-	char *dest;              /* realpath of dest_dir */
-	char *prefix;            /* without trailing '/', or NULL */
-	bool strip;
+	struct pass_route {
+		char *dest;      /* realpath of the route's dest_dir */
+		char *prefix;    /* without trailing '/', or NULL = every member */
+		bool strip;
+	} routes[BUNDLE_MAX_ROUTES];
+	size_t nroutes;
+	const char *dest;        /* the current member's route's dest, for messages */
 };
 
 static bool is_small_name(const char *name)
@@ -1208,20 +1212,31 @@ static int check_safe(struct pass *p, const struct bundle_entry *ent, struct err
 	return 0;
 }
 
-/* The member's path under dest when it is extracted, else NULL. */
-static char *extract_target(const struct pass *p, const char *name)
+/* Where the member goes under its route's dest when it is extracted (the
+ * first route whose prefix matches), else NULL. */
+static char *route_target(const struct pass_route *r, const char *name)
 {
-	if (!p->disk)
-		return NULL;
 	const char *rest = name;
-	if (p->prefix) {
-		size_t len = strlen(p->prefix);
-		if (strncmp(name, p->prefix, len) != 0 || (name[len] != '/' && name[len] != '\0'))
+	if (r->prefix) {
+		size_t len = strlen(r->prefix);
+		if (strncmp(name, r->prefix, len) != 0 || (name[len] != '/' && name[len] != '\0'))
 			return NULL;
-		if (p->strip)
+		if (r->strip)
 			rest = name[len] ? name + len + 1 : "";
 	}
-	return *rest ? xasprintf("%s/%s", p->dest, rest) : NULL;
+	return *rest ? xasprintf("%s/%s", r->dest, rest) : NULL;
+}
+
+static char *extract_target(struct pass *p, const char *name)
+{
+	for (size_t i = 0; p->disk && i < p->nroutes; i++) {
+		char *target = route_target(&p->routes[i], name);
+		if (target) {
+			p->dest = p->routes[i].dest;
+			return target;
+		}
+	}
+	return NULL;
 }
 
 /* Start writing the member to disk at target. */
@@ -1370,8 +1385,10 @@ static void pass_done(struct pass *p)
 	sums_done(&p->seen);
 	free(p->sums_text);
 	free(p->buf);
-	free(p->dest);
-	free(p->prefix);
+	for (size_t i = 0; i < p->nroutes; i++) {
+		free(p->routes[i].dest);
+		free(p->routes[i].prefix);
+	}
 }
 
 int bundle_scan(const char *path, bundle_member_fn fn, void *ud, struct err *e)
@@ -1382,15 +1399,33 @@ int bundle_scan(const char *path, bundle_member_fn fn, void *ud, struct err *e)
 	return rc;
 }
 
-/* The disk writer with libarchive's safety checks. */
-static int open_disk(struct pass *p, const char *dest_dir, struct err *e)
+/* One route's destination, which must be an existing directory. */
+static int add_route(struct pass *p, const struct bundle_route *r, struct err *e)
 {
-	p->dest = realpath(dest_dir, NULL);
+	struct pass_route *pr = &p->routes[p->nroutes];
+	pr->dest = realpath(r->dest_dir, NULL);
 	struct stat st;
-	if (!p->dest || stat(p->dest, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		err_set(e, ERR_FAILED, "extract destination %s is not a directory", dest_dir);
+	if (!pr->dest || stat(pr->dest, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(pr->dest);
+		pr->dest = NULL;
+		err_set(e, ERR_FAILED, "extract destination %s is not a directory", r->dest_dir);
 		return err_hint(e, "create it first");
 	}
+	pr->prefix = r->prefix && *r->prefix ? clean_rel(r->prefix) : NULL;
+	pr->strip = r->strip_prefix;
+	p->nroutes++;
+	return 0;
+}
+
+/* The disk writer with libarchive's safety checks. */
+static int open_disk(struct pass *p, const struct bundle_route *routes, size_t nroutes, struct err *e)
+{
+	if (nroutes == 0 || nroutes > BUNDLE_MAX_ROUTES)
+		return err_set(e, ERR_FAILED, "bundle_extract: %zu routes (1..%d)", nroutes, BUNDLE_MAX_ROUTES);
+	for (size_t i = 0; i < nroutes; i++)
+		if (add_route(p, &routes[i], e) < 0)
+			return -1;
+	p->dest = p->routes[0].dest;
 	p->disk = archive_write_disk_new();
 	if (!p->disk) {
 		fprintf(stderr, "ferry: out of memory creating a disk writer\n");
@@ -1406,15 +1441,20 @@ static int open_disk(struct pass *p, const char *dest_dir, struct err *e)
 	return 0;
 }
 
-int bundle_extract(const char *path, const char *dest_dir, const char *prefix, bool strip_prefix,
-		   bundle_member_fn fn, void *ud, struct err *e)
+int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
+			  bundle_member_fn fn, void *ud, struct err *e)
 {
-	struct pass p = {.path = path, .fn = fn, .ud = ud, .strip = strip_prefix};
-	if (prefix && *prefix)
-		p.prefix = clean_rel(prefix);
-	int rc = open_disk(&p, dest_dir, e);
+	struct pass p = {.path = path, .fn = fn, .ud = ud};
+	int rc = open_disk(&p, routes, nroutes, e);
 	if (rc == 0)
 		rc = pass_run(&p, e);
 	pass_done(&p);
 	return rc;
+}
+
+int bundle_extract(const char *path, const char *dest_dir, const char *prefix, bool strip_prefix,
+		   bundle_member_fn fn, void *ud, struct err *e)
+{
+	struct bundle_route r = {.prefix = prefix, .dest_dir = dest_dir, .strip_prefix = strip_prefix};
+	return bundle_extract_routes(path, &r, 1, fn, ud, e);
 }

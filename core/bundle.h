@@ -222,4 +222,16 @@ int bundle_scan(const char *path, bundle_member_fn fn, void *ud, struct err *e);
 int bundle_extract(const char *path, const char *dest_dir, const char *prefix, bool strip_prefix,
 		   bundle_member_fn fn, void *ud, struct err *e);
 
+/* Several destinations in the one pass: each member goes to the first
+ * route whose prefix matches (NULL = any), or is only hashed. At most
+ * BUNDLE_MAX_ROUTES; every dest_dir must exist. Otherwise as above. */
+#define BUNDLE_MAX_ROUTES 4
+struct bundle_route {
+	const char *prefix;
+	const char *dest_dir;
+	bool strip_prefix;
+};
+int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
+			  bundle_member_fn fn, void *ud, struct err *e);
+
 #endif

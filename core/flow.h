@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "bundle.h"
 #include "dump.h"
 #include "err.h"
 #include "event.h"
@@ -73,11 +74,11 @@ struct verify_opts {
 	const struct profile *profile;/* where --deep restores (required for it) */
 	const struct event_sink *events;
 	volatile sig_atomic_t *cancel;
-	/* Unpack the members under extract_prefix into the existing directory
-	 * extract_dir in the same pass (NULL = only check). On failure it may
-	 * hold a partial tree; the caller removes it. */
-	const char *extract_dir;
-	const char *extract_prefix;
+	/* Unpack members in the same pass (bundle_extract_routes; none = only
+	 * check). On failure the destinations may hold a partial tree; the
+	 * caller removes it. */
+	const struct bundle_route *extract;
+	size_t nextract;
 };
 
 struct verify_result {

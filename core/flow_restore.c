@@ -54,6 +54,7 @@ struct restore_ctx {
 	char *live_revision;
 	struct pg_tool pg_restore;
 	char *work;                 /* extraction dir */
+	char *files_staging;        /* files/ unpacked, under app.root (same filesystem) */
 	int jobs;
 
 	struct moved_path *moved;
@@ -129,11 +130,15 @@ static db_conn *connect_admin(const char *url, char **conninfo_out, struct err *
 static int verify_bundle(struct restore_ctx *c)
 {
 	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel};
-	if (c->want_db) {
-		vo.extract_dir = c->work;
-		vo.extract_prefix = "db/";
-		event_log(c->ev, EV_INFO, "unpacking the dump while checking the hashes");
-	}
+	struct bundle_route routes[2];
+	if (c->want_db)
+		routes[vo.nextract++] = (struct bundle_route){.prefix = "db/", .dest_dir = c->work};
+	if (c->want_files)
+		routes[vo.nextract++] = (struct bundle_route){
+			.prefix = "files/", .dest_dir = c->files_staging, .strip_prefix = true};
+	vo.extract = routes;
+	if (vo.nextract)
+		event_log(c->ev, EV_INFO, "unpacking while checking the hashes");
 	struct verify_result vr;
 	if (verify_run(c->bundle, &vo, &vr, c->e) < 0) {
 		verify_result_done(&vr);
@@ -220,6 +225,23 @@ static int make_workdir(struct restore_ctx *c)
 	return 0;
 }
 
+/* The files are unpacked next to where they go, so that putting each in
+ * place is a rename. Non-destructive: a hidden directory, removed at the end. */
+static int make_files_staging(struct restore_ctx *c)
+{
+	if (flow_mkdir_p(c->p->app.root, 0755, c->e) < 0)
+		return -1;
+	c->files_staging = xasprintf("%s/.ferry-restore-files-XXXXXX", c->p->app.root);
+	if (!mkdtemp(c->files_staging)) {
+		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s", c->p->app.root,
+			strerror(errno));
+		free(c->files_staging);
+		c->files_staging = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* The manifest from the bundle's first member, before the verifying pass:
  * enough to decide what is unpacked and to check the space for it. The
  * pass then checks it against SHA256SUMS with every other member. */
@@ -264,6 +286,8 @@ static int verify_and_unpack(struct restore_ctx *c)
 	if (peek_manifest(c) < 0 || resolve(c) < 0)
 		return -1;
 	if (c->want_db && (make_workdir(c) < 0 || check_space(c) < 0))
+		return -1;
+	if (c->want_files && make_files_staging(c) < 0)
 		return -1;
 	return verify_bundle(c);
 }
@@ -714,23 +738,13 @@ static int restore_files(struct restore_ctx *c)
 	if (!c->want_files)
 		return 0;
 	step_start(c, "files", "put the app files in place");
-	if (flow_mkdir_p(c->p->app.root, 0755, c->e) < 0)
-		return -1;
-	char *staging = xasprintf("%s/.ferry-restore-files-XXXXXX", c->p->app.root);
-	if (!mkdtemp(staging)) {
-		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s", c->p->app.root,
-			strerror(errno));
-		free(staging);
-		return -1;
-	}
-	int rc = bundle_extract(c->bundle, staging, "files/", true, NULL, NULL, c->e);
+	const char *staging = c->files_staging;   /* unpacked and checked in step 1 */
+	int rc = 0;
 	const struct strv *paths = &c->r->manifest.files.paths;
 	for (size_t i = 0; rc == 0 && i < paths->n; i++)
 		rc = move_into_place(c, staging, paths->v[i]);
 	if (rc < 0)
 		undo_moves(c, staging);
-	flow_rm_rf(staging);
-	free(staging);
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < c->nmoved; i++)
@@ -796,6 +810,9 @@ static void ctx_done(struct restore_ctx *c)
 	if (c->work)
 		flow_rm_rf(c->work);
 	free(c->work);
+	if (c->files_staging)
+		flow_rm_rf(c->files_staging);
+	free(c->files_staging);
 	db_close(c->admin);
 	pg_tool_done(&c->pg_restore);
 	free(c->dbname), free(c->shadow), free(c->stamp), free(c->admin_conninfo);
