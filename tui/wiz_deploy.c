@@ -94,14 +94,15 @@ static void deploy_result_hook(struct wiz *w)
 	if (!st->have_r)
 		return;
 	const struct deploy_result *r = &st->r;
+	/* First: the summary below may not fit the page. */
+	if (r->rolled_back)
+		strv_push(&w->result, "The profile's rollback commands ran.");
 	if (r->summary) {
 		char *copy = xstrdup(r->summary), *save = NULL;
 		for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			strv_push(&w->result, line);
 		free(copy);
 	}
-	if (r->rolled_back)
-		strv_push(&w->result, "The profile's rollback commands ran.");
 	if (r->restore_point)
 		w->written = xasprintf("restore point %s%s", r->restore_point, r->remote ? " (on the server)" : "");
 	if (w->rc != 0 && r->restore_command)
