@@ -587,10 +587,10 @@ static int gate(struct restore_ctx *c)
 	const struct manifest *m = &c->r->manifest;
 	int64_t *actual = xcalloc(m->ntables + 1, sizeof *actual);
 	restore_db_count_tables(db, m, actual);
-	record_tables(c, actual);
-	free(actual);
-	int rc = restore_db_check_counts(db, m, c->ev, c->e);
 	db_close(db);
+	record_tables(c, actual);
+	int rc = restore_db_compare_counts(m, actual, c->ev, c->e);
+	free(actual);
 	if (rc < 0)
 		return err_hint(c->e, "the shadow database is dropped; the live database was not touched");
 	char note[96];

@@ -135,6 +135,14 @@ int restore_db_check_counts(db_conn *db, const struct manifest *m, const struct 
 {
 	int64_t *actual = xcalloc(m->ntables + 1, sizeof *actual);
 	restore_db_count_tables(db, m, actual);
+	int rc = restore_db_compare_counts(m, actual, ev, e);
+	free(actual);
+	return rc;
+}
+
+int restore_db_compare_counts(const struct manifest *m, const int64_t *actual,
+			      const struct event_sink *ev, struct err *e)
+{
 	size_t bad = 0;
 	char first[512] = "";
 	for (size_t i = 0; i < m->ntables; i++) {
@@ -149,7 +157,6 @@ int restore_db_check_counts(db_conn *db, const struct manifest *m, const struct 
 				 t->schema, t->table, (long long)actual[i], (long long)t->rows,
 				 actual[i] < 0 ? " (table missing)" : "");
 	}
-	free(actual);
 	if (bad == 0)
 		return 0;
 	err_set(e, ERR_VERIFY, "row counts differ from the manifest in %zu table%s: %s", bad,

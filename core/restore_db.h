@@ -40,6 +40,9 @@ void restore_db_count_tables(db_conn *db, const struct manifest *m, int64_t *act
  * database; ERR_VERIFY naming each table that differs (the first few). */
 int restore_db_check_counts(db_conn *db, const struct manifest *m, const struct event_sink *ev,
 			    struct err *e);
+/* The same check on counts already made (restore_db_count_tables). */
+int restore_db_compare_counts(const struct manifest *m, const int64_t *actual,
+			      const struct event_sink *ev, struct err *e);
 
 /* Restore the bundle's dump into a scratch database on the profile's
  * server, compare row counts with the manifest, drop it. */
