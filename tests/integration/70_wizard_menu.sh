@@ -31,7 +31,7 @@ unset FERRY_PROFILE
 wiz() {
     printf '%s\n' "$1" >"$work/keys"
     shift
-    t_run env COLUMNS=80 LINES=24 FERRY_KEYS="$work/keys" "$FERRY_BIN" "$@"
+    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 FERRY_KEYS="$work/keys" "$FERRY_BIN" "$@"
     if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
 }
 
@@ -63,6 +63,13 @@ t_assert_file_contains "$work/menu.txt" "q Quit" "key-help line"
 t_assert_file_contains "$work/menu.txt" "▸ 1) Backup your instance" "first entry selected"
 fits "$work/menu.txt" 80 24
 
+t_log "under an ASCII locale the marks are ASCII"
+printf 'dump:%s\n' "$work/menu-ascii.txt" >"$work/keys"
+t_run env LC_ALL=C COLUMNS=80 LINES=24 FERRY_KEYS="$work/keys" "$FERRY_BIN"
+t_assert_file_contains "$work/menu-ascii.txt" "> 1) Backup your instance" "ASCII pointer"
+t_assert_file_contains "$work/menu-ascii.txt" "ferry $(cat "$FERRY_SRC/VERSION") - helper mode" "ASCII dash"
+if LC_ALL=C grep -q '[^ -~]' "$work/menu-ascii.txt"; then t_fail "non-ASCII on the screen under LC_ALL=C"; fi
+
 t_log "moving, help, and quitting the menu"
 wiz "Down Down dump:$work/m3.txt F1 dump:$work/help.txt Esc dump:$work/m3b.txt q wait:5000 dump:$work/never.txt"
 t_assert_eq 0 "$T_RC" "exit status after q"
@@ -89,13 +96,13 @@ t_assert_file_contains "$work/back.txt" "What would you like to do?" "back at th
 
 t_log "ferry easy backup opens the backup wizard directly; leaving it exits 10"
 printf 'dump:%s Esc wait:5000 dump:%s\n' "$work/direct.txt" "$work/never.txt" >"$work/direct.keys"
-t_run env COLUMNS=80 LINES=24 "$FERRY_BIN" easy backup --keys "$work/direct.keys"
+t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 "$FERRY_BIN" easy backup --keys "$work/direct.keys"
 t_assert_eq 10 "$T_RC" "exit status when the wizard is left before anything ran"
 t_assert_file_contains "$work/direct.txt" "ferry — Backup your instance" "direct wizard"
 t_assert_file_contains "$work/direct.txt" "page 1 of 3" "page count"
 t_assert_file_not_contains "$work/direct.txt" "What would you like to do?" "no menu"
 [ ! -e "$work/never.txt" ] || t_fail "Esc on the first page did not leave the direct wizard"
-t_run env COLUMNS=80 LINES=24 "$FERRY_BIN" easy backup --profile demo --keys "$work/direct.keys"
+t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 "$FERRY_BIN" easy backup --profile demo --keys "$work/direct.keys"
 t_assert_file_contains "$work/direct.txt" "What goes into the bundle, and where?" "--profile skips the question"
 t_assert_file_contains "$work/direct.txt" "page 1 of 2" "page count without the profile question"
 

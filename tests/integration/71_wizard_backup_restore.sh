@@ -41,7 +41,7 @@ unset FERRY_PROFILE
 wiz() {
     printf '%s\n' "$1" >"$work/keys"
     shift
-    t_run env COLUMNS=80 LINES=24 "$FERRY_BIN" "$@" --keys "$work/keys"
+    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 "$FERRY_BIN" "$@" --keys "$work/keys"
     if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
 }
 
