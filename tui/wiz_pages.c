@@ -460,9 +460,16 @@ void wiz_log_open(struct wiz *w)
 	gmtime_r(&now, &tm);
 	char stamp[32];
 	strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
-	free(w->log_path);
-	w->log_path = xasprintf("%s/ferry-%s-%s.log", w->p->log_dir, w->flow->name, stamp);
-	w->log = fopen(w->log_path, "a");
+	/* A new file: another run in the same second (another profile sharing
+	 * the log_dir) gets -2, -3, ... rather than writing into this one. */
+	for (int i = 1; i < 100 && !w->log; i++) {
+		free(w->log_path);
+		w->log_path = i == 1 ? xasprintf("%s/ferry-%s-%s.log", w->p->log_dir, w->flow->name, stamp)
+				     : xasprintf("%s/ferry-%s-%s-%d.log", w->p->log_dir, w->flow->name, stamp, i);
+		w->log = fopen(w->log_path, "wx");
+		if (!w->log && errno != EEXIST)
+			break;
+	}
 	if (!w->log) {
 		free(w->log_path);
 		w->log_path = NULL;
