@@ -133,3 +133,13 @@ t_assert_file_contains "$work/x2.txt" "✖ Check system status: failed" "result 
 wrapped_has "$work/x2.txt" "Overall: fail" "overall state"
 t_assert_file_contains "$work/x2.txt" "Enter: back to the menu. q: quit ferry." "opened from the menu"
 t_assert_file_contains "$work/x3.txt" "What would you like to do?" "Enter returned to the menu"
+
+t_log "each run has its own log file, also two in the same second"
+printf 'waitfor:Finished Enter Enter\n' >"$work/st.keys"
+env LC_ALL=C.UTF-8 "$FERRY_BIN" easy status --profile web --keys "$work/st.keys" </dev/null >/dev/null 2>&1 &
+env LC_ALL=C.UTF-8 "$FERRY_BIN" easy status --profile web --keys "$work/st.keys" </dev/null >/dev/null 2>&1 &
+wait
+for f in "$work"/logs/ferry-status-*.log; do
+    t_assert_eq 1 "$(grep -c '^ferry .*: status, profile ' "$f")" "runs logged in $f"
+done
+t_assert_eq 4 "$(cat "$work"/logs/ferry-status-*.log | grep -c '^ferry .*: status, profile ')" "status runs logged"
