@@ -55,6 +55,7 @@ struct restore_ctx {
 	struct pg_tool pg_restore;
 	char *work;                 /* extraction dir */
 	char *files_staging;        /* files/ unpacked, under app.root (same filesystem) */
+	bool planning;              /* restore_plan: the files are not unpacked */
 	int jobs;
 
 	struct moved_path *moved;
@@ -133,7 +134,7 @@ static int verify_bundle(struct restore_ctx *c)
 	struct bundle_route routes[2];
 	if (c->want_db)
 		routes[vo.nextract++] = (struct bundle_route){.prefix = "db/", .dest_dir = c->work};
-	if (c->want_files)
+	if (c->want_files && c->files_staging)
 		routes[vo.nextract++] = (struct bundle_route){
 			.prefix = "files/", .dest_dir = c->files_staging, .strip_prefix = true};
 	vo.extract = routes;
@@ -287,7 +288,7 @@ static int verify_and_unpack(struct restore_ctx *c)
 		return -1;
 	if (c->want_db && (make_workdir(c) < 0 || check_space(c) < 0))
 		return -1;
-	if (c->want_files && make_files_staging(c) < 0)
+	if (c->want_files && !c->planning && make_files_staging(c) < 0)
 		return -1;
 	return verify_bundle(c);
 }
@@ -826,10 +827,12 @@ static void ctx_done(struct restore_ctx *c)
 
 static int restore_steps(struct restore_ctx *c)
 {
-	step_start(c, "verify", "verify the bundle");
+	/* verify_run reports the "verify" step itself; a failure before it
+	 * (a bundle that does not open) is still that step's. */
+	snprintf(c->step, sizeof c->step, "%s", "verify");
 	if (verify_and_unpack(c) < 0)
 		return -1;
-	step_done(c, NULL);
+	c->step[0] = '\0';
 	if (preflight(c) < 0 || confirm(c) < 0)
 		return -1;
 	if (safety_backup(c) < 0 || check_cancel(c) < 0)
@@ -867,7 +870,8 @@ int restore_plan(const struct profile *p, const char *bundle, const struct resto
 		 struct plan *plan, struct err *e)
 {
 	struct restore_result r = {0};
-	struct restore_ctx c = {.p = p, .bundle = bundle, .o = o, .r = &r, .e = e, .ev = o->events};
+	struct restore_ctx c = {.p = p, .bundle = bundle, .o = o, .r = &r, .e = e, .ev = o->events,
+				.planning = true};
 	int rc = verify_and_unpack(&c);
 	if (rc == 0)
 		rc = preflight(&c);

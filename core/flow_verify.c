@@ -170,7 +170,7 @@ static int shallow_verify(struct verify_ctx *c)
 		return err_hint(c->e, "give a bundle path, or a name from `ferry list`");
 	}
 	c->total = (uint64_t)st.st_size;
-	event_step_start(c->ev, "verify", "check every member's SHA-256");
+	event_step_start(c->ev, "verify", "verify the bundle: every member's SHA-256");
 	int rc = c->o->nextract ? bundle_extract_routes(c->path, c->o->extract, c->o->nextract, on_member, c, c->e)
 				: bundle_scan(c->path, on_member, c, c->e);
 	if (rc < 0)
