@@ -471,6 +471,22 @@ char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct e
 	return out;
 }
 
+char *db_conninfo_with_options(const char *conninfo, const char *options, struct err *e)
+{
+	PQconninfoOption *opts = parse_conninfo(conninfo, e);
+	if (!opts)
+		return NULL;
+	const char *have = NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0)
+			have = o->val;
+	char *both = have && *have ? xasprintf("%s %s", have, options) : xstrdup(options);
+	char *out = conninfo_rebuild(opts, NULL, "options", both);
+	free(both);
+	PQconninfoFree(opts);
+	return out;
+}
+
 char *db_conninfo_dbname(const char *conninfo, struct err *e)
 {
 	PQconninfoOption *opts = parse_conninfo(conninfo, e);

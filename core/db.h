@@ -91,6 +91,9 @@ int db_conninfo_split(const char *conninfo, char **without_password,
 char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct err *e);
 
 /* The database name a conninfo names (default: the user name). Caller frees. */
+/* conninfo with server options added to its own ("-c name=value ..."),
+ * as a key=value string. */
+char *db_conninfo_with_options(const char *conninfo, const char *options, struct err *e);
 char *db_conninfo_dbname(const char *conninfo, struct err *e);
 
 /* Quote an identifier / literal for SQL text. Caller frees. */

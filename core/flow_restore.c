@@ -533,7 +533,16 @@ static int run_pg_restore(struct restore_ctx *c)
 	strv_push(&argv, dump);
 	free(dump);
 	struct dump_run_opts ro = {.events = c->ev, .cancel = c->o->cancel, .step = "shadow"};
-	int rc = dump_run_pg_program(&argv, c->shadow_conninfo, NULL, &ro, c->e);
+	/* The shadow is thrown away if anything goes wrong before the swap, so
+	 * its load need not wait for WAL flushes; FERRY_RESTORE_OPTIONS adds
+	 * (or, set empty, removes) server settings for this load only. */
+	const char *tuning = getenv("FERRY_RESTORE_OPTIONS");
+	if (!tuning)
+		tuning = "-c synchronous_commit=off";
+	char *conninfo = *tuning ? db_conninfo_with_options(c->shadow_conninfo, tuning, c->e)
+				 : xstrdup(c->shadow_conninfo);
+	int rc = conninfo ? dump_run_pg_program(&argv, conninfo, NULL, &ro, c->e) : -1;
+	free(conninfo);
 	strv_done(&argv);
 	if (rc < 0 && c->e->kind != ERR_INTERRUPTED)
 		err_hint(c->e, "the shadow database is dropped; the live database was not touched");
