@@ -207,3 +207,20 @@ t_wait_for() {
     done
     "$@"
 }
+
+# t_wiz SCRIPT ARGS...: `ferry ARGS...` (the menu when there are none) with
+# SCRIPT as its key script, no terminal, an 80x24 UTF-8 screen; the result
+# in T_OUT/T_ERR/T_RC, stderr also shown in the test's log.
+t_wiz() {
+    printf '%s\n' "$1" >"$T_TMPROOT/keys"
+    shift
+    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 FERRY_KEYS="$T_TMPROOT/keys" "$FERRY_BIN" "$@"
+    if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
+}
+
+# t_wrapped_has FILE TEXT WHAT: TEXT is on the screen dumped in FILE, maybe
+# wrapped over rows (compared with all blanks and line ends left out).
+t_wrapped_has() {
+    [ -f "$1" ] || t_fail "$3: no file $1"
+    t_assert_contains "$(tr -d ' \n' <"$1")" "${2// /}" "$3"
+}

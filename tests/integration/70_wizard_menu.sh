@@ -26,21 +26,7 @@ JSON
 export FERRY_PROFILES=$work/profiles.json
 unset FERRY_PROFILE
 
-# wiz SCRIPT ARGS...: run `ferry ARGS...` with SCRIPT as its key script, no
-# terminal, an 80x24 screen; the result in T_OUT/T_ERR/T_RC.
-wiz() {
-    printf '%s\n' "$1" >"$work/keys"
-    shift
-    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 FERRY_KEYS="$work/keys" "$FERRY_BIN" "$@"
-    if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
-}
 
-# wrapped_has FILE TEXT WHAT: TEXT is on the screen in FILE, maybe wrapped
-# over rows (compared with all blanks and line ends left out).
-wrapped_has() {
-    [ -f "$1" ] || t_fail "$3: no file $1"
-    t_assert_contains "$(tr -d ' \n' <"$1")" "${2// /}" "$3"
-}
 
 # fits FILE COLS ROWS: the dump has ROWS lines, none wider than COLS.
 fits() {
@@ -51,7 +37,7 @@ fits() {
 }
 
 t_log "the menu: six entries, the profiles found, the keys"
-wiz "dump:$work/menu.txt"
+t_wiz "dump:$work/menu.txt"
 t_assert_eq 0 "$T_RC" "exit status of the menu at the script's end"
 for entry in "1) Backup your instance" "2) Restore from a backup" "3) Migrate to a new server" \
     "4) Deploy or restart services" "5) Check system status" "6) Quit"; do
@@ -71,7 +57,7 @@ t_assert_file_contains "$work/menu-ascii.txt" "ferry $(cat "$FERRY_SRC/VERSION")
 if LC_ALL=C grep -q '[^ -~]' "$work/menu-ascii.txt"; then t_fail "non-ASCII on the screen under LC_ALL=C"; fi
 
 t_log "moving, help, and quitting the menu"
-wiz "Down Down dump:$work/m3.txt F1 dump:$work/help.txt Esc dump:$work/m3b.txt q wait:5000 dump:$work/never.txt"
+t_wiz "Down Down dump:$work/m3.txt F1 dump:$work/help.txt Esc dump:$work/m3b.txt q wait:5000 dump:$work/never.txt"
 t_assert_eq 0 "$T_RC" "exit status after q"
 t_assert_file_contains "$work/m3.txt" "▸ 3) Migrate to a new server" "Down moves the selection"
 t_assert_file_contains "$work/m3.txt" "copy to the new server over SSH" "the entry's description"
@@ -79,12 +65,12 @@ t_assert_file_contains "$work/help.txt" "Helper mode" "help title"
 t_assert_file_contains "$work/help.txt" "1-6          Pick" "help lists the keys"
 t_assert_file_not_contains "$work/m3b.txt" "Helper mode" "Esc closes the help"
 [ ! -e "$work/never.txt" ] || t_fail "q did not quit the menu"
-wiz "6 wait:5000 dump:$work/never.txt" easy
+t_wiz "6 wait:5000 dump:$work/never.txt" easy
 t_assert_eq 0 "$T_RC" "exit status after 6) Quit"
 [ ! -e "$work/never.txt" ] || t_fail "6 did not quit"
 
 t_log "every entry opens its wizard; Esc on its first page returns to the menu"
-wiz "1 dump:$work/w1.txt Esc 2 dump:$work/w2.txt Esc 3 dump:$work/w3.txt Esc 4 dump:$work/w4.txt Esc 5 dump:$work/w5.txt Esc dump:$work/back.txt"
+t_wiz "1 dump:$work/w1.txt Esc 2 dump:$work/w2.txt Esc 3 dump:$work/w3.txt Esc 4 dump:$work/w4.txt Esc 5 dump:$work/w5.txt Esc dump:$work/back.txt"
 t_assert_file_contains "$work/w1.txt" "ferry — Backup your instance" "entry 1"
 t_assert_file_contains "$work/w1.txt" "Which profile do you want to back up?" "entry 1 asks the profile"
 t_assert_file_contains "$work/w2.txt" "ferry — Restore from a backup" "entry 2"
@@ -119,15 +105,15 @@ t_assert_exit 2 "$FERRY_BIN" easy --keys "$work/bad.keys"
 t_assert_contains "$T_ERR" "bad.keys:1" "a bad key script names file and line"
 
 t_log "Back keeps the answers: an option changed, a text typed, a profile picked"
-wiz "1 Enter dump:$work/opt0.txt Tab C-u text:$work/elsewhere Tab Left dump:$work/opt1.txt Enter waitfor:\"write the bundle\" dump:$work/sum.txt Esc dump:$work/opt2.txt Esc dump:$work/prof.txt Enter dump:$work/opt3.txt"
-wrapped_has "$work/opt0.txt" "Profile demo: database postgres; app files uploads under $work/app." "the profile's content"
+t_wiz "1 Enter dump:$work/opt0.txt Tab C-u text:$work/elsewhere Tab Left dump:$work/opt1.txt Enter waitfor:\"write the bundle\" dump:$work/sum.txt Esc dump:$work/opt2.txt Esc dump:$work/prof.txt Enter dump:$work/opt3.txt"
+t_wrapped_has "$work/opt0.txt" "Profile demo: database postgres; app files uploads under $work/app." "the profile's content"
 t_assert_file_contains "$work/opt0.txt" "◂ database and app files ▸" "default for a profile with app files"
 t_assert_file_contains "$work/opt1.txt" "◂ app files only ▸" "Left changed the option"
 t_assert_file_contains "$work/opt1.txt" "About to back up profile demo (app files only) into" "the line about what will happen"
 t_assert_file_contains "$work/opt1.txt" "$work/elsewhere" "typed directory"
 t_assert_file_contains "$work/sum.txt" "Summary: this is what will happen" "Next reached the summary"
 t_assert_file_contains "$work/sum.txt" "page 3 of 3" "summary page number"
-wrapped_has "$work/sum.txt" "$work/elsewhere/demo_" "the plan writes to the typed directory"
+t_wrapped_has "$work/sum.txt" "$work/elsewhere/demo_" "the plan writes to the typed directory"
 t_assert_file_not_contains "$work/sum.txt" "pg_dump" "app files only: no database dump planned"
 t_assert_file_contains "$work/opt2.txt" "◂ app files only ▸" "option kept after Back"
 t_assert_file_contains "$work/opt2.txt" "$work/elsewhere" "text kept after Back"
@@ -136,7 +122,7 @@ t_assert_file_contains "$work/prof.txt" "▸ demo" "the profile picked is still 
 t_assert_file_contains "$work/opt3.txt" "◂ app files only ▸" "option kept after going back two pages"
 t_assert_file_contains "$work/opt3.txt" "$work/elsewhere" "text kept after going back two pages"
 t_log "picking another profile fills the page for it"
-wiz "1 Enter Left Esc Down Enter dump:$work/opt4.txt"
+t_wiz "1 Enter Left Esc Down Enter dump:$work/opt4.txt"
 t_assert_file_contains "$work/opt4.txt" "Profile dbonly: database postgres (no app files" "the other profile"
 t_assert_file_contains "$work/opt4.txt" "◂ database only ▸" "filled for the other profile"
 t_assert_file_contains "$work/opt4.txt" "About to back up profile dbonly (database postgres) into" "the line about what will happen"
@@ -145,21 +131,21 @@ t_assert_file_contains "$work/opt4.txt" "$work/backups2" "its backup directory"
 [ ! -e "$work/backups" ] || t_fail "nothing ran, yet the backup directory exists"
 
 t_log "a validation error shows its reason and blocks Next"
-wiz "1 Enter Tab C-u text:$work/afile dump:$work/v1.txt Enter dump:$work/v2.txt C-u text:relative/dir Enter dump:$work/v3.txt C-u text:$work/new/sub Enter waitfor:\"write the bundle\" dump:$work/v4.txt"
-wrapped_has "$work/v1.txt" "Bundle directory: $work/afile is a file, not a directory" "reason shown while typing"
-wrapped_has "$work/v2.txt" "Bundle directory: $work/afile is a file, not a directory" "reason shown on Next"
+t_wiz "1 Enter Tab C-u text:$work/afile dump:$work/v1.txt Enter dump:$work/v2.txt C-u text:relative/dir Enter dump:$work/v3.txt C-u text:$work/new/sub Enter waitfor:\"write the bundle\" dump:$work/v4.txt"
+t_wrapped_has "$work/v1.txt" "Bundle directory: $work/afile is a file, not a directory" "reason shown while typing"
+t_wrapped_has "$work/v2.txt" "Bundle directory: $work/afile is a file, not a directory" "reason shown on Next"
 t_assert_file_contains "$work/v2.txt" "page 2 of 3" "Next blocked by a file"
 t_assert_file_contains "$work/v2.txt" "What goes into the bundle, and where?" "still the options page"
 t_assert_file_contains "$work/v3.txt" '"relative/dir" is not an absolute path' "relative path refused"
 t_assert_file_contains "$work/v3.txt" "page 2 of 3" "Next blocked by a relative path"
 t_assert_file_contains "$work/v4.txt" "page 3 of 3" "a new directory under a writable one is fine"
 t_assert_file_not_contains "$work/v4.txt" "Bundle directory:" "no error left on the summary"
-wiz "1 Down Enter Right dump:$work/v5.txt Enter dump:$work/v6.txt"
+t_wiz "1 Down Enter Right dump:$work/v5.txt Enter dump:$work/v6.txt"
 t_assert_file_contains "$work/v6.txt" "profile dbonly has no app files" "include must fit the profile"
 t_assert_file_contains "$work/v6.txt" "page 2 of 3" "Next blocked by the include choice"
 
 t_log "a resize redraws the screen at the new size; too small says so"
-wiz "1 Enter dump:$work/r80.txt resize:100x30 dump:$work/r100.txt resize:30x8 dump:$work/rsmall.txt resize:80x24 dump:$work/rback.txt Esc Esc resize:120x40 dump:$work/rmenu.txt"
+t_wiz "1 Enter dump:$work/r80.txt resize:100x30 dump:$work/r100.txt resize:30x8 dump:$work/rsmall.txt resize:80x24 dump:$work/rback.txt Esc Esc resize:120x40 dump:$work/rmenu.txt"
 fits "$work/r80.txt" 80 24
 fits "$work/r100.txt" 100 30
 title80=$(head -n 1 "$work/r80.txt")
@@ -168,7 +154,7 @@ t_assert_eq 79 "${#title80}" "title bar width at 80 columns"
 t_assert_eq 99 "${#title100}" "title bar width at 100 columns"
 t_assert_eq 30 "$(grep -n 'Enter Next' "$work/r100.txt" | cut -d: -f1)" "key-help line on the last row"
 fits "$work/rsmall.txt" 30 8
-wrapped_has "$work/rsmall.txt" "ferry needs at least 40x10 (now 30x8)" "too small"
+t_wrapped_has "$work/rsmall.txt" "ferry needs at least 40x10 (now 30x8)" "too small"
 cmp "$work/r80.txt" "$work/rback.txt" || t_fail "back at 80x24 the screen differs"
 fits "$work/rmenu.txt" 120 40
 t_assert_file_contains "$work/rmenu.txt" "6) Quit" "the menu at 120x40"

@@ -36,24 +36,10 @@ JSON
 export FERRY_PROFILES=$work/profiles.json
 unset FERRY_PROFILE
 
-# wiz SCRIPT ARGS...: `ferry ARGS...` with SCRIPT as its key script, no
-# terminal, an 80x24 screen; the result in T_OUT/T_ERR/T_RC.
-wiz() {
-    printf '%s\n' "$1" >"$work/keys"
-    shift
-    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 "$FERRY_BIN" "$@" --keys "$work/keys"
-    if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
-}
 
-# wrapped_has FILE TEXT WHAT: TEXT is on the screen in FILE, maybe wrapped
-# over rows (compared with all blanks and line ends left out).
-wrapped_has() {
-    [ -f "$1" ] || t_fail "$3: no file $1"
-    t_assert_contains "$(tr -d ' \n' <"$1")" "${2// /}" "$3"
-}
 
 t_log "backup through the wizard"
-wiz "dump:$work/b1.txt Enter waitfor:\"write the bundle\" dump:$work/b2.txt s waitfor:Finished dump:$work/b3.txt Enter dump:$work/b4.txt Enter" easy backup
+t_wiz "dump:$work/b1.txt Enter waitfor:\"write the bundle\" dump:$work/b2.txt s waitfor:Finished dump:$work/b3.txt Enter dump:$work/b4.txt Enter" easy backup
 t_assert_eq 0 "$T_RC" "exit status of the backup wizard"
 t_assert_file_contains "$work/b1.txt" "◂ database and app files ▸" "options page first (one profile: no question)"
 t_assert_file_contains "$work/b2.txt" "Summary: this is what will happen" "summary"
@@ -68,8 +54,8 @@ t_assert_eq 1 "${#bundles[@]}" "bundles in the backup directory"
 bundle=${bundles[0]}
 name=$(basename "$bundle")
 [ -f "$bundle" ] || t_fail "no bundle in $work/backups"
-wrapped_has "$work/b4.txt" "Written: $bundle" "result names the bundle"
-wrapped_has "$work/b4.txt" "ferry verify $name --profile demo" "next command"
+t_wrapped_has "$work/b4.txt" "Written: $bundle" "result names the bundle"
+t_wrapped_has "$work/b4.txt" "ferry verify $name --profile demo" "next command"
 [ -z "$(find "$work/backups" -name '*.part')" ] || t_fail "a .part file was left"
 tar --zstd -tf "$bundle" >"$work/members"
 t_assert_file_contains "$work/members" "manifest.json" "GNU tar lists the manifest"
@@ -77,13 +63,13 @@ t_assert_file_contains "$work/members" "files/uploads/photo.jpg" "GNU tar lists 
 t_assert_exit 0 "$FERRY_BIN" verify "$bundle"
 logs=("$work"/logs/ferry-backup-*.log)
 t_assert_file_contains "${logs[0]}" "result: $bundle" "the run's log file"
-wrapped_has "$work/b4.txt" "Log: ${logs[0]}" "result names the log"
+t_wrapped_has "$work/b4.txt" "Log: ${logs[0]}" "result names the log"
 
 t_log "restore through the wizard: a changed row comes back"
 db_fingerprint source "$db" >"$work/fp.backup"
 DB=$db t_psql_source "UPDATE app.customers SET email = 'changed@example.com' WHERE id = 1"
 echo "v2" >"$app/config/app.conf"
-wiz "dump:$work/r1.txt Enter dump:$work/r2.txt Enter waitfor:\"swap the shadow\" dump:$work/r3.txt s waitfor:Type dump:$work/r4.txt text:wrong Enter dump:$work/r5.txt C-u text:$db Enter waitfor:Finished dump:$work/r6.txt Enter dump:$work/r7.txt Enter" easy restore
+t_wiz "dump:$work/r1.txt Enter dump:$work/r2.txt Enter waitfor:\"swap the shadow\" dump:$work/r3.txt s waitfor:Type dump:$work/r4.txt text:wrong Enter dump:$work/r5.txt C-u text:$db Enter waitfor:Finished dump:$work/r6.txt Enter dump:$work/r7.txt Enter" easy restore
 t_assert_eq 0 "$T_RC" "exit status of the restore wizard"
 t_assert_file_contains "$work/r1.txt" "Which bundle?" "bundle question"
 t_assert_file_contains "$work/r1.txt" "▸ " "a bundle picked"
@@ -100,8 +86,8 @@ t_assert_file_contains "$work/r6.txt" "[✔] swap the shadow database in" "check
 t_assert_file_contains "$work/r6.txt" "[✔] verify the bundle" "checklist: verified (one row, though verify reports under the same id)"
 t_assert_file_not_contains "$work/r6.txt" "[✖]" "no failed step"
 t_assert_file_contains "$work/r7.txt" "✔ Restore from a backup: done" "result headline"
-wrapped_has "$work/r7.txt" "The previous database is kept as ${db}_prev_" "previous database named"
-wrapped_has "$work/r7.txt" "ferry rollback --profile demo" "next command"
+t_wrapped_has "$work/r7.txt" "The previous database is kept as ${db}_prev_" "previous database named"
+t_wrapped_has "$work/r7.txt" "ferry rollback --profile demo" "next command"
 
 t_assert_eq "user1@example.com" "$(DB=$db t_psql_source "SELECT email FROM app.customers WHERE id = 1")" "the row came back"
 db_fingerprint source "$db" >"$work/fp.restored"
@@ -116,13 +102,13 @@ ls "$work"/backups/demo_*_pre-restore_*.ferry.tar.zst >/dev/null || t_fail "no s
 t_log "a restore left at the confirmation changes nothing"
 DB=$db t_psql_source "UPDATE app.customers SET email = 'changed-again@example.com' WHERE id = 1"
 nbundles=$(find "$work/backups" -name '*.ferry.tar.zst' | wc -l)
-wiz "Down Enter Down Right dump:$work/n1.txt Enter waitfor:\"swap the shadow\" s waitfor:Type Esc waitfor:\"Enter: see the result\" dump:$work/n2.txt Enter dump:$work/n3.txt Enter" easy restore
+t_wiz "Down Enter Down Right dump:$work/n1.txt Enter waitfor:\"swap the shadow\" s waitfor:Type Esc waitfor:\"Enter: see the result\" dump:$work/n2.txt Enter dump:$work/n3.txt Enter" easy restore
 t_assert_eq 10 "$T_RC" "exit status when the name was not typed"
-wrapped_has "$work/n1.txt" "Safety backup first ◂ no ▸" "safety backup turned off"
+t_wrapped_has "$work/n1.txt" "Safety backup first ◂ no ▸" "safety backup turned off"
 t_assert_file_contains "$work/n2.txt" "Failed: not confirmed" "status line"
 t_assert_file_not_contains "$work/n2.txt" "[✖]" "no step failed: none had started"
 t_assert_file_contains "$work/n3.txt" "✖ Restore from a backup: failed" "result headline"
-wrapped_has "$work/n3.txt" "not confirmed" "the reason"
+t_wrapped_has "$work/n3.txt" "not confirmed" "the reason"
 t_assert_eq "changed-again@example.com" "$(DB=$db t_psql_source "SELECT email FROM app.customers WHERE id = 1")" "live database untouched"
 t_assert_eq "$nbundles" "$(find "$work/backups" -name '*.ferry.tar.zst' | wc -l)" "no safety backup made"
 t_assert_eq "" "$(t_psql_source "SELECT datname FROM pg_database WHERE datname = '${db}_ferry_shadow'")" "no shadow made"

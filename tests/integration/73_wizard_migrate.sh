@@ -46,34 +46,20 @@ JSON
 export FERRY_PROFILES=$work/profiles.json
 unset FERRY_PROFILE
 
-# wiz SCRIPT ARGS...: `ferry ARGS...` with SCRIPT as its key script, no
-# terminal, an 80x24 screen; the result in T_OUT/T_ERR/T_RC.
-wiz() {
-    printf '%s\n' "$1" >"$work/keys"
-    shift
-    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 "$FERRY_BIN" "$@" --keys "$work/keys"
-    if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
-}
 
-# wrapped_has FILE TEXT WHAT: TEXT is on the screen in FILE, maybe wrapped
-# over rows (compared with all blanks and line ends left out).
-wrapped_has() {
-    [ -f "$1" ] || t_fail "$3: no file $1"
-    t_assert_contains "$(tr -d ' \n' <"$1")" "${2// /}" "$3"
-}
 
 target_dbs() { t_psql_target "SELECT datname FROM pg_database WHERE datname LIKE '${db}%'"; }
 fp=$(ssh-keygen -lf "$SSH_HOST_PUB" | awk '{print $2}')
 case "$fp" in SHA256:*) ;; *) t_fail "cannot read the test bed's host key fingerprint: $fp" ;; esac
 
 t_log "the pages, and Reject on the unknown host key"
-wiz "dump:$work/m1.txt Enter dump:$work/m2.txt Enter dump:$work/m3.txt Enter dump:$work/m4.txt Enter waitfor:\"copy the bundle\" dump:$work/m5.txt Down Down Down Down Down Down Down Down dump:$work/m5b.txt Up dump:$work/m5c.txt s waitfor:\"Unknown SSH host key\" dump:$work/hk.txt r waitfor:\"Enter: see the result\" dump:$work/m6.txt Enter dump:$work/m7.txt Enter" easy migrate
+t_wiz "dump:$work/m1.txt Enter dump:$work/m2.txt Enter dump:$work/m3.txt Enter dump:$work/m4.txt Enter waitfor:\"copy the bundle\" dump:$work/m5.txt Down Down Down Down Down Down Down Down dump:$work/m5b.txt Up dump:$work/m5c.txt s waitfor:\"Unknown SSH host key\" dump:$work/hk.txt r waitfor:\"Enter: see the result\" dump:$work/m6.txt Enter dump:$work/m7.txt Enter" easy migrate
 t_assert_ne 0 "$T_RC" "exit status after Reject"
 t_assert_file_contains "$work/m1.txt" "Moving to a new server" "explanation page"
 t_assert_file_contains "$work/m1.txt" "You see the whole plan before anything happens." "explanation text"
 t_assert_file_contains "$work/m2.txt" "Where is the database now (this server's profile)?" "source question"
 t_assert_file_contains "$work/m3.txt" "Back up first?" "backup page"
-wrapped_has "$work/m3.txt" "into $work/backups" "backup page names the directory"
+t_wrapped_has "$work/m3.txt" "into $work/backups" "backup page names the directory"
 t_assert_file_contains "$work/m4.txt" "Which profile is the new server?" "target question"
 t_assert_file_contains "$work/m4.txt" "new-server" "target listed"
 t_assert_file_contains "$work/m4.txt" "$SSH_USER@127.0.0.1:$SSH_PORT" "target's ssh shown"
@@ -100,13 +86,13 @@ t_assert_eq "" "$(target_dbs)" "nothing on the target"
 [ ! -e "$work/backups" ] || [ -z "$(find "$work/backups" -name '*.ferry.tar.zst')" ] || t_fail "a bundle was made before the host key was accepted"
 
 t_log "Esc on the host key rejects too"
-wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" Esc waitfor:\"Enter: see the result\" Enter Enter" easy migrate
+t_wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" Esc waitfor:\"Enter: see the result\" Enter Enter" easy migrate
 t_assert_ne 0 "$T_RC" "exit status after Esc"
 t_assert_eq 0 "$(stat -c %s "$work/known_hosts")" "known_hosts still empty after Esc"
 rm -f "$work/logs/.ferry-migrate-new-server.json"
 
 t_log "Accept: the key is recorded and the migration goes on"
-wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" a waitfor:Finished dump:$work/a1.txt Enter dump:$work/a2.txt Enter" easy migrate
+t_wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" a waitfor:Finished dump:$work/a1.txt Enter dump:$work/a2.txt Enter" easy migrate
 t_assert_eq 0 "$T_RC" "exit status of the migration"
 ssh-keygen -F "[127.0.0.1]:$SSH_PORT" -f "$work/known_hosts" >/dev/null || t_fail "the key was not recorded in known_hosts"
 t_assert_file_contains "$work/known_hosts" "$(cut -d' ' -f2 "$SSH_HOST_PUB")" "the recorded key is the server's"
@@ -115,8 +101,8 @@ t_assert_file_contains "$work/a1.txt" "[✔] write the migration log" "checklist
 t_assert_file_contains "$work/a1.txt" "[127.0.0.1] " "remote log lines marked with the host"
 t_assert_file_not_contains "$work/a1.txt" "[✖]" "no failed step"
 t_assert_file_contains "$work/a2.txt" "✔ Migrate to a new server: done" "result headline"
-wrapped_has "$work/a2.txt" "migration log $work/logs/" "result names the migration log"
-wrapped_has "$work/a2.txt" "ferry status --profile new-server" "next command"
+t_wrapped_has "$work/a2.txt" "migration log $work/logs/" "result names the migration log"
+t_wrapped_has "$work/a2.txt" "ferry status --profile new-server" "next command"
 db_fingerprint source "$db" >"$work/fp.source"
 db_fingerprint target "$db" >"$work/fp.target"
 diff "$work/fp.source" "$work/fp.target" || t_fail "the target database differs from the source"
@@ -129,7 +115,7 @@ PY
 
 t_log "into the existing database: its name must be typed"
 DB=$db t_psql_source "INSERT INTO app.customers (email) VALUES ('second-move@example.com')" >/dev/null
-wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:Type dump:$work/t1.txt text:$db Enter waitfor:Finished Enter dump:$work/t2.txt Enter" easy migrate
+t_wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:Type dump:$work/t1.txt text:$db Enter waitfor:Finished Enter dump:$work/t2.txt Enter" easy migrate
 t_assert_eq 0 "$T_RC" "exit status of the second migration"
 t_assert_file_not_contains "$work/t1.txt" "Unknown SSH host key" "the key is known now"
 t_assert_file_contains "$work/t1.txt" "Type $db to go on" "the target database's name asked"

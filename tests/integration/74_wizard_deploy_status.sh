@@ -54,25 +54,11 @@ profiles /health
 export FERRY_PROFILES=$work/profiles.json
 unset FERRY_PROFILE
 
-# wiz SCRIPT ARGS...: `ferry ARGS...` with SCRIPT as its key script, no
-# terminal, an 80x24 screen; the result in T_OUT/T_ERR/T_RC.
-wiz() {
-    printf '%s\n' "$1" >"$work/keys"
-    shift
-    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 "$FERRY_BIN" "$@" --keys "$work/keys"
-    if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
-}
 
-# wrapped_has FILE TEXT WHAT: TEXT is on the screen in FILE, maybe wrapped
-# over rows (compared with all blanks and line ends left out).
-wrapped_has() {
-    [ -f "$1" ] || t_fail "$3: no file $1"
-    t_assert_contains "$(tr -d ' \n' <"$1")" "${2// /}" "$3"
-}
 restore_points() { find "$work/backups" -name 'web_*_pre-deploy_*.ferry.tar.zst' 2>/dev/null | wc -l; }
 
 t_log "deploy through the wizard: restart, migrations, health, restore point"
-wiz "dump:$work/d1.txt Enter dump:$work/d2.txt Enter waitfor:\"take the deploy lock\" dump:$work/d3.txt s waitfor:Finished dump:$work/d4.txt Enter dump:$work/d5.txt Enter" easy deploy --profile web
+t_wiz "dump:$work/d1.txt Enter dump:$work/d2.txt Enter waitfor:\"take the deploy lock\" dump:$work/d3.txt s waitfor:Finished dump:$work/d4.txt Enter dump:$work/d5.txt Enter" easy deploy --profile web
 t_assert_eq 0 "$T_RC" "exit status of the deploy wizard"
 t_assert_file_contains "$work/d1.txt" "Deploying or restarting services" "explanation page"
 t_assert_file_contains "$work/d2.txt" "Restore point first?" "options page"
@@ -81,8 +67,8 @@ t_assert_file_contains "$work/d2.txt" "◂ yes: back up first (a restore point) 
 t_assert_file_contains "$work/d3.txt" "Summary: this is what will happen" "summary"
 t_assert_file_not_contains "$work/d4.txt" "[✖]" "no failed step"
 t_assert_file_contains "$work/d5.txt" "✔ Deploy or restart services: done" "result headline"
-wrapped_has "$work/d5.txt" "restore point $work/backups/web_" "result names the restore point"
-wrapped_has "$work/d5.txt" "ferry status --profile web" "next command"
+t_wrapped_has "$work/d5.txt" "restore point $work/backups/web_" "result names the restore point"
+t_wrapped_has "$work/d5.txt" "ferry status --profile web" "next command"
 [ -f "$work/restarted" ] || t_fail "the restart command did not run"
 [ ! -e "$work/rolled-back" ] || t_fail "rollback ran after a good deploy"
 t_assert_eq 1 "$(restore_points)" "restore points"
@@ -92,7 +78,7 @@ t_assert_eq 0 "$(DB=$db t_psql_source "SELECT count(*) FROM tasks")" "the migrat
 
 t_log "deploy without a restore point"
 rm -f "$work/restarted"
-wiz "Enter Right dump:$work/e1.txt Enter waitfor:\"take the deploy lock\" dump:$work/e2.txt s waitfor:Finished Enter dump:$work/e3.txt Enter" easy deploy --profile web
+t_wiz "Enter Right dump:$work/e1.txt Enter waitfor:\"take the deploy lock\" dump:$work/e2.txt s waitfor:Finished Enter dump:$work/e3.txt Enter" easy deploy --profile web
 t_assert_eq 0 "$T_RC" "exit status of the second deploy"
 t_assert_file_contains "$work/e1.txt" "◂ no: restart without a restore point ▸" "option changed"
 t_assert_file_contains "$work/e3.txt" "✔ Deploy or restart services: done" "result headline"
@@ -102,19 +88,19 @@ t_assert_eq 1 "$(restore_points)" "no new restore point"
 t_log "a health check that fails: rollback, and the restore command"
 profiles /never-there
 rm -f "$work/restarted"
-wiz "Enter Enter waitfor:\"take the deploy lock\" s waitfor:\"Enter: see the result\" dump:$work/f1.txt Enter dump:$work/f2.txt Enter" easy deploy --profile web
+t_wiz "Enter Enter waitfor:\"take the deploy lock\" s waitfor:\"Enter: see the result\" dump:$work/f1.txt Enter dump:$work/f2.txt Enter" easy deploy --profile web
 t_assert_eq 6 "$T_RC" "exit status of a deploy whose health check failed"
 t_assert_file_contains "$work/f1.txt" "Failed:" "status line"
 t_assert_file_contains "$work/f2.txt" "✖ Deploy or restart services: failed" "result headline"
-wrapped_has "$work/f2.txt" "The profile's rollback commands ran." "rollback reported"
-wrapped_has "$work/f2.txt" "Next: ferry restore" "the restore command as the next step"
+t_wrapped_has "$work/f2.txt" "The profile's rollback commands ran." "rollback reported"
+t_wrapped_has "$work/f2.txt" "Next: ferry restore" "the restore command as the next step"
 [ -f "$work/restarted" ] || t_fail "the restart command did not run"
 [ -f "$work/rolled-back" ] || t_fail "the rollback command did not run"
 t_assert_eq 2 "$(restore_points)" "a restore point for the failed deploy"
 profiles /health
 
 t_log "status through the wizard: every check ok"
-wiz "waitfor:Finished dump:$work/s1.txt Enter dump:$work/s2.txt Enter" easy status --profile web
+t_wiz "waitfor:Finished dump:$work/s1.txt Enter dump:$work/s2.txt Enter" easy status --profile web
 t_assert_eq 0 "$T_RC" "exit status of the status wizard"
 t_assert_file_contains "$work/s1.txt" "Checking" "run page"
 t_assert_file_contains "$work/s1.txt" "[✔] database" "database check"
@@ -130,7 +116,7 @@ t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 FERRY_KEYS="$work/menu.keys" "$FERR
 t_assert_eq 0 "$T_RC" "the menu's exit status"
 t_assert_file_contains "$work/x1.txt" "[✖] database" "the database check failed"
 t_assert_file_contains "$work/x2.txt" "✖ Check system status: failed" "result headline"
-wrapped_has "$work/x2.txt" "Overall: fail" "overall state"
+t_wrapped_has "$work/x2.txt" "Overall: fail" "overall state"
 t_assert_file_contains "$work/x2.txt" "Enter: back to the menu. q: quit ferry." "opened from the menu"
 t_assert_file_contains "$work/x3.txt" "What would you like to do?" "Enter returned to the menu"
 
