@@ -51,24 +51,6 @@ struct push_opts {
 	bool accept_new_host_key;
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static void catch_interrupts(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static int parse_options(struct cli *c, struct push_opts *po, int argc, char **argv,
 			 struct err *e)
 {
@@ -134,13 +116,15 @@ static int push(struct cli *c, const char *bundle, const struct profile *p,
 	const char *shown = abs ? abs : bundle;
 	struct cli_render *render = cli_render_new(c);
 	struct event_sink sink = cli_render_sink(render);
-	catch_interrupts();
+	volatile sig_atomic_t *interrupted = cli_cancel_flag();
 
 	int rc = -1;
 	char *remote = sshc_remote_join(dir, bundle);
 	event_step_start(&sink, "connect", "connect to the target");
 	struct sshc_connect_opts co = {
 		.accept_new_host_key = po->accept_new_host_key,
+		.confirm_new_key = cli_ask_host_key,   /* on a terminal: asked */
+		.confirm_ud = c,
 		.events = &sink,
 	};
 	sshc_conn *conn = sshc_connect(p, &co, e);
@@ -153,7 +137,7 @@ static int push(struct cli *c, const char *bundle, const struct profile *p,
 	event_step_start(&sink, "upload", title);
 	free(title);
 	struct sshc_upload_result res;
-	struct sshc_upload_opts uo = {.events = &sink, .step = "upload", .cancel = &interrupted};
+	struct sshc_upload_opts uo = {.events = &sink, .step = "upload", .cancel = interrupted};
 	rc = sshc_upload(conn, bundle, remote, &uo, &res, e);
 	if (rc != 0) {
 		if (res.sent > 0 && (e->kind == ERR_INTERRUPTED || e->kind == ERR_SSH))

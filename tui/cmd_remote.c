@@ -49,24 +49,6 @@ struct remote_opts {
 	int timeout_s;
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static void catch_interrupts(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static int parse_timeout(const char *arg, int *out, struct err *e)
 {
 	char *end = NULL;
@@ -190,8 +172,9 @@ static int run_remote(struct cli *c, int argc, char **argv, struct err *e)
 		profile_file_free(pf);
 		return -1;
 	}
-	catch_interrupts();
-	struct sshc_connect_opts co = {.accept_new_host_key = ro.accept_new_host_key};
+	volatile sig_atomic_t *interrupted = cli_cancel_flag();
+	struct sshc_connect_opts co = {.accept_new_host_key = ro.accept_new_host_key,
+				       .confirm_new_key = cli_ask_host_key, .confirm_ud = c};
 	sshc_conn *conn = sshc_connect(p, &co, e);
 	if (!conn) {
 		profile_file_free(pf);
@@ -204,7 +187,7 @@ static int run_remote(struct cli *c, int argc, char **argv, struct err *e)
 		.stdin_from_fd = !ro.no_stdin,
 		.stdin_fd = STDIN_FILENO,
 		.timeout_s = ro.timeout_s,
-		.cancel = &interrupted,
+		.cancel = interrupted,
 		.info = &info,
 	};
 	if (c->json) {
