@@ -669,8 +669,8 @@ static int check_host_key(sshc_conn *c, const char *known_hosts, const struct ss
 		if (!accept) {
 			err_set(e, ERR_SSH, "unknown host key for %s:%d: %s (%s)", c->host, c->port,
 				hk->fingerprint, hk->type);
-			err_hint(e, "check the fingerprint with the server's administrator, then "
-				 "re-run with --accept-new-host-key");
+			err_hint(e, "check the fingerprint with the server's administrator, then accept it "
+				 "(on a terminal, or with --accept-new-host-key); nothing was recorded");
 			rc = -1;
 			break;
 		}
