@@ -442,13 +442,13 @@ static int confirm(struct restore_ctx *c)
 static int safety_backup(struct restore_ctx *c)
 {
 	if (c->o->no_safety_backup) {
-		event_step_skip(c->ev, "safety", "--no-safety-backup");
+		event_step_skip(c->ev, "safety", "no safety backup, as asked (--no-safety-backup)");
 		return 0;
 	}
 	bool db = c->want_db && c->live_exists;
 	bool files = c->want_files && flow_any_app_path_exists(c->p);
 	if (!db && !files) {
-		event_step_skip(c->ev, "safety", "nothing there yet");
+		event_step_skip(c->ev, "safety", "no safety backup: nothing there yet");
 		return 0;
 	}
 	step_start(c, "safety", "safety backup of what is there now");

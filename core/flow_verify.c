@@ -85,6 +85,8 @@ static int on_member(void *ud, const struct bundle_member *m, const char *conten
 {
 	struct verify_ctx *c = ud;
 	(void)e;
+	if (c->o->cancel && *c->o->cancel)   /* checked between members */
+		return err_set(c->e, ERR_INTERRUPTED, "verify of %s interrupted", c->path);
 	if (!c->have_manifest)
 		return take_manifest(c, m, content);
 	if (m->type != BUNDLE_REG)
