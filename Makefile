@@ -66,6 +66,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBFERRY) tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itests/unit -o $@ $< $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm
 
+# The wizard's curses-free models are tested with their own objects.
+WIZ_MODEL_OBJ := $(BUILD)/tui/wiz_model.o $(BUILD)/tui/ui_key.o
+$(BUILD)/tests/test_wiz_model: tests/unit/test_wiz_model.c $(WIZ_MODEL_OBJ) $(LIBFERRY) tests/unit/*.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itui -Itests/unit -o $@ $< $(WIZ_MODEL_OBJ) $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm
+
 deps:
 	@sh tests/deps.sh
 
