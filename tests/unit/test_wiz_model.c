@@ -195,7 +195,7 @@ static void test_script_parse(void **state)
 static void test_line_editor_utf8(void **state)
 {
 	(void)state;
-	struct ui_line l;
+	struct ui_line l = {0};
 	ui_line_set(&l, "caf");
 	assert_true(ui_line_key(&l, 0xE9));   /* é */
 	assert_string_equal(l.text, "café");
