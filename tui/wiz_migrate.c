@@ -1,9 +1,11 @@
 /* wiz_migrate — the guided migration (seed phase 2): explain → where is
- * the database → back up first → which profile is the new server →
- * summary (migrate_plan) → run (migrate_run, with the host-key dialog and
- * the "type copy" confirmation) → result. */
+ * the database → back up first → which profile is the new server → how to
+ * reach it (host, user, port, key; the profile's as defaults) → summary
+ * (migrate_plan) → run (migrate_run, with the host-key dialog and the
+ * typed confirmations) → result. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flow.h"
 #include "wiz.h"
@@ -13,7 +15,36 @@ struct migrate_state {
 	bool have_r;
 };
 
-/* Pages: explanation, source, backup, target. */
+static int check_host(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+{
+	(void)w;
+	if (!*f->line.text || strpbrk(f->line.text, " \t/@"))
+		return snprintf(why, n, "give a host name or address (no spaces, no user@)"), -1;
+	return 0;
+}
+
+static int check_port(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+{
+	(void)w;
+	char *end = NULL;
+	long port = strtol(f->line.text, &end, 10);
+	if (!*f->line.text || *end || port < 1 || port > 65535)
+		return snprintf(why, n, "a port is a number from 1 to 65535, not \"%s\"", f->line.text), -1;
+	return 0;
+}
+
+static int check_key(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+{
+	(void)w;
+	const char *v = f->line.text;
+	if (*v && v[0] != '/')
+		return snprintf(why, n, "\"%s\": give the key file's absolute path", v), -1;
+	if (*v && access(v, R_OK) != 0)
+		return snprintf(why, n, "cannot read the key file %s", v), -1;
+	return 0;
+}
+
+/* Pages: explanation, source, backup, target, server. */
 static void migrate_setup(struct wiz *w)
 {
 	w->st = xcalloc(1, sizeof(struct migrate_state));
@@ -39,6 +70,15 @@ static void migrate_setup(struct wiz *w)
 	wiz_add_page(w, "target", WP_CHOICE, "Which profile is the new server?",
 		"Profiles other than this server's. The new server needs an \"ssh\" section; "
 		"its database URL is the database there (as seen on that server).");
+	struct wiz_page *pg2 = wiz_add_page(w, "server", WP_FORM, "How does ferry reach the new server?",
+		"Filled in from the target profile's \"ssh\" section; change what is different "
+		"for this move. Save as profile on the summary keeps the changes.");
+	wiz_add_text(pg2, "host", "Host", "The new server's name or address.", check_host);
+	wiz_add_text(pg2, "user", "User", "Empty: your user name here (or ~/.ssh/config's).", NULL);
+	wiz_add_text(pg2, "port", "Port", "The SSH port, 22 unless the server says otherwise.", check_port);
+	wiz_add_text(pg2, "key", "Key file",
+		"The private key to log in with. Empty: ssh-agent, then ~/.ssh/config and the "
+		"default keys.", check_key);
 }
 
 /* What the backup page says for the chosen source. */
@@ -83,6 +123,44 @@ static void fill_targets(struct wiz *w, struct wiz_page *pg)
 		wiz_page_text(pg, "Moving %s to:", w->p->name);
 }
 
+static const struct profile *target(const struct wiz *w);
+
+/* The target's SSH settings as the defaults (answers kept on Back). */
+static void fill_server(struct wiz *w, struct wiz_page *pg)
+{
+	const struct profile *t = target(w);
+	if (!t || !wiz_page_refill(pg, t->name))
+		return;
+	char port[16];
+	snprintf(port, sizeof port, "%d", t->ssh.port);
+	ui_line_set(&pg->fields[0].line, t->ssh.host ? t->ssh.host : "");
+	ui_line_set(&pg->fields[1].line, t->ssh.user ? t->ssh.user : "");
+	ui_line_set(&pg->fields[2].line, port);
+	ui_line_set(&pg->fields[3].line, t->ssh.identity_file ? t->ssh.identity_file : "");
+	wiz_page_text(pg, "Profile %s reaches its server over SSH; the host key is checked against %s.",
+		      t->name, t->ssh.known_hosts ? t->ssh.known_hosts : "~/.ssh/known_hosts");
+}
+
+/* Replace a profile string with an answer (empty = none). */
+static void set_str(char **field, const char *answer)
+{
+	free(*field);
+	*field = answer && *answer ? xstrdup(answer) : NULL;
+}
+
+/* The answers become the target profile's SSH settings for this run (the
+ * wizard's own copy of the profiles; the file changes only on Save). */
+static void apply_server(struct wiz *w)
+{
+	struct profile *t = (struct profile *)target(w);
+	if (!t)
+		return;
+	set_str(&t->ssh.host, wiz_answer(w, "server", "host"));
+	set_str(&t->ssh.user, wiz_answer(w, "server", "user"));
+	t->ssh.port = atoi(wiz_answer(w, "server", "port"));
+	set_str(&t->ssh.identity_file, wiz_answer(w, "server", "key"));
+}
+
 /* Fill the pages that depend on the source profile. */
 static void migrate_enter(struct wiz *w, struct wiz_page *pg)
 {
@@ -90,6 +168,8 @@ static void migrate_enter(struct wiz *w, struct wiz_page *pg)
 		fill_backup_page(w, pg);
 	else if (strcmp(pg->id, "target") == 0 && wiz_page_refill(pg, w->p->name))
 		fill_targets(w, pg);
+	else if (strcmp(pg->id, "server") == 0)
+		fill_server(w, pg);
 }
 
 /* The chosen target profile, or NULL. */
@@ -105,6 +185,10 @@ static const struct profile *target(const struct wiz *w)
 /* The target must be reachable over SSH. */
 static int migrate_leave(struct wiz *w, struct wiz_page *pg, char *why, size_t n)
 {
+	if (strcmp(pg->id, "server") == 0) {
+		apply_server(w);
+		return 0;
+	}
 	if (strcmp(pg->id, "target") != 0)
 		return 0;
 	const struct profile *t = target(w);

@@ -53,7 +53,7 @@ fp=$(ssh-keygen -lf "$SSH_HOST_PUB" | awk '{print $2}')
 case "$fp" in SHA256:*) ;; *) t_fail "cannot read the test bed's host key fingerprint: $fp" ;; esac
 
 t_log "the pages, and Reject on the unknown host key"
-t_wiz "dump:$work/m1.txt Enter dump:$work/m2.txt Enter dump:$work/m3.txt Enter dump:$work/m4.txt Enter waitfor:\"copy the bundle\" dump:$work/m5.txt Down Down Down Down Down Down Down Down dump:$work/m5b.txt Up dump:$work/m5c.txt s waitfor:\"Unknown SSH host key\" dump:$work/hk.txt r waitfor:\"Enter: see the result\" dump:$work/m6.txt Enter dump:$work/m7.txt Enter" easy migrate
+t_wiz "dump:$work/m1.txt Enter dump:$work/m2.txt Enter dump:$work/m3.txt Enter dump:$work/m4.txt Enter dump:$work/m4s.txt Enter waitfor:\"copy the bundle\" dump:$work/m5.txt Down Down Down Down Down Down Down Down dump:$work/m5b.txt Up dump:$work/m5c.txt s waitfor:\"Unknown SSH host key\" dump:$work/hk.txt r waitfor:\"Enter: see the result\" dump:$work/m6.txt Enter dump:$work/m7.txt Enter" easy migrate
 t_assert_ne 0 "$T_RC" "exit status after Reject"
 t_assert_file_contains "$work/m1.txt" "Moving to a new server" "explanation page"
 t_assert_file_contains "$work/m1.txt" "You see the whole plan before anything happens." "explanation text"
@@ -64,6 +64,10 @@ t_assert_file_contains "$work/m4.txt" "Which profile is the new server?" "target
 t_assert_file_contains "$work/m4.txt" "new-server" "target listed"
 t_assert_file_contains "$work/m4.txt" "$SSH_USER@127.0.0.1:$SSH_PORT" "target's ssh shown"
 t_assert_file_not_contains "$work/m4.txt" "▸ demo" "the source is not offered as the target"
+t_assert_file_contains "$work/m4s.txt" "How does ferry reach the new server?" "server page"
+t_assert_file_contains "$work/m4s.txt" "127.0.0.1" "host from the profile"
+t_assert_file_contains "$work/m4s.txt" "$SSH_PORT" "port from the profile"
+t_assert_file_contains "$work/m4s.txt" "$SSH_KEY" "key from the profile"
 t_assert_file_contains "$work/m5.txt" "3. copy the bundle to the new server" "plan"
 t_assert_file_contains "$work/m5.txt" "... more below: Down scrolls the plan" "a plan longer than the screen says so"
 t_assert_file_contains "$work/m5b.txt" "migration log" "Down scrolled to the plan's end"
@@ -85,14 +89,24 @@ t_assert_eq "" "$(target_dbs)" "nothing on the target"
 [ ! -e "$work/remote" ] || [ -z "$(find "$work/remote" -type f)" ] || t_fail "files on the target"
 [ ! -e "$work/backups" ] || [ -z "$(find "$work/backups" -name '*.ferry.tar.zst')" ] || t_fail "a bundle was made before the host key was accepted"
 
+t_log "the server page's answers are what the run uses: a wrong port fails to connect there"
+closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+t_wiz "Enter Enter Enter Enter Tab Tab C-u text:x Enter dump:$work/p1.txt C-u text:$closed_port Enter waitfor:\"copy the bundle\" dump:$work/p2.txt s waitfor:\"Enter: see the result\" dump:$work/p3.txt Enter Enter" easy migrate
+t_assert_ne 0 "$T_RC" "exit status with a closed port"
+t_assert_file_contains "$work/p1.txt" "a port is a number from 1 to 65535" "a bad port is refused on the page"
+t_assert_file_contains "$work/p1.txt" "How does ferry reach the new server?" "and Next is blocked"
+t_assert_file_contains "$work/p2.txt" "127.0.0.1:$closed_port" "the plan uses the answer"
+t_wrapped_has "$work/p3.txt" "127.0.0.1:$closed_port" "the failure names the answered port"
+t_assert_eq 0 "$(stat -c %s "$work/known_hosts")" "known_hosts still empty"
+
 t_log "Esc on the host key rejects too"
-t_wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" Esc waitfor:\"Enter: see the result\" Enter Enter" easy migrate
+t_wiz "Enter Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" Esc waitfor:\"Enter: see the result\" Enter Enter" easy migrate
 t_assert_ne 0 "$T_RC" "exit status after Esc"
 t_assert_eq 0 "$(stat -c %s "$work/known_hosts")" "known_hosts still empty after Esc"
 rm -f "$work/logs/.ferry-migrate-new-server.json"
 
 t_log "Accept: the key is recorded and the migration goes on"
-t_wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" a waitfor:Finished dump:$work/a1.txt Enter dump:$work/a2.txt Enter" easy migrate
+t_wiz "Enter Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" a waitfor:Finished dump:$work/a1.txt Enter dump:$work/a2.txt Enter" easy migrate
 t_assert_eq 0 "$T_RC" "exit status of the migration"
 ssh-keygen -F "[127.0.0.1]:$SSH_PORT" -f "$work/known_hosts" >/dev/null || t_fail "the key was not recorded in known_hosts"
 t_assert_file_contains "$work/known_hosts" "$(cut -d' ' -f2 "$SSH_HOST_PUB")" "the recorded key is the server's"
@@ -115,7 +129,7 @@ PY
 
 t_log "into the existing database: its name must be typed"
 DB=$db t_psql_source "INSERT INTO app.customers (email) VALUES ('second-move@example.com')" >/dev/null
-t_wiz "Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:Type dump:$work/t1.txt text:$db Enter waitfor:Finished Enter dump:$work/t2.txt Enter" easy migrate
+t_wiz "Enter Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:Type dump:$work/t1.txt text:$db Enter waitfor:Finished Enter dump:$work/t2.txt Enter" easy migrate
 t_assert_eq 0 "$T_RC" "exit status of the second migration"
 t_assert_file_not_contains "$work/t1.txt" "Unknown SSH host key" "the key is known now"
 t_assert_file_contains "$work/t1.txt" "Type $db to go on" "the target database's name asked"
