@@ -72,7 +72,7 @@ static void migrate_setup(struct wiz *w)
 		"its database URL is the database there (as seen on that server).");
 	struct wiz_page *pg2 = wiz_add_page(w, "server", WP_FORM, "How does ferry reach the new server?",
 		"Filled in from the target profile's \"ssh\" section; change what is different "
-		"for this move. Save as profile on the summary keeps the changes.");
+		"for this move. Changes apply to this run only: edit the profile to keep them.");
 	wiz_add_text(pg2, "host", "Host", "The new server's name or address.", check_host);
 	wiz_add_text(pg2, "user", "User", "Empty: your user name here (or ~/.ssh/config's).", NULL);
 	wiz_add_text(pg2, "port", "Port", "The SSH port, 22 unless the server says otherwise.", check_port);
