@@ -131,6 +131,7 @@ struct bundle_writer {
 	void (*progress)(void *ud, uint64_t bytes_in_done);
 	void *progress_ud;
 	struct timespec last_progress;
+	volatile sig_atomic_t *cancel;
 };
 
 /* Fill e for a failed write to the .part: ERR_SPACE when the disk is full. */
@@ -297,6 +298,7 @@ bundle_writer *bundle_writer_open(const char *final_path, const struct bundle_wr
 	bw->part_path = xasprintf("%s.part", final_path);
 	bw->progress = opts->progress;
 	bw->progress_ud = opts->progress_ud;
+	bw->cancel = opts->cancel;
 	clock_gettime(CLOCK_MONOTONIC, &bw->last_progress);
 	if (create_part(bw, e) < 0 || start_archive(bw, opts, level, e) < 0) {
 		bundle_writer_abort(bw);
@@ -436,6 +438,10 @@ static int stream_file(bundle_writer *bw, int fd, const char *src, const char *n
 	uint64_t done = 0;
 	int rc = 0;
 	while (rc == 0 && done < size) {
+		if (bw->cancel && *bw->cancel) {
+			rc = err_set(e, ERR_INTERRUPTED, "interrupted while adding %s", src);
+			break;
+		}
 		size_t want = size - done < BUNDLE_BUFSIZE ? (size_t)(size - done) : BUNDLE_BUFSIZE;
 		ssize_t got = read(fd, bw->buf, want);
 		if (got < 0 && errno == EINTR)
@@ -963,6 +969,7 @@ struct bundle_reader {
 	struct archive_entry *cur;
 	bool pending;    /* cur was read by open and not returned yet */
 	char *name;      /* the current member's name, trailing '/' removed */
+	volatile sig_atomic_t *cancel;
 };
 
 /* A damaged stream: ERR_VERIFY naming the bundle and where. */
@@ -1079,8 +1086,16 @@ int bundle_reader_next(bundle_reader *br, struct bundle_entry *ent, struct err *
 	return 1;
 }
 
+void bundle_reader_set_cancel(bundle_reader *br, volatile sig_atomic_t *cancel)
+{
+	br->cancel = cancel;
+}
+
 ssize_t bundle_reader_read(bundle_reader *br, void *buf, size_t n, struct err *e)
 {
+	if (br->cancel && *br->cancel)
+		return err_set(e, ERR_INTERRUPTED, "interrupted while reading %s from %s",
+			       br->name ? br->name : "the first member", br->path);
 	la_ssize_t got = archive_read_data(br->a, buf, n);
 	if (got < 0)
 		return damaged(br, "in", e);
@@ -1108,6 +1123,7 @@ struct pass {
 	bundle_reader *br;
 	bundle_member_fn fn;
 	void *ud;
+	volatile sig_atomic_t *cancel;
 	unsigned char *buf;
 	struct sums seen;        /* regular members hashed, for the SHA256SUMS check */
 	char *sums_text;         /* the SHA256SUMS content, once read */
@@ -1490,6 +1506,7 @@ static int pass_run(struct pass *p, struct err *e)
 	p->br = bundle_reader_open(p->path, e);
 	if (!p->br)
 		return -1;
+	bundle_reader_set_cancel(p->br, p->cancel);
 	p->buf = xmalloc(BUNDLE_BUFSIZE);
 	struct bundle_entry ent;
 	int r;
@@ -1517,9 +1534,10 @@ static void pass_done(struct pass *p)
 	}
 }
 
-int bundle_scan(const char *path, bundle_member_fn fn, void *ud, struct err *e)
+int bundle_scan(const char *path, bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel,
+		struct err *e)
 {
-	struct pass p = {.path = path, .fn = fn, .ud = ud};
+	struct pass p = {.path = path, .fn = fn, .ud = ud, .cancel = cancel};
 	int rc = pass_run(&p, e);
 	pass_done(&p);
 	return rc;
@@ -1568,9 +1586,9 @@ static int open_disk(struct pass *p, const struct bundle_route *routes, size_t n
 }
 
 int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
-			  bundle_member_fn fn, void *ud, struct err *e)
+			  bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e)
 {
-	struct pass p = {.path = path, .fn = fn, .ud = ud};
+	struct pass p = {.path = path, .fn = fn, .ud = ud, .cancel = cancel};
 	int rc = open_disk(&p, routes, nroutes, e);
 	if (rc == 0)
 		rc = pass_run(&p, e);
@@ -1579,8 +1597,8 @@ int bundle_extract_routes(const char *path, const struct bundle_route *routes, s
 }
 
 int bundle_extract(const char *path, const char *dest_dir, const char *prefix, bool strip_prefix,
-		   bundle_member_fn fn, void *ud, struct err *e)
+		   bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e)
 {
 	struct bundle_route r = {.prefix = prefix, .dest_dir = dest_dir, .strip_prefix = strip_prefix};
-	return bundle_extract_routes(path, &r, 1, fn, ud, e);
+	return bundle_extract_routes(path, &r, 1, fn, ud, cancel, e);
 }

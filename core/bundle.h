@@ -24,6 +24,7 @@
 #ifndef FERRY_BUNDLE_H
 #define FERRY_BUNDLE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,6 +80,9 @@ struct bundle_write_opts {
 	   about 10 times a second, and once more with the total at commit. */
 	void (*progress)(void *ud, uint64_t bytes_in_done);
 	void *progress_ud;
+	/* When set (*cancel != 0), adding a file stops between two reads with
+	   ERR_INTERRUPTED: a very large member does not delay Ctrl-C. */
+	volatile sig_atomic_t *cancel;
 };
 
 typedef struct bundle_writer bundle_writer;
@@ -188,6 +192,9 @@ bundle_reader *bundle_reader_open(const char *path, struct err *e);
  * truncated bundle is ERR_VERIFY naming the bundle and the member). */
 int bundle_reader_next(bundle_reader *br, struct bundle_entry *ent, struct err *e);
 
+/* Once *cancel is set, bundle_reader_read fails with ERR_INTERRUPTED. */
+void bundle_reader_set_cancel(bundle_reader *br, volatile sig_atomic_t *cancel);
+
 /* Read content of the current member: bytes read, 0 at its end, -1 on error. */
 ssize_t bundle_reader_read(bundle_reader *br, void *buf, size_t n, struct err *e);
 
@@ -207,8 +214,10 @@ typedef int (*bundle_member_fn)(void *ud, const struct bundle_member *m, const c
  * The bundle must end with SHA256SUMS; every regular member must match its
  * line there and every line must name a member (ERR_VERIFY naming the
  * member otherwise, after fn has seen every member). Checking the manifest
- * is the caller's part. */
-int bundle_scan(const char *path, bundle_member_fn fn, void *ud, struct err *e);
+ * is the caller's part. cancel (may be NULL): once *cancel is set, the
+ * pass stops within one buffer with ERR_INTERRUPTED, even mid-member. */
+int bundle_scan(const char *path, bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel,
+		struct err *e);
 
 /* Extract the members under prefix ("db/", "files/"; NULL = all) into the
  * existing directory dest_dir, without the prefix when strip_prefix. Every
@@ -220,7 +229,7 @@ int bundle_scan(const char *path, bundle_member_fn fn, void *ud, struct err *e);
  * partial tree, which the caller removes. fn (may be NULL) is called for
  * every member, as by bundle_scan, with its name in the bundle. */
 int bundle_extract(const char *path, const char *dest_dir, const char *prefix, bool strip_prefix,
-		   bundle_member_fn fn, void *ud, struct err *e);
+		   bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e);
 
 /* Several destinations in the one pass: each member goes to the first
  * route whose prefix matches (NULL = any), or is only hashed. At most
@@ -232,6 +241,6 @@ struct bundle_route {
 	bool strip_prefix;
 };
 int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
-			  bundle_member_fn fn, void *ud, struct err *e);
+			  bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e);
 
 #endif

@@ -405,7 +405,7 @@ static int hash_items(struct backup_ctx *c)
 		if (check_cancel(c) < 0)
 			return -1;
 		uint64_t bytes;
-		if (hash_file(it->src, it->sha256, &bytes, c->e) < 0)
+		if (hash_file_cancellable(it->src, it->sha256, &bytes, c->o->cancel, c->e) < 0)
 			return -1;
 		it->size = bytes;
 		manifest_add_member(&c->r->manifest, it->member, it->size, it->sha256);
@@ -528,6 +528,7 @@ static int write_bundle(struct backup_ctx *c)
 		.threads = 0,
 		.progress = write_progress,
 		.progress_ud = c,
+		.cancel = c->o->cancel,
 	};
 	bundle_writer *bw = bundle_writer_open(c->final_path, &wo, c->e);
 	if (!bw)

@@ -173,8 +173,9 @@ static int shallow_verify(struct verify_ctx *c)
 	}
 	c->total = (uint64_t)st.st_size;
 	event_step_start(c->ev, "verify", "verify the bundle: every member's SHA-256");
-	int rc = c->o->nextract ? bundle_extract_routes(c->path, c->o->extract, c->o->nextract, on_member, c, c->e)
-				: bundle_scan(c->path, on_member, c, c->e);
+	int rc = c->o->nextract ? bundle_extract_routes(c->path, c->o->extract, c->o->nextract, on_member, c,
+						    c->o->cancel, c->e)
+				: bundle_scan(c->path, on_member, c, c->o->cancel, c->e);
 	if (rc < 0)
 		return -1;
 	if (!c->have_manifest)

@@ -80,12 +80,18 @@ int hash_buffer(const void *data, size_t n, char hex[HASH_HEX_SIZE], struct err 
 	return 0;
 }
 
-/* Feed the whole of fd to h; returns bytes read or -1 with errno set. */
-static int64_t hash_fd(struct hash_ctx *h, int fd)
+/* Feed the whole of fd to h; returns bytes read, or -1 with errno set
+ * (EINTR when *cancel was set). */
+static int64_t hash_fd(struct hash_ctx *h, int fd, volatile sig_atomic_t *cancel)
 {
 	unsigned char *buf = xmalloc(HASH_FILE_BUFSIZE);
 	int64_t total = 0;
 	for (;;) {
+		if (cancel && *cancel) {
+			errno = EINTR;
+			total = -1;
+			break;
+		}
 		ssize_t got = read(fd, buf, HASH_FILE_BUFSIZE);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -105,6 +111,12 @@ static int64_t hash_fd(struct hash_ctx *h, int fd)
 
 int hash_file(const char *path, char hex[HASH_HEX_SIZE], uint64_t *bytes_out, struct err *e)
 {
+	return hash_file_cancellable(path, hex, bytes_out, NULL, e);
+}
+
+int hash_file_cancellable(const char *path, char hex[HASH_HEX_SIZE], uint64_t *bytes_out,
+			  volatile sig_atomic_t *cancel, struct err *e)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, ERR_FAILED, "cannot open %s: %s", path, strerror(errno));
@@ -112,8 +124,10 @@ int hash_file(const char *path, char hex[HASH_HEX_SIZE], uint64_t *bytes_out, st
 	struct hash_ctx h = {0};
 	int rc = hash_init(&h, e);
 	if (rc == 0) {
-		int64_t n = hash_fd(&h, fd);
-		if (n < 0) {
+		int64_t n = hash_fd(&h, fd, cancel);
+		if (n < 0 && cancel && *cancel) {
+			rc = err_set(e, ERR_INTERRUPTED, "interrupted while hashing %s", path);
+		} else if (n < 0) {
 			rc = err_set(e, ERR_FAILED, "cannot read %s: %s", path, strerror(errno));
 		} else {
 			hash_final(&h, hex);

@@ -8,6 +8,7 @@
 #ifndef FERRY_HASH_H
 #define FERRY_HASH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,11 @@ int hash_buffer(const void *data, size_t n, char hex[HASH_HEX_SIZE], struct err 
  * receives the number of bytes hashed. Errors (ERR_FAILED) name the path:
  * "cannot open <path>: <reason>", "cannot read <path>: <reason>". */
 int hash_file(const char *path, char hex[HASH_HEX_SIZE], uint64_t *bytes_out, struct err *e);
+
+/* hash_file that stops between two reads once *cancel is set (ERR_INTERRUPTED
+ * naming the path), so a very large file does not delay Ctrl-C. */
+int hash_file_cancellable(const char *path, char hex[HASH_HEX_SIZE], uint64_t *bytes_out,
+			  volatile sig_atomic_t *cancel, struct err *e);
 
 /* true when s is exactly HASH_HEX_LEN lowercase hex digits. */
 bool hash_is_hex(const char *s);

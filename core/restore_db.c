@@ -11,9 +11,10 @@
 #include "dump.h"
 #include "flow_util.h"
 
-int restore_db_extract(const char *bundle, const char *dir, struct err *e)
+int restore_db_extract(const char *bundle, const char *dir, volatile sig_atomic_t *cancel,
+		       struct err *e)
 {
-	return bundle_extract(bundle, dir, "db/", false, NULL, NULL, e);
+	return bundle_extract(bundle, dir, "db/", false, NULL, NULL, cancel, e);
 }
 
 static bool role_exists(db_conn *admin, const char *role)
@@ -168,7 +169,7 @@ static int deep_steps(const char *bundle, const struct manifest *m, const struct
 		      const char *tmp, const char *scratch, db_conn *admin,
 		      const struct event_sink *ev, volatile sig_atomic_t *cancel, struct err *e)
 {
-	if (restore_db_extract(bundle, tmp, e) < 0)
+	if (restore_db_extract(bundle, tmp, cancel, e) < 0)
 		return -1;
 	if (restore_db_create(admin, scratch, m, e) < 0)
 		return -1;

@@ -14,7 +14,8 @@
 #include "profile.h"
 
 /* Extract the bundle's db/ members under dir (dir/db/...). */
-int restore_db_extract(const char *bundle, const char *dir, struct err *e);
+int restore_db_extract(const char *bundle, const char *dir, volatile sig_atomic_t *cancel,
+		       struct err *e);
 
 /* CREATE DATABASE name with the manifest's encoding, collation and ctype
  * (template0), owned by the manifest's owner when that role exists. */

@@ -393,7 +393,7 @@ static void test_scan_matches_writer(void **state)
 	struct seen_list rec = {0}, got = {0};
 	build_bundle(f, out, NULL, &rec);
 	struct err e = {0};
-	assert_int_equal(bundle_scan(out, on_member, &got, &e), 0);
+	assert_int_equal(bundle_scan(out, on_member, &got, NULL, &e), 0);
 	assert_int_equal(got.n, rec.n);
 	for (size_t i = 0; i < rec.n; i++) {
 		assert_string_equal(got.v[i].name, rec.v[i].name);
@@ -598,7 +598,7 @@ static void test_stale_part_is_replaced(void **state)
 	assert_false(exists(part));
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(bundle_scan(out, NULL, NULL, &e), 0);
+	assert_int_equal(bundle_scan(out, NULL, NULL, NULL, &e), 0);
 	free(part);
 	free(out);
 }
@@ -702,7 +702,7 @@ static void test_reader_errors(void **state)
 	want = xasprintf("%s is not a ferry bundle (", junk);
 	assert_true(str_starts(e.msg, want));
 	free(want);
-	assert_int_equal(bundle_scan(junk, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_scan(junk, NULL, NULL, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_VERIFY);
 
 	char *empty = path_in(f->dir, "empty.tar.zst");
@@ -779,7 +779,7 @@ static void test_flipped_byte_fails_scan(void **state)
 	close(fd);
 	struct err e = {0};
 	struct seen_list got = {0};
-	assert_int_equal(bundle_scan(out, on_member, &got, &e), -1);
+	assert_int_equal(bundle_scan(out, on_member, &got, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_VERIFY);
 	assert_non_null(strstr(e.msg, out));
 	if (!strstr(e.msg, BIG_NAME))
@@ -796,7 +796,7 @@ static void test_truncated_bundle_fails_scan(void **state)
 	build_bundle(f, out, NULL, NULL);
 	assert_int_equal(truncate(out, file_size(out) * 6 / 10), 0);
 	struct err e = {0};
-	assert_int_equal(bundle_scan(out, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_scan(out, NULL, NULL, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_VERIFY);
 	char *want = xasprintf("bundle %s is damaged in member " BIG_NAME ": ", out);
 	if (!str_starts(e.msg, want))
@@ -811,7 +811,7 @@ static void test_scan_requires_sha256sums(void **state)
 	struct fixture *f = *state;
 	struct err e = {0};
 	char *no_sums = craft(f, "nosums", "f:manifest.json:{} f:db/a:hello");
-	assert_int_equal(bundle_scan(no_sums, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_scan(no_sums, NULL, NULL, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_VERIFY);
 	char *want = xasprintf("bundle %s has no SHA256SUMS at its end", no_sums);
 	assert_string_equal(e.msg, want);
@@ -821,7 +821,7 @@ static void test_scan_requires_sha256sums(void **state)
 	char *sums = xasprintf("f:SHA256SUMS:%s  db/gone", EMPTY_SHA256);
 	char *specs = xasprintf("f:db/a:hello '%s'", sums);
 	char *odd = craft(f, "oddsums", specs);
-	assert_int_equal(bundle_scan(odd, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_scan(odd, NULL, NULL, NULL, &e), -1);
 	want = xasprintf("bundle %s: member db/a is not listed in SHA256SUMS (and 1 more)", odd);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -833,6 +833,98 @@ static void test_scan_requires_sha256sums(void **state)
 
 /* ---- extracting ------------------------------------------------------------ */
 
+/* Ctrl-C while a large member streams: the pass stops inside that member
+ * (its callback never comes) and says which member it was reading. */
+struct cancel_on_manifest {
+	volatile sig_atomic_t flag;
+	size_t members_seen;
+};
+
+static int cancel_after_manifest(void *ud, const struct bundle_member *m, const char *small,
+				 struct err *e)
+{
+	(void)small, (void)e;
+	struct cancel_on_manifest *c = ud;
+	c->members_seen++;
+	if (strcmp(m->name, BUNDLE_MANIFEST) == 0)
+		c->flag = 1;
+	return 0;
+}
+
+static char *bundle_with_big_member(struct fixture *f, const char *name)
+{
+	char *src = path_in(f->dir, "big.dat");
+	make_random_file(src, 12u << 20, 11);
+	char *out = path_in(f->dir, name);
+	struct err e = {0};
+	bundle_writer *bw = bundle_writer_open(out, NULL, &e);
+	assert_non_null(bw);
+	assert_int_equal(bundle_writer_add_buffer(bw, BUNDLE_MANIFEST, MANIFEST_TEXT,
+						  strlen(MANIFEST_TEXT), &e), 0);
+	assert_int_equal(bundle_writer_add_file(bw, "db/big.dat", src, NULL, &e), 0);
+	assert_int_equal(bundle_writer_add_sha256sums(bw, &e), 0);
+	assert_int_equal(bundle_writer_commit(bw, &e), 0);
+	free(src);
+	return out;
+}
+
+static void test_cancel_stops_inside_a_member(void **state)
+{
+	struct fixture *f = *state;
+	char *out = bundle_with_big_member(f, "cancel.tar.zst");
+	struct err e = {0};
+	struct cancel_on_manifest c = {0};
+	assert_int_equal(bundle_scan(out, cancel_after_manifest, &c, &c.flag, &e), -1);
+	assert_int_equal(e.kind, ERR_INTERRUPTED);
+	assert_non_null(strstr(e.msg, "db/big.dat"));
+	assert_int_equal(c.members_seen, 1);
+
+	char *dest = path_in(f->dir, "cancel-x");
+	assert_int_equal(mkdir(dest, 0700), 0);
+	c = (struct cancel_on_manifest){0};
+	e = (struct err){0};
+	assert_int_equal(bundle_extract(out, dest, NULL, false, cancel_after_manifest, &c, &c.flag, &e),
+			 -1);
+	assert_int_equal(e.kind, ERR_INTERRUPTED);
+	assert_int_equal(c.members_seen, 1);
+
+	/* unset, the same bundle reads whole */
+	c = (struct cancel_on_manifest){0};
+	volatile sig_atomic_t never = 0;
+	assert_int_equal(bundle_scan(out, NULL, NULL, &never, &e), 0);
+	free(dest);
+	free(out);
+}
+
+static void test_cancel_stops_adding_a_file(void **state)
+{
+	struct fixture *f = *state;
+	char *src = path_in(f->dir, "to-add.dat");
+	make_random_file(src, 3 * BUNDLE_BUFSIZE, 5);
+	char *out = path_in(f->dir, "cancel-w.tar.zst");
+	char *part = xasprintf("%s.part", out);
+	volatile sig_atomic_t flag = 1;
+	struct err e = {0};
+	bundle_writer *bw = bundle_writer_open(out, &(struct bundle_write_opts){.cancel = &flag}, &e);
+	assert_non_null(bw);
+	assert_int_equal(bundle_writer_add_file(bw, "files/to-add.dat", src, NULL, &e), -1);
+	assert_int_equal(e.kind, ERR_INTERRUPTED);
+	assert_non_null(strstr(e.msg, src));
+	bundle_writer_abort(bw);
+	assert_false(exists(part));
+	assert_false(exists(out));
+
+	char hex[HASH_HEX_SIZE];
+	e = (struct err){0};
+	assert_int_equal(hash_file_cancellable(src, hex, NULL, &flag, &e), -1);
+	assert_int_equal(e.kind, ERR_INTERRUPTED);
+	flag = 0;
+	assert_int_equal(hash_file_cancellable(src, hex, NULL, &flag, &e), 0);
+	free(part);
+	free(out);
+	free(src);
+}
+
 static void test_extract_all_and_prefix(void **state)
 {
 	struct fixture *f = *state;
@@ -843,7 +935,7 @@ static void test_extract_all_and_prefix(void **state)
 
 	char *all = path_in(f->dir, "x-all");
 	assert_int_equal(mkdir(all, 0700), 0);
-	assert_int_equal(bundle_extract(out, all, NULL, false, on_member, &got, &e), 0);
+	assert_int_equal(bundle_extract(out, all, NULL, false, on_member, &got, NULL, &e), 0);
 	assert_int_equal(got.n, rec.n);
 	for (size_t i = 0; i < rec.n; i++)
 		assert_string_equal(got.v[i].sha256, rec.v[i].sha256);
@@ -861,7 +953,7 @@ static void test_extract_all_and_prefix(void **state)
 	char *files = path_in(f->dir, "x-files");
 	assert_int_equal(mkdir(files, 0700), 0);
 	got.n = 0;
-	assert_int_equal(bundle_extract(out, files, "files/", true, on_member, &got, &e), 0);
+	assert_int_equal(bundle_extract(out, files, "files/", true, on_member, &got, NULL, &e), 0);
 	assert_int_equal(run("diff -r --no-dereference '%s/files' '%s'", f->src, files), 0);
 	/* Every member is hashed and reported, only files/ is written. */
 	bool saw_db = false;
@@ -874,12 +966,12 @@ static void test_extract_all_and_prefix(void **state)
 
 	char *db = path_in(f->dir, "x-db");
 	assert_int_equal(mkdir(db, 0700), 0);
-	assert_int_equal(bundle_extract(out, db, "db", false, NULL, NULL, &e), 0);
+	assert_int_equal(bundle_extract(out, db, "db", false, NULL, NULL, NULL, &e), 0);
 	assert_int_equal(run("cmp '%s/%s' '%s/%s'", f->src, BIG_NAME, db, BIG_NAME), 0);
 	assert_int_equal(run("test ! -e '%s/files' && test ! -e '%s/manifest.json'", db, db), 0);
 
 	char *nodest = path_in(f->dir, "no-such-dest");
-	assert_int_equal(bundle_extract(out, nodest, NULL, false, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_extract(out, nodest, NULL, false, NULL, NULL, NULL, &e), -1);
 	char *want = xasprintf("extract destination %s is not a directory", nodest);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -899,7 +991,7 @@ static void test_extract_refuses_dotdot(void **state)
 	char *dest = path_in(f->dir, "x-dotdot");
 	assert_int_equal(mkdir(dest, 0700), 0);
 	struct err e = {0};
-	assert_int_equal(bundle_extract(evil, dest, NULL, false, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_extract(evil, dest, NULL, false, NULL, NULL, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_VERIFY);
 	char *want = xasprintf("bundle %s: member ../evil points outside the destination (\"..\"); "
 			       "refusing to extract it",
@@ -922,7 +1014,7 @@ static void test_extract_refuses_absolute(void **state)
 	char *dest = path_in(f->dir, "x-abs");
 	assert_int_equal(mkdir(dest, 0700), 0);
 	struct err e = {0};
-	assert_int_equal(bundle_extract(evil, dest, NULL, false, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_extract(evil, dest, NULL, false, NULL, NULL, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_VERIFY);
 	char *want = xasprintf("bundle %s: member %s has an absolute path; refusing to extract it",
 			       evil, target);
@@ -946,7 +1038,7 @@ static void test_extract_refuses_writing_through_symlink(void **state)
 	char *dest = path_in(f->dir, "x-link");
 	assert_int_equal(mkdir(dest, 0700), 0);
 	struct err e = {0};
-	assert_int_equal(bundle_extract(evil, dest, NULL, false, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_extract(evil, dest, NULL, false, NULL, NULL, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_VERIFY);
 	char *want = xasprintf("refusing member files/link/pwned of bundle %s: ", evil);
 	if (!str_starts(e.msg, want))
@@ -955,7 +1047,7 @@ static void test_extract_refuses_writing_through_symlink(void **state)
 	assert_false(exists(pwned));
 
 	char *hard = craft(f, "hardlink", "f:manifest.json:{} h:files/h:/etc/passwd");
-	assert_int_equal(bundle_extract(hard, dest, NULL, false, NULL, NULL, &e), -1);
+	assert_int_equal(bundle_extract(hard, dest, NULL, false, NULL, NULL, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "member files/h is a hard link"));
 	free(hard);
 	free(pwned);
@@ -981,13 +1073,13 @@ static void roundtrip(struct fixture *f, enum bundle_compression c, const char *
 	assert_true(str_ends(list, "\nSHA256SUMS\n"));
 	free(list);
 	struct err e = {0};
-	assert_int_equal(bundle_scan(out, on_member, &got, &e), 0);
+	assert_int_equal(bundle_scan(out, on_member, &got, NULL, &e), 0);
 	assert_int_equal(got.n, rec.n);
 	for (size_t i = 0; i < rec.n; i++)
 		assert_string_equal(got.v[i].sha256, rec.v[i].sha256);
 	char *x = xasprintf("%s.x", out);
 	assert_int_equal(mkdir(x, 0700), 0);
-	assert_int_equal(bundle_extract(out, x, NULL, false, NULL, NULL, &e), 0);
+	assert_int_equal(bundle_extract(out, x, NULL, false, NULL, NULL, NULL, &e), 0);
 	assert_int_equal(run("cmp '%s/%s' '%s/%s'", f->src, BIG_NAME, x, BIG_NAME), 0);
 	free(x);
 	free(out);
@@ -1230,6 +1322,8 @@ int main(void)
 		cmocka_unit_test(test_flipped_byte_fails_scan),
 		cmocka_unit_test(test_truncated_bundle_fails_scan),
 		cmocka_unit_test(test_scan_requires_sha256sums),
+		cmocka_unit_test(test_cancel_stops_inside_a_member),
+		cmocka_unit_test(test_cancel_stops_adding_a_file),
 		cmocka_unit_test(test_extract_all_and_prefix),
 		cmocka_unit_test(test_extract_refuses_dotdot),
 		cmocka_unit_test(test_extract_refuses_absolute),
