@@ -241,6 +241,11 @@ struct wiz_flow {
 	/* Save as profile: apply the answers to a copy of the profile's JSON
 	 * object (a json_t *); NULL = a plain copy. */
 	void (*save)(const struct wiz *w, void *profile_json);
+	/* Which profile Save copies (NULL hook = the chosen one, w->p) and the
+	 * command that uses the copy next time (NULL hook = "ferry FLOW
+	 * --profile NAME"; the string is the caller's to free). */
+	const char *(*save_base)(const struct wiz *w);
+	char *(*save_next)(const struct wiz *w, const char *saved_name);
 	/* Free the flow's state. */
 	void (*free_state)(struct wiz *w);
 };
@@ -284,6 +289,8 @@ struct wiz {
 	struct err err;
 	/* final */
 	struct strv result;
+	size_t result_top;        /* the first result line shown (scrolled) */
+	int result_rows;          /* rows the result had at the last draw */
 	char *written;            /* "Bundle: /path" etc. */
 	char *next_cmd;
 	int exit_code;
@@ -339,6 +346,8 @@ int wiz_check_profile_name(const char *text, const void *wiz, char *why, size_t 
  * flow's answers, added to the profiles file (written atomically and
  * loaded again to check it). msg says what happened. */
 int wiz_save_profile(struct wiz *w, const char *name, char *msg, size_t n);
+/* The profile Save copies: the flow's save_base, else the chosen one. */
+const char *wiz_save_base(const struct wiz *w);
 
 /* The run's log file: opened under the profile's log_dir when the run
  * starts, one line per event, the result at the end. */

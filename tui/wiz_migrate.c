@@ -3,6 +3,7 @@
  * reach it (host, user, port, key; the profile's as defaults) → summary
  * (migrate_plan) → run (migrate_run, with the host-key dialog and the
  * typed confirmations) → result. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,7 +73,8 @@ static void migrate_setup(struct wiz *w)
 		"its database URL is the database there (as seen on that server).");
 	struct wiz_page *pg2 = wiz_add_page(w, "server", WP_FORM, "How does ferry reach the new server?",
 		"Filled in from the target profile's \"ssh\" section; change what is different "
-		"for this move. Changes apply to this run only: edit the profile to keep them.");
+		"for this move. Changes apply to this run; Save as profile on the summary keeps "
+		"them as a copy of the target profile.");
 	wiz_add_text(pg2, "host", "Host", "The new server's name or address.", check_host);
 	wiz_add_text(pg2, "user", "User", "Empty: your user name here (or ~/.ssh/config's).", NULL);
 	wiz_add_text(pg2, "port", "Port", "The SSH port, 22 unless the server says otherwise.", check_port);
@@ -159,6 +161,39 @@ static void apply_server(struct wiz *w)
 	set_str(&t->ssh.user, wiz_answer(w, "server", "user"));
 	t->ssh.port = atoi(wiz_answer(w, "server", "port"));
 	set_str(&t->ssh.identity_file, wiz_answer(w, "server", "key"));
+}
+
+/* Save as profile: a copy of the new server's profile with these answers. */
+static const char *migrate_save_base(const struct wiz *w)
+{
+	const struct profile *t = target(w);
+	return t ? t->name : NULL;
+}
+
+static void set_json_str(json_t *obj, const char *key, const char *answer)
+{
+	if (answer && *answer)
+		json_object_set_new(obj, key, json_string(answer));
+	else
+		json_object_del(obj, key);
+}
+
+static void migrate_save(const struct wiz *w, void *profile_json)
+{
+	json_t *ssh = json_object_get(profile_json, "ssh");
+	if (!json_is_object(ssh)) {
+		ssh = json_object();
+		json_object_set_new(profile_json, "ssh", ssh);
+	}
+	set_json_str(ssh, "host", wiz_answer(w, "server", "host"));
+	set_json_str(ssh, "user", wiz_answer(w, "server", "user"));
+	json_object_set_new(ssh, "port", json_integer(atoi(wiz_answer(w, "server", "port"))));
+	set_json_str(ssh, "identity_file", wiz_answer(w, "server", "key"));
+}
+
+static char *migrate_save_next(const struct wiz *w, const char *saved_name)
+{
+	return xasprintf("ferry migrate --from %s --target %s", w->p->name, saved_name);
 }
 
 /* Fill the pages that depend on the source profile. */
@@ -280,5 +315,8 @@ const struct wiz_flow wiz_flow_migrate = {
 	.plan = migrate_plan_hook,
 	.run = migrate_run_hook,
 	.result = migrate_result_hook,
+	.save = migrate_save,
+	.save_base = migrate_save_base,
+	.save_next = migrate_save_next,
 	.free_state = migrate_free,
 };

@@ -35,6 +35,10 @@ static const struct ui_binding keys_finished[] = {
 static const struct ui_binding keys_final[] = {
 	{UIK_ENTER, R_DONE, "Enter", "Done", true},
 	{UIK_ESC, R_DONE, "Esc", "done", false},
+	{UIK_PGUP, R_PGUP, "PgUp/PgDn", "Scroll", true},
+	{UIK_PGDN, R_PGDN, NULL, "scroll the result down", false},
+	{UIK_UP, R_UP, "Up/Down", "scroll the result a line", false},
+	{UIK_DOWN, R_DOWN, NULL, "scroll the result down a line", false},
 	{'q', R_QUIT, "q", "Quit ferry", true},
 	{UIK_CTRL('c'), R_QUIT, "C-c", "quit ferry", false},
 	{UIK_F(1), R_HELP, "F1", "Help", true},
@@ -286,6 +290,48 @@ static int labelled_rows(const struct wiz_app *a, const char *text)
 	return r > 3 ? 3 : r;
 }
 
+/* The result lines from result_top on, as many as fit above limit. When
+ * some do not fit, the first or last row says so and how to scroll. */
+static int draw_result_lines(const struct wiz_app *a, int y, int limit)
+{
+	const struct ui *ui = &a->ui;
+	struct wiz *w = a->w;
+	w->result_rows = limit - y;
+	if (w->result_top >= w->result.n)
+		w->result_top = w->result.n ? w->result.n - 1 : 0;
+	if (w->result_top > 0 && y < limit)
+		ui_putf(ui, y++, 4, ui->cols - 6, US_DIM, "(%zu line%s above: Up/PgUp)", w->result_top,
+			w->result_top == 1 ? "" : "s");
+	size_t i = w->result_top;
+	for (; i < w->result.n && y < limit; i++) {
+		int rows = ui_wrap_rows(w->result.v[i], ui->cols - 6);
+		rows = rows > 2 ? 2 : rows < 1 ? 1 : rows;
+		bool last_row = i + 1 < w->result.n && y + rows >= limit;
+		if (last_row || y + rows > limit)
+			break;
+		y += ui_wrap(ui, y, 4, ui->cols - 6, rows, US_NORMAL, w->result.v[i]);
+	}
+	if (i < w->result.n && y < limit)
+		ui_putf(ui, y++, 4, ui->cols - 6, US_DIM, "(%zu more line%s: Down/PgDn)", w->result.n - i,
+			w->result.n - i == 1 ? "" : "s");
+	return y;
+}
+
+/* A page of result lines: a line takes one or two rows, so half the rows
+ * never skips a line unseen, and PgUp undoes PgDn. */
+static long result_page(const struct wiz *w)
+{
+	return w->result_rows > 3 ? w->result_rows / 2 : 1;
+}
+
+/* Move the result view by delta lines, within the result. */
+static void scroll_result(struct wiz *w, long delta)
+{
+	long top = (long)w->result_top + delta;
+	long max = w->result.n ? (long)w->result.n - 1 : 0;
+	w->result_top = (size_t)(top < 0 ? 0 : top > max ? max : top);
+}
+
 /* Result, files written, log, next command. */
 static void final_draw(const struct wiz_app *a)
 {
@@ -298,10 +344,7 @@ static void final_draw(const struct wiz_app *a)
 	/* The result text gets what the labelled lines and the key line leave. */
 	int limit = ui->rows - 3 - labelled_rows(a, w->written) - labelled_rows(a, w->log_path) -
 		    labelled_rows(a, w->next_cmd) - 1;
-	for (size_t i = 0; i < w->result.n && y < limit; i++) {
-		int h = limit - y < 2 ? limit - y : 2;
-		y += ui_wrap(ui, y, 4, ui->cols - 6, h, US_NORMAL, w->result.v[i]);
-	}
+	y = draw_result_lines(a, y, limit);
 	y++;
 	if (w->written)
 		y = draw_labelled(a, y, "Written:", w->written);
@@ -324,6 +367,10 @@ static void final_key(struct wiz_app *a, int act, int key)
 		a->quit = true;
 		return;
 	case R_HELP: wiz_app_help(a, "Result", a->w->pages[a->w->cur].help); return;
+	case R_UP: scroll_result(a->w, -1); return;
+	case R_DOWN: scroll_result(a->w, 1); return;
+	case R_PGUP: scroll_result(a->w, -result_page(a->w)); return;
+	case R_PGDN: scroll_result(a->w, result_page(a->w)); return;
 	default: return;
 	}
 }

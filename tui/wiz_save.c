@@ -1,6 +1,6 @@
 /* wiz_save — "Save as profile" on the summary: a copy of the chosen
- * profile's JSON object, with the wizard's answers applied, added to the
- * profiles file under a new name. The file is written to a temporary file
+ * profile's JSON object (for a migrate, the new server's), with the
+ * wizard's answers applied, added to the profiles file under a new name. The file is written to a temporary file
  * and renamed, then loaded again; a file that no longer loads is put back. */
 #include <errno.h>
 #include <jansson.h>
@@ -35,12 +35,19 @@ static int write_atomic(const char *path, const char *text, mode_t mode, char *w
 	return rc;
 }
 
+const char *wiz_save_base(const struct wiz *w)
+{
+	return w->flow->save_base ? w->flow->save_base(w) : w->p->name;
+}
+
 /* The new file's text: the profiles with the copy added; caller frees. */
 static char *with_copy(const struct wiz *w, json_t *root, const char *name, char *why, size_t n)
 {
-	json_t *base = json_object_get(root, w->p->name);
+	const char *base_name = wiz_save_base(w);
+	json_t *base = base_name ? json_object_get(root, base_name) : NULL;
 	if (!json_is_object(base)) {
-		snprintf(why, n, "profile %s is not an object in %s", w->p->name, w->profiles_path);
+		snprintf(why, n, "profile %s is not an object in %s", base_name ? base_name : "?",
+			 w->profiles_path);
 		return NULL;
 	}
 	json_t *copy = json_deep_copy(base);
@@ -51,7 +58,7 @@ static char *with_copy(const struct wiz *w, json_t *root, const char *name, char
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d", &tm);
-	char *desc = xasprintf("saved by the %s wizard from %s on %s", w->flow->name, w->p->name, when);
+	char *desc = xasprintf("saved by the %s wizard from %s on %s", w->flow->name, base_name, when);
 	json_object_set_new(copy, "description", json_string(desc));
 	free(desc);
 	json_object_set_new(root, name, copy);
@@ -111,10 +118,13 @@ int wiz_save_profile(struct wiz *w, const char *name, char *msg, size_t n)
 			rc = -1;
 		}
 	}
-	if (rc == 0)
-		snprintf(msg, n, "saved profile \"%s\" to %s; next time: ferry %s --profile %s", name,
-			 w->profiles_path, w->flow->name, name);
-	else
+	if (rc == 0) {
+		char *next = w->flow->save_next ? w->flow->save_next(w, name)
+						: xasprintf("ferry %s --profile %s", w->flow->name, name);
+		/* One screen line: the dialog already named the file. */
+		snprintf(msg, n, "saved profile \"%s\"; next time: %s", name, next);
+		free(next);
+	} else
 		snprintf(msg, n, "not saved: %s", why);
 	json_decref(root);
 	free(text);

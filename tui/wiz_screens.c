@@ -488,7 +488,10 @@ static void summary_draw(const struct wiz_app *a)
 	size_t n;
 	const struct ui_binding *k = summary_keys(a, &n);
 	int y = wiz_draw_chrome(a, k, n) - 1;
-	int bottom = ui->rows - 4;
+	/* A note too long for one row (a saved profile's next command) takes
+	 * two, below the buttons; the plan gives up a row for it. */
+	int note_rows = w->note[0] && ui_wrap_rows(w->note, ui->cols - 4) > 1 ? 2 : 1;
+	int bottom = ui->rows - 3 - note_rows;
 	if (w->job_kind == WJ_PLAN && w->job.live) {
 		ui_putf(ui, y, 2, ui->cols - 4, US_NORMAL, "%s Working out the plan (reading the database and the bundle)...",
 			ui->g->spin[a->spin % ui->g->nspin]);
@@ -503,10 +506,10 @@ static void summary_draw(const struct wiz_app *a)
 	} else {
 		draw_plan(a, y, bottom);
 	}
-	draw_buttons(a, ui->rows - 3);
+	draw_buttons(a, ui->rows - 2 - note_rows);
 	if (w->note[0])
-		ui_put(ui, ui->rows - 2, 2, ui->cols - 4, strncmp(w->note, "saved", 5) == 0 ? US_OK : US_ERROR,
-		       w->note);
+		ui_wrap(ui, ui->rows - 1 - note_rows, 2, ui->cols - 4, note_rows,
+			strncmp(w->note, "saved", 5) == 0 ? US_OK : US_ERROR, w->note);
 }
 
 /* Start the run, when there is a plan. */
@@ -526,11 +529,13 @@ static void summary_start(struct wiz_app *a)
 static void summary_save(struct wiz_app *a)
 {
 	struct wiz_dialog *d = wiz_app_dialog(a, WD_INPUT, DP_SAVE, "Save as profile");
-	wiz_dialog_line(d, "A copy of profile \"%s\" with these answers is added to", a->w->p->name);
+	const char *base = wiz_save_base(a->w);
+	base = base ? base : a->w->p->name;
+	wiz_dialog_line(d, "A copy of profile \"%s\" with these answers is added to", base);
 	wiz_dialog_line(d, "%s.", a->w->profiles_path);
 	snprintf(d->prompt, sizeof d->prompt, "Name of the new profile:");
 	char def[128];
-	snprintf(def, sizeof def, "%s-%s", a->w->p->name, a->w->flow->name);
+	snprintf(def, sizeof def, "%s-%s", base, a->w->flow->name);
 	ui_line_set(&d->input, def);
 	d->check = wiz_check_profile_name;
 	d->check_ud = a->w;

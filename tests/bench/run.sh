@@ -14,6 +14,8 @@
 #   restore  ferry restore --no-safety-backup --yes into a new database
 #                                    vs createdb; pg_restore -j2 of the same
 #                                    (extracted) db/dump directory
+#            (and, no bar, the same ferry runs vs what the plain tools need
+#            for that bundle: tar --zstd -xf of db/, createdb, pg_restore -j2)
 #   migrate  ferry migrate --yes     vs pg_dump -Fc; tar czf; scp;
 #                                       ssh tar xzf; ssh createdb + pg_restore -j2
 #   RSS      ferry's own peak RSS (getrusage at exit via an LD_PRELOAD
@@ -363,6 +365,12 @@ base_restore() {
     "$PGBIN/createdb" -h "$TARGET_SOCK" -p "$TARGET_PORT" -U ferry basedb &&
         "$PGBIN/pg_restore" -h "$TARGET_SOCK" -p "$TARGET_PORT" -U ferry -j2 -d basedb "$WORK/extract/db/dump"
 }
+base_restore_bundle() {
+    mkdir -p "$WORK/extract2" &&
+        tar --zstd -xf "$BUNDLE" -C "$WORK/extract2" db &&
+        "$PGBIN/createdb" -h "$TARGET_SOCK" -p "$TARGET_PORT" -U ferry basedb &&
+        "$PGBIN/pg_restore" -h "$TARGET_SOCK" -p "$TARGET_PORT" -U ferry -j2 -d basedb "$WORK/extract2/db/dump"
+}
 
 for ((i = 1; i <= RUNS; i++)); do
     for side in $(sides "$i"); do
@@ -372,6 +380,7 @@ for ((i = 1; i <= RUNS; i++)); do
             settle
             ferry_timed "$OUTD/restore-$i.log" restore "$BUNDLE" --profile dst --no-safety-backup --yes --json
             record restore_s ferry "$i" "$T_SECS"
+            record restore_bundle_s ferry "$i" "$T_SECS"
             [ -z "$T_RSS_KIB" ] || record "rss_restore_x$SCALE" ferry "$i" "$(mib "$T_RSS_KIB")"
             fsecs=$T_SECS
         else
@@ -381,8 +390,15 @@ for ((i = 1; i <= RUNS; i++)); do
             bsecs=$T_SECS
         fi
     done
-    say "restore run $i/$RUNS: ferry ${fsecs} s, createdb + pg_restore -j2 ${bsecs} s"
+    drop_target_dbs
+    rm -rf "$WORK/extract2"
+    settle
+    timed "$OUTD/base-restore-bundle-$i.log" base_restore_bundle
+    record restore_bundle_s baseline "$i" "$T_SECS"
+    rm -rf "$WORK/extract2"
+    say "restore run $i/$RUNS: ferry ${fsecs} s, createdb + pg_restore -j2 ${bsecs} s, with tar x first ${T_SECS} s"
 done
+note restore_bundle_s "the ferry restore runs above; baseline: tar --zstd -xf of db/ from the bundle, createdb, pg_restore -j2 (no hash check, no gate, no swap)"
 note restore_s "ferry: verify, unpack, shadow (pg_restore --jobs=$(nproc)), row-count gate, swap, app files; baseline: pg_restore -j2 of the already extracted dump"
 drop_target_dbs
 rm -rf "$WORK/extract" "$WORK/remote"

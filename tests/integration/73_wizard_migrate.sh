@@ -5,7 +5,9 @@
 # target and known_hosts still empty; Accept records the key and the
 # migration goes on: the target database equals the source, the app files
 # are there, the migration log is written. A second migration into the now
-# existing database asks for its name to be typed.
+# existing database asks for its name to be typed. A result longer than the
+# screen scrolls; Save as profile copies the new server's profile with the
+# server page's answers.
 . "$FERRY_SRC/tests/lib.sh"
 . "$FERRY_SRC/tests/fixtures/fingerprint.sh"
 
@@ -106,7 +108,7 @@ t_assert_eq 0 "$(stat -c %s "$work/known_hosts")" "known_hosts still empty after
 rm -f "$work/logs/.ferry-migrate-new-server.json"
 
 t_log "Accept: the key is recorded and the migration goes on"
-t_wiz "Enter Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" a waitfor:Finished dump:$work/a1.txt Enter dump:$work/a2.txt Enter" easy migrate
+t_wiz "Enter Enter Enter Enter Enter waitfor:\"copy the bundle\" s waitfor:\"Unknown SSH host key\" a waitfor:Finished dump:$work/a1.txt Enter dump:$work/a2.txt PgDn dump:$work/a3.txt PgUp dump:$work/a4.txt Enter" easy migrate
 t_assert_eq 0 "$T_RC" "exit status of the migration"
 ssh-keygen -F "[127.0.0.1]:$SSH_PORT" -f "$work/known_hosts" >/dev/null || t_fail "the key was not recorded in known_hosts"
 t_assert_file_contains "$work/known_hosts" "$(cut -d' ' -f2 "$SSH_HOST_PUB")" "the recorded key is the server's"
@@ -117,6 +119,12 @@ t_assert_file_not_contains "$work/a1.txt" "[✖]" "no failed step"
 t_assert_file_contains "$work/a2.txt" "✔ Migrate to a new server: done" "result headline"
 t_wrapped_has "$work/a2.txt" "migration log $work/logs/" "result names the migration log"
 t_wrapped_has "$work/a2.txt" "ferry status --profile new-server" "next command"
+t_assert_file_contains "$work/a2.txt" "ferry migration demo → new-server: success" "the summary's first line"
+t_assert_file_contains "$work/a2.txt" "more lines: Down/PgDn" "a result longer than 80x24 says there is more"
+t_assert_file_contains "$work/a3.txt" "lines above: Up/PgUp" "PgDn scrolled the result"
+t_assert_file_not_contains "$work/a3.txt" "ferry migration demo → new-server: success" "the first line scrolled away"
+t_assert_file_contains "$work/a3.txt" "on the target $work/remote/backups/" "later summary lines shown"
+t_assert_file_contains "$work/a4.txt" "ferry migration demo → new-server: success" "PgUp back at the top"
 db_fingerprint source "$db" >"$work/fp.source"
 db_fingerprint target "$db" >"$work/fp.target"
 diff "$work/fp.source" "$work/fp.target" || t_fail "the target database differs from the source"
@@ -138,3 +146,20 @@ t_assert_eq 1 "$(DB=$db t_psql_target "SELECT count(*) FROM app.customers WHERE 
 db_fingerprint source "$db" >"$work/fp.source2"
 db_fingerprint target "$db" >"$work/fp.target2"
 diff "$work/fp.source2" "$work/fp.target2" || t_fail "the target database differs after the second migration"
+
+t_log "Save as profile on the summary: a copy of the new server's profile with the server answers"
+t_wiz "Enter Enter Enter Enter Tab Tab C-u text:2222 Enter waitfor:\"copy the bundle\" p waitfor:\"Name of the new profile\" dump:$work/sv1.txt Enter waitfor:\"saved profile\" dump:$work/sv2.txt c" easy migrate
+t_assert_eq 10 "$T_RC" "exit status after Save and Cancel (nothing run: refused)"
+t_assert_file_contains "$work/sv1.txt" "A copy of profile \"new-server\" with these answers" "the dialog names the profile copied"
+t_assert_file_contains "$work/sv1.txt" "new-server-migrate" "the default name"
+t_wrapped_has "$work/sv2.txt" "next time: ferry migrate --from demo --target new-server-migrate" "how to use the copy"
+python3 - "$work/profiles.json" "$SSH_KEY" "$SSH_USER" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+ssh = p["new-server-migrate"]["ssh"]
+assert ssh["port"] == 2222 and ssh["host"] == "127.0.0.1", ssh
+assert ssh["identity_file"] == sys.argv[2] and ssh["user"] == sys.argv[3], ssh
+assert p["new-server-migrate"]["database"] == p["new-server"]["database"], "the copy keeps the target's database"
+assert p["new-server"]["ssh"]["port"] != 2222, "the original profile is unchanged"
+PY
+[ $? -eq 0 ] || t_fail "the saved profile is not the target's with the answers"
