@@ -2,8 +2,9 @@
 #
 #   make            build ./ferry
 #   make deps       install missing Debian packages (root), quietly when none
-#   make check      deps, build, unit + integration tests, "N passed, M failed"
+#   make check      deps, build, layers, unit + integration tests, "N passed, M failed"
 #   make asan       the whole suite under AddressSanitizer + UBSan
+#   make layers     fail when a library header is included outside its folder
 #   make demo       deps, build, open the wizard on a sandbox
 #   make bench      speed and memory against the plain tools
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -13,6 +14,7 @@ DESTDIR ?=
 BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
 CORE_PKGS := libpq libssh libarchive jansson libcurl libcrypto
 TUI_PKGS  := ncursesw
@@ -23,7 +25,7 @@ OPT      ?= -O2 -g
 SAN      ?=
 STD      := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
-BASE_CFLAGS = $(STD) $(WARN) $(OPT) $(SAN) -DFERRY_VERSION='"$(VERSION)"' -pthread $(CFLAGS)
+BASE_CFLAGS = $(STD) $(WARN) $(OPT) $(SAN) -DFERRY_VERSION='"$(VERSION)"' -pthread -MMD -MP $(CFLAGS)
 
 # Evaluated when used (=, not :=), so `make deps` can install pkg-config first.
 CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(CORE_PKGS))
@@ -32,8 +34,8 @@ TUI_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TUI_PKGS))
 TUI_LIBS    = $(shell $(PKG_CONFIG) --libs $(TUI_PKGS))
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 
-CORE_SRC := $(sort $(wildcard core/*.c))
-TUI_SRC  := $(sort $(wildcard tui/*.c))
+CORE_SRC := $(sort $(shell find core -name '*.c'))
+TUI_SRC  := $(sort $(shell find tui -name '*.c'))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -41,17 +43,34 @@ TUI_OBJ  := $(TUI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBFERRY := $(BUILD)/libferry.a
 FERRY    := $(if $(filter build,$(BUILD)),ferry,$(BUILD)/ferry)
+LAYERS_OK := $(BUILD)/.layers-ok
 
-.PHONY: all deps check test unit asan demo bench install uninstall clean cppcheck
+# The test build: the same sources with the fault seams compiled in
+# (core/fault.h); never installed.  Integration tests find it as
+# $FERRY_FAULTS_BIN.
+FAULTS_BUILD := $(BUILD)/faults
+FAULTS_BIN   := $(FAULTS_BUILD)/ferry
+
+.PHONY: all deps check test unit asan demo bench install uninstall clean cppcheck layers faults-bin
 
 all: $(FERRY)
 
-# core/ gets no curses flags: a curses include there fails the build.
-$(BUILD)/core/%.o: core/%.c core/*.h
+# `make layers` runs before anything compiles: a curses include in core/ or
+# a libpq include in tui/ fails the build, not only the check.
+$(LAYERS_OK): tests/layers.sh $(CORE_SRC) $(TUI_SRC) $(shell find core tui -name '*.h')
+	@mkdir -p $(@D)
+	@sh tests/layers.sh
+	@touch $@
+
+layers:
+	@sh tests/layers.sh
+
+# core/ gets no curses flags.
+$(BUILD)/core/%.o: core/%.c | $(LAYERS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -c $< -o $@
 
-$(BUILD)/tui/%.o: tui/%.c tui/*.h core/*.h
+$(BUILD)/tui/%.o: tui/%.c | $(LAYERS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(TUI_CFLAGS) -Icore -Itui -c $< -o $@
 
@@ -62,15 +81,20 @@ $(LIBFERRY): $(CORE_OBJ)
 $(FERRY): $(TUI_OBJ) $(LIBFERRY)
 	$(CC) $(BASE_CFLAGS) -o $@ $(TUI_OBJ) $(LIBFERRY) $(CORE_LIBS) $(TUI_LIBS) -lm
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBFERRY) tests/unit/*.h
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBFERRY)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itests/unit -o $@ $< $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm
 
 # The wizard's curses-free models are tested with their own objects.
-WIZ_MODEL_OBJ := $(BUILD)/tui/wiz_model.o $(BUILD)/tui/ui_key.o
-$(BUILD)/tests/test_wiz_model: tests/unit/test_wiz_model.c $(WIZ_MODEL_OBJ) $(LIBFERRY) tests/unit/*.h
+WIZ_MODEL_OBJ := $(filter %/wiz_model.o %/ui_key.o,$(TUI_OBJ))
+$(BUILD)/tests/test_wiz_model: tests/unit/test_wiz_model.c $(WIZ_MODEL_OBJ) $(LIBFERRY)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itui -Itests/unit -o $@ $< $(WIZ_MODEL_OBJ) $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm
+
+faults-bin:
+	@$(MAKE) --no-print-directory BUILD=$(FAULTS_BUILD) CFLAGS='$(CFLAGS) -DFERRY_FAULTS' $(FAULTS_BIN)
+
+-include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
 deps:
 	@sh tests/deps.sh
@@ -78,22 +102,25 @@ deps:
 unit: $(UNIT_BIN)
 
 # The suite: unit tests, then integration tests against the test bed.
-test: all unit
-	@FERRY_BIN=$(abspath $(FERRY)) sh tests/run.sh $(BUILD)/tests
+test: all unit faults-bin
+	@FERRY_BIN=$(abspath $(FERRY)) FERRY_FAULTS_BIN=$(abspath $(FAULTS_BIN)) sh tests/run.sh $(BUILD)/tests
 
 check: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
 	@$(MAKE) --no-print-directory test
 
 asan: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' all unit faults-bin
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' test
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bash tests/demo.sh $(abspath $(FERRY))
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh tests/bench/run.sh $(abspath $(FERRY))
 
 cppcheck:

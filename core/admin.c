@@ -12,6 +12,7 @@
 #include "flow.h"
 #include "flow_util.h"
 #include "migrate_db.h"
+#include "util.h"
 
 /* --- rows ------------------------------------------------------------------- */
 
@@ -636,7 +637,7 @@ int admin_reset(const struct profile *p, const struct admin_reset_opts *o,
 	static const struct admin_reset_opts none = {0};
 	memset(r, 0, sizeof *r);
 	struct reset_ctx c = {.p = p, .o = o ? o : &none, .r = r, .e = e};
-	double t0 = flow_now();
+	double t0 = util_now();
 	r->database = db_conninfo_dbname(p->database.url, e);
 	int rc = r->database ? reset_prepare(&c) : -1;
 	if (rc == 0 && r->existed)
@@ -652,6 +653,6 @@ int admin_reset(const struct profile *p, const struct admin_reset_opts *o,
 	if (rc == 0)
 		rc = reset_seed(&c);
 	shape_done(&c.shape);
-	r->duration_s = flow_now() - t0;
+	r->duration_s = util_now() - t0;
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* bundle — write, read, scan and extract the one-file backup (libarchive). */
 #include "bundle.h"
+#include "util.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -22,37 +23,6 @@
 #define UNSAFE_HINT "this bundle was not made by ferry or was tampered with: do not restore it"
 
 /* ---- small helpers ------------------------------------------------------ */
-
-/* A growable NUL-terminated byte string. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void sbuf_add(struct sbuf *s, const void *data, size_t n)
-{
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		s->p = xrealloc(s->p, cap);
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, data, n);
-	s->len += n;
-	s->p[s->len] = '\0';
-}
-
-static void sbuf_addc(struct sbuf *s, char c)
-{
-	sbuf_add(s, &c, 1);
-}
-
-static void sbuf_done(struct sbuf *s)
-{
-	free(s->p);
-	*s = (struct sbuf){0};
-}
 
 /* The directory part of a path ("." when there is none); caller frees. */
 static char *dir_of(const char *path)
@@ -687,7 +657,7 @@ char *bundle_sha256sums_text(const struct bundle_member *members, size_t n)
 		}
 		sbuf_addc(&s, '\n');
 	}
-	return s.p;
+	return s.data;
 }
 
 /* A name and its digest, from SHA256SUMS or from hashing a member. */
@@ -742,7 +712,7 @@ static char *unescape_name(const char *p, size_t len)
 		}
 		sbuf_addc(&s, next == 'n' ? '\n' : '\\');
 	}
-	return s.p;
+	return s.data;
 }
 
 /* Parse one line "<hex>  <name>" (or " *<name>", or '\\'-escaped). */
@@ -1402,7 +1372,7 @@ static int deliver(struct pass *p, const struct bundle_member *m, const struct s
 		return 0;
 	const char *small = NULL;
 	if (keep && keep_ok)
-		small = keep->p ? keep->p : "";
+		small = keep->data ? keep->data : "";
 	return p->fn(p->ud, m, small, e) < 0 ? -1 : 0;
 }
 
@@ -1440,7 +1410,7 @@ static int pass_member(struct pass *p, const struct bundle_entry *ent, struct er
 	if (rc == 0)
 		rc = deliver(p, &m, small ? &keep : NULL, keep_ok, e);
 	if (rc == 0 && is_sums)
-		p->sums_text = keep.p ? keep.p : xstrdup("");
+		p->sums_text = keep.data ? keep.data : xstrdup("");
 	else
 		sbuf_done(&keep);
 	free(target);

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+#include "fsx.h"
 #include "bundle.h"
 #include "db.h"
 #include "flow.h"
@@ -116,14 +118,12 @@ static char *revision_for_name(const char *rev)
 
 static char *bundle_file_name(const struct backup_ctx *c)
 {
-	struct tm tm;
-	gmtime_r(&c->started_wall, &tm);
-	char stamp[32];
-	strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+	char *stamp = util_stamp(c->started_wall);
 	char *rev = revision_for_name(c->revision);
 	char *name = xasprintf("%s_%s_%s_%s%s", c->p->name, stamp, c->type, rev,
 			       flow_bundle_extension(c->compression));
 	free(rev);
+	free(stamp);
 	return name;
 }
 
@@ -223,19 +223,19 @@ static uint64_t estimate_need(const struct backup_ctx *c)
 
 static int check_space(struct backup_ctx *c)
 {
-	if (flow_mkdir_p(c->out_dir, 0700, c->e) < 0)
+	if (fsx_mkdir_p(c->out_dir, 0700, c->e) < 0)
 		return -1;
 	uint64_t avail;
-	if (flow_free_space(c->out_dir, &avail, c->e) < 0)
+	if (fsx_free_space(c->out_dir, &avail, c->e) < 0)
 		return -1;
 	uint64_t need = estimate_need(c);
 	if (avail >= need)
 		return 0;
 	char a[32], n[32], d[32], f[32];
 	err_set(c->e, ERR_SPACE, "not enough space in %s: need about %s (database %s, files %s), %s free",
-		c->out_dir, flow_human_bytes(need, n, sizeof n),
-		flow_human_bytes((uint64_t)c->info.size_bytes, d, sizeof d),
-		flow_human_bytes(c->files_bytes, f, sizeof f), flow_human_bytes(avail, a, sizeof a));
+		c->out_dir, util_human_bytes(need, n, sizeof n),
+		util_human_bytes((uint64_t)c->info.size_bytes, d, sizeof d),
+		util_human_bytes(c->files_bytes, f, sizeof f), util_human_bytes(avail, a, sizeof a));
 	return err_hint(c->e, "free space there, run `ferry prune`, or pass --out DIR");
 }
 
@@ -252,7 +252,7 @@ static int preflight(struct backup_ctx *c)
 	if (c->want_db)
 		snprintf(note, sizeof note, "%s %s, %s, revision %s", c->info.name,
 			 c->info.server_version,
-			 flow_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
+			 util_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
 			 c->revision ? c->revision : "unknown");
 	event_step_done(c->ev, "preflight", note);
 	return 0;
@@ -263,11 +263,11 @@ static int preflight(struct backup_ctx *c)
 static void dump_tick(void *ud)
 {
 	struct backup_ctx *c = ud;
-	double t = flow_now();
+	double t = util_now();
 	if (t - c->last_tick < 0.5)
 		return;
 	c->last_tick = t;
-	uint64_t done = flow_dir_bytes(c->staging);
+	uint64_t done = fsx_dir_bytes(c->staging);
 	event_progress(c->ev, "dump", done, (uint64_t)c->info.size_bytes);
 }
 
@@ -423,8 +423,8 @@ static void fill_manifest(struct backup_ctx *c)
 	struct manifest *m = &c->r->manifest;
 	m->format_version = MANIFEST_FORMAT_VERSION;
 	m->ferry_version = xstrdup(FERRY_VERSION);
-	m->created_at = flow_iso_time(c->started_wall);
-	m->host = flow_hostname();
+	m->created_at = util_iso_time(c->started_wall);
+	m->host = util_hostname();
 	m->profile = xstrdup(c->p->name);
 	m->type = xstrdup(c->type);
 	m->schema_revision = xstrdup(c->revision ? c->revision : "unknown");
@@ -459,7 +459,7 @@ static void fill_manifest(struct backup_ctx *c)
 		for (size_t i = 0; i < c->p->app.exclude.n; i++)
 			strv_push(&m->files.exclude, c->p->app.exclude.v[i]);
 	}
-	m->duration_s = flow_now() - c->started;
+	m->duration_s = util_now() - c->started;
 }
 
 static void write_progress(void *ud, uint64_t done)
@@ -543,7 +543,7 @@ static int write_bundle(struct backup_ctx *c)
 	c->r->size = stat(c->final_path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	c->r->path = xstrdup(c->final_path);
 	char sz[32];
-	char *note = xasprintf("%s (%s)", c->final_path, flow_human_bytes(c->r->size, sz, sizeof sz));
+	char *note = xasprintf("%s (%s)", c->final_path, util_human_bytes(c->r->size, sz, sizeof sz));
 	event_step_done(c->ev, "write", note);
 	free(note);
 	return 0;
@@ -610,7 +610,7 @@ static int make_staging(struct backup_ctx *c)
 static void ctx_done(struct backup_ctx *c)
 {
 	if (c->staging)
-		flow_rm_rf(c->staging);
+		fsx_rm_rf(c->staging);
 	free(c->staging);
 	items_free(c);
 	db_close(c->db);
@@ -637,7 +637,7 @@ static int backup_steps(struct backup_ctx *c)
 	fill_manifest(c);
 	if (write_bundle(c) < 0)
 		return -1;
-	flow_rm_rf(c->staging);
+	fsx_rm_rf(c->staging);
 	free(c->staging);
 	c->staging = NULL;
 	if (run_hooks(c, "post_backup", &c->p->hooks.post_backup) < 0)
@@ -651,7 +651,7 @@ int backup_run(const struct profile *p, const struct backup_opts *o,
 {
 	memset(r, 0, sizeof *r);
 	struct backup_ctx c = {.p = p, .o = o, .ev = o->events, .r = r, .e = e};
-	c.started = flow_now();
+	c.started = util_now();
 	c.started_wall = time(NULL);
 	int rc = backup_steps(&c);
 	if (rc < 0 && c.step[0])
@@ -661,7 +661,7 @@ int backup_run(const struct profile *p, const struct backup_opts *o,
 		unlink(part);
 		free(part);
 	}
-	r->duration_s = flow_now() - c.started;
+	r->duration_s = util_now() - c.started;
 	ctx_done(&c);
 	return rc;
 }
@@ -675,7 +675,7 @@ static void plan_steps(struct backup_ctx *c, struct plan *plan)
 		plan_add(plan, "dump", "dump the database in one snapshot",
 			 "%s on %s (%s, revision %s), pg_dump %s --format=%s --jobs=%d%s%s",
 			 c->info.name, db_host_desc(c->db),
-			 flow_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
+			 util_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
 			 c->revision ? c->revision : "unknown", c->pg_dump.version,
 			 c->o->format == DUMP_CUSTOM ? "custom" : "directory", c->jobs,
 			 c->o->schema_only ? " --schema-only" : "", c->o->data_only ? " --data-only" : "");
@@ -685,7 +685,7 @@ static void plan_steps(struct backup_ctx *c, struct plan *plan)
 		char *paths = strv_join(&c->p->app.paths, ", ");
 		char *excl = strv_join(&c->p->app.exclude, ", ");
 		plan_add(plan, "files", "add the app files", "%s: %s (%s)%s%s", c->p->app.root, paths,
-			 flow_human_bytes(c->files_bytes, fz, sizeof fz),
+			 util_human_bytes(c->files_bytes, fz, sizeof fz),
 			 *excl ? ", excluding " : "", excl);
 		free(paths);
 		free(excl);
@@ -693,7 +693,7 @@ static void plan_steps(struct backup_ctx *c, struct plan *plan)
 	char *name = bundle_file_name(c);
 	plan_add(plan, "write", "write the bundle", "%s/%s, %s level %d, about %s needed",
 		 c->out_dir, name, flow_compression_name(c->compression), c->level,
-		 flow_human_bytes(estimate_need(c), sz, sizeof sz));
+		 util_human_bytes(estimate_need(c), sz, sizeof sz));
 	free(name);
 	if (!c->o->no_prune && !c->o->out_dir)
 		plan_add(plan, "prune", "apply the retention policy",

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
+#include "fsx.h"
 #include "flow.h"
 #include "flow_util.h"
 #include "http.h"
@@ -327,41 +329,29 @@ static void roll_back(struct deploy_ctx *c)
 
 static void write_log(struct deploy_ctx *c, const char *status, const char *error)
 {
-	if (flow_mkdir_p(c->p->log_dir, 0700, NULL) < 0)
+	if (fsx_mkdir_p(c->p->log_dir, 0700, NULL) < 0)
 		return;
-	char stamp[32];
-	struct tm tm;
-	gmtime_r(&c->started_wall, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
-	char *when = flow_iso_time(c->started_wall);
+	char *stamp = util_stamp(c->started_wall);
+	char *when = util_iso_time(c->started_wall);
 	c->r->log_file = xasprintf("%s/deploy_log.json", c->p->log_dir);
 	c->r->summary_file = xasprintf("%s/deploy_%s_%s.txt", c->p->log_dir, c->p->name, stamp);
+	free(stamp);
 	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:f}", "status", status,
 		"started_at", when, "env", c->p->name, "where", c->ssh ? sshc_target(c->ssh) : "local",
 		"restore_point", c->r->restore_point ? json_string(c->r->restore_point) : json_null(),
 		"rolled_back", c->r->rolled_back, "error", error ? json_string(error) : json_null(),
-		"duration_s", flow_now() - c->started);
-	json_t *all = json_load_file(c->r->log_file, 0, NULL);
-	if (!json_is_array(all)) {
-		json_decref(all);
-		all = json_array();
-	}
-	json_array_append_new(all, rec);
-	json_dump_file(all, c->r->log_file, JSON_INDENT(2));
-	json_decref(all);
+		"duration_s", util_now() - c->started);
+	flow_json_log_append(c->r->log_file, rec, NULL);
+	json_decref(rec);
 	char *lines = strv_join(&c->report, "\n  ");
 	c->r->summary = xasprintf("ferry deploy %s: %s\n  started %s, %.1f s, on %s\n  %s\n%s%s%s%s%s",
-		c->p->name, status, when, flow_now() - c->started, c->ssh ? sshc_target(c->ssh) : "this machine",
+		c->p->name, status, when, util_now() - c->started, c->ssh ? sshc_target(c->ssh) : "this machine",
 		lines, error ? "  error: " : "", error ? error : "", error ? "\n" : "",
 		error && c->r->restore_command ? "  to go back: " : "",
 		error && c->r->restore_command ? c->r->restore_command : "");
 	free(lines);
 	free(when);
-	FILE *f = fopen(c->r->summary_file, "w");
-	if (f) {
-		fprintf(f, "%s\n", c->r->summary);
-		fclose(f);
-	}
+	flow_write_text(c->r->summary_file, c->r->summary, NULL);
 }
 
 /* --- the flow ------------------------------------------------------------------ */
@@ -383,7 +373,7 @@ int deploy_run(const struct profile *p, const struct deploy_opts *o, struct depl
 {
 	memset(r, 0, sizeof *r);
 	struct deploy_ctx c = {.p = p, .o = o, .r = r, .e = e, .ev = o->events};
-	c.started = flow_now();
+	c.started = util_now();
 	c.started_wall = time(NULL);
 	int rc = deploy_steps(&c);
 	if (rc < 0) {
@@ -407,7 +397,7 @@ int deploy_run(const struct profile *p, const struct deploy_opts *o, struct depl
 	sshc_free(c.ssh);
 	free(c.profile_json);
 	strv_done(&c.report);
-	r->duration_s = flow_now() - c.started;
+	r->duration_s = util_now() - c.started;
 	return rc;
 }
 

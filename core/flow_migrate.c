@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+#include "fsx.h"
 #include "flow.h"
 #include "flow_util.h"
 #include "http.h"
@@ -72,8 +74,8 @@ static bool step_was_done(const struct migrate_ctx *c, const char *id)
 
 static void save_state(const struct migrate_ctx *c)
 {
-	if (flow_mkdir_p(c->from->log_dir, 0700, NULL) == 0)
-		json_dump_file(c->state, c->state_path, JSON_INDENT(2));
+	if (fsx_mkdir_p(c->from->log_dir, 0700, NULL) == 0)
+		flow_json_write(c->state_path, c->state, NULL);
 }
 
 static void step_done(struct migrate_ctx *c, const char *note)
@@ -193,10 +195,10 @@ static int check_remote_disk(struct migrate_ctx *c)
 	uint64_t need = c->manifest.nmembers ? manifest_total_bytes(&c->manifest) * 2 : 0;
 	char a[32], n[32];
 	event_log(c->ev, EV_INFO, "target free space in %s: %s", c->to->backup.dir,
-		  flow_human_bytes(avail, a, sizeof a));
+		  util_human_bytes(avail, a, sizeof a));
 	if (need && avail < need) {
 		err_set(c->e, ERR_SPACE, "not enough space on %s in %s: need about %s (bundle and restore), %s free",
-			sshc_target(c->ssh), c->to->backup.dir, flow_human_bytes(need, n, sizeof n), a);
+			sshc_target(c->ssh), c->to->backup.dir, util_human_bytes(need, n, sizeof n), a);
 		return err_hint(c->e, "free space on the new server, or point its backup.dir at a larger disk");
 	}
 	return 0;
@@ -441,7 +443,7 @@ static int copy_bundle(struct migrate_ctx *c)
 		return -1;
 	char note[256], sz[32];
 	snprintf(note, sizeof note, "%s, %s in %.1f s%s", c->r->remote_bundle,
-		 flow_human_bytes(ur.bytes, sz, sizeof sz), ur.seconds,
+		 util_human_bytes(ur.bytes, sz, sizeof sz), ur.seconds,
 		 ur.resumed_from ? " (resumed)" : "");
 	step_done(c, note);
 	return 0;
@@ -757,12 +759,12 @@ static int post_checks(struct migrate_ctx *c)
 
 static char *summary_text(const struct migrate_ctx *c, const char *status, const char *error)
 {
-	char *when = flow_iso_time(c->started_wall);
+	char *when = util_iso_time(c->started_wall);
 	char *lines = strv_join(&c->report, "\n  ");
 	char *text = xasprintf("ferry migration %s → %s: %s\n"
 			       "  started %s, %.1f s\n  from %s (profile %s)\n  to %s (profile %s)\n"
 			       "  bundle %s\n  on the target %s\n  %s\n%s%s%s",
-			       c->from->name, c->to->name, status, when, flow_now() - c->started,
+			       c->from->name, c->to->name, status, when, util_now() - c->started,
 			       c->r->bundle ? c->r->bundle : "-", c->from->name,
 			       c->ssh ? sshc_target(c->ssh) : "-", c->to->name,
 			       c->r->bundle ? c->r->bundle : "-",
@@ -781,7 +783,7 @@ static json_t *log_record(const struct migrate_ctx *c, const char *status, const
 		json_object_set_new(tables, k, json_integer(c->manifest.tables[i].rows));
 		free(k);
 	}
-	char *when = flow_iso_time(c->started_wall);
+	char *when = util_iso_time(c->started_wall);
 	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:f}",
 		"status", status, "started_at", when, "from", c->from->name, "to", c->to->name,
 		"target", c->ssh ? sshc_target(c->ssh) : "",
@@ -789,45 +791,24 @@ static json_t *log_record(const struct migrate_ctx *c, const char *status, const
 		"schema_revision", c->manifest.schema_revision ? json_string(c->manifest.schema_revision)
 							       : json_null(),
 		"tables", tables, "error", error ? json_string(error) : json_null(),
-		"duration_s", flow_now() - c->started);
+		"duration_s", util_now() - c->started);
 	free(when);
 	return rec;
 }
 
-static void append_log(const char *path, json_t *rec)
-{
-	json_t *all = json_load_file(path, 0, NULL);
-	if (!json_is_array(all)) {
-		json_decref(all);
-		all = json_array();
-	}
-	json_array_append(all, rec);
-	char *part = xasprintf("%s.part", path);
-	if (json_dump_file(all, part, JSON_INDENT(2)) == 0)
-		rename(part, path);
-	free(part);
-	json_decref(all);
-}
-
 static void write_log(struct migrate_ctx *c, const char *status, const char *error)
 {
-	if (flow_mkdir_p(c->from->log_dir, 0700, NULL) < 0)
+	if (fsx_mkdir_p(c->from->log_dir, 0700, NULL) < 0)
 		return;
-	char stamp[32];
-	struct tm tm;
-	gmtime_r(&c->started_wall, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+	char *stamp = util_stamp(c->started_wall);
 	c->r->log_file = xasprintf("%s/migration_log.json", c->from->log_dir);
 	c->r->summary_file = xasprintf("%s/migration_%s_%s.txt", c->from->log_dir, c->to->name, stamp);
+	free(stamp);
 	json_t *rec = log_record(c, status, error);
-	append_log(c->r->log_file, rec);
+	flow_json_log_append(c->r->log_file, rec, NULL);
 	json_decref(rec);
 	c->r->summary = summary_text(c, status, error);
-	FILE *f = fopen(c->r->summary_file, "w");
-	if (f) {
-		fputs(c->r->summary, f);
-		fclose(f);
-	}
+	flow_write_text(c->r->summary_file, c->r->summary, NULL);
 }
 
 /* --- the flow ------------------------------------------------------------------ */
@@ -870,7 +851,7 @@ int migrate_run(const struct profile *from, const struct profile *to, const stru
 {
 	memset(r, 0, sizeof *r);
 	struct migrate_ctx c = {.from = from, .to = to, .o = o, .r = r, .e = e, .ev = o->events};
-	c.started = flow_now();
+	c.started = util_now();
 	c.started_wall = time(NULL);
 	load_state(&c);
 	int rc = migrate_steps(&c);
@@ -898,7 +879,7 @@ int migrate_run(const struct profile *from, const struct profile *to, const stru
 	json_decref(c.state);
 	free(c.state_path);
 	strv_done(&c.report);
-	r->duration_s = flow_now() - c.started;
+	r->duration_s = util_now() - c.started;
 	return rc;
 }
 

@@ -22,10 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+#include "fsx.h"
 #include "bundle.h"
 #include "db.h"
 #include "dump.h"
 #include "flow.h"
+#include "fault.h"
 #include "flow_util.h"
 #include "migrate_db.h"
 #include "restore_db.h"
@@ -83,16 +86,6 @@ static int check_cancel(struct restore_ctx *c)
 	err_set(c->e, ERR_INTERRUPTED, "restore interrupted");
 	return err_hint(c->e, c->swapped ? "the new database is in place; `ferry rollback` swaps the old one back"
 					  : "the live database and files were not changed");
-}
-
-static char *utc_stamp(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[32];
-	strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", &tm);
-	return xstrdup(buf);
 }
 
 static bool database_exists(db_conn *admin, const char *name, struct err *e, int *failed)
@@ -173,7 +166,7 @@ static int resolve(struct restore_ctx *c)
 	c->dbname = profile_db_name(c->p);
 	if (!c->dbname)
 		c->dbname = db_conninfo_dbname(c->p->database.url, c->e);
-	c->stamp = utc_stamp();
+	c->stamp = util_stamp(time(NULL));
 	c->shadow = xasprintf("%s_ferry_shadow", c->dbname);
 	c->jobs = c->o->jobs > 0 ? c->o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	return c->dbname ? 0 : -1;
@@ -201,19 +194,19 @@ static int check_pg_restore(struct restore_ctx *c)
 static int check_space(struct restore_ctx *c)
 {
 	uint64_t need = manifest_total_bytes(&c->r->manifest), avail;
-	if (flow_free_space(c->work, &avail, c->e) < 0)
+	if (fsx_free_space(c->work, &avail, c->e) < 0)
 		return -1;
 	if (avail >= need)
 		return 0;
 	char n[32], a[32];
 	err_set(c->e, ERR_SPACE, "not enough space in %s to unpack the bundle: need %s, %s free",
-		c->work, flow_human_bytes(need, n, sizeof n), flow_human_bytes(avail, a, sizeof a));
+		c->work, util_human_bytes(need, n, sizeof n), util_human_bytes(avail, a, sizeof a));
 	return err_hint(c->e, "free space there, or point backup.dir at a larger disk");
 }
 
 static int make_workdir(struct restore_ctx *c)
 {
-	if (flow_mkdir_p(c->p->backup.dir, 0700, c->e) < 0)
+	if (fsx_mkdir_p(c->p->backup.dir, 0700, c->e) < 0)
 		return -1;
 	c->work = xasprintf("%s/.ferry-restore-XXXXXX", c->p->backup.dir);
 	if (!mkdtemp(c->work)) {
@@ -230,7 +223,7 @@ static int make_workdir(struct restore_ctx *c)
  * place is a rename. Non-destructive: a hidden directory, removed at the end. */
 static int make_files_staging(struct restore_ctx *c)
 {
-	if (flow_mkdir_p(c->p->app.root, 0755, c->e) < 0)
+	if (fsx_mkdir_p(c->p->app.root, 0755, c->e) < 0)
 		return -1;
 	c->files_staging = xasprintf("%s/.ferry-restore-files-XXXXXX", c->p->app.root);
 	if (!mkdtemp(c->files_staging)) {
@@ -562,6 +555,8 @@ static int build_shadow(struct restore_ctx *c)
 		return -1;
 	if (c->o->data_only && c->live_exists && copy_live_schema(c) < 0)
 		return -1;
+	if (fault_point("restore.shadow.created") < 0)
+		return err_set(c->e, ERR_FAILED, "injected fault before loading the shadow");
 	if (run_pg_restore(c) < 0)
 		return -1;
 	step_done(c, c->shadow);
@@ -725,7 +720,7 @@ static int move_into_place(struct restore_ctx *c, const char *staging, const cha
 		goto out;   /* the bundle carried nothing under this path */
 	char *parent = xstrdup(dst);
 	*strrchr(parent, '/') = '\0';
-	rc = flow_mkdir_p(parent, 0755, c->e);
+	rc = fsx_mkdir_p(parent, 0755, c->e);
 	free(parent);
 	if (rc == 0 && had_old && rename(dst, prev) < 0)
 		rc = err_set(c->e, ERR_FAILED, "cannot move %s aside: %s", dst, strerror(errno));
@@ -779,7 +774,7 @@ static void write_state(struct restore_ctx *c)
 		"previous_db", c->r->previous_db ? json_string(c->r->previous_db) : json_null(),
 		"paths", paths, "at", c->stamp);
 	char *path = xasprintf("%s/%s", c->p->backup.dir, STATE_FILE);
-	json_dump_file(o, path, JSON_INDENT(2));
+	flow_json_write(path, o, NULL);
 	free(path);
 	json_decref(o);
 }
@@ -818,10 +813,10 @@ static void ctx_done(struct restore_ctx *c)
 		restore_db_drop(c->admin, c->shadow, &ignored);
 	}
 	if (c->work)
-		flow_rm_rf(c->work);
+		fsx_rm_rf(c->work);
 	free(c->work);
 	if (c->files_staging)
-		flow_rm_rf(c->files_staging);
+		fsx_rm_rf(c->files_staging);
 	free(c->files_staging);
 	db_close(c->admin);
 	pg_tool_done(&c->pg_restore);
@@ -862,7 +857,7 @@ int restore_run(const struct profile *p, const char *bundle, const struct restor
 	memset(r, 0, sizeof *r);
 	r->bundle = xstrdup(bundle);
 	struct restore_ctx c = {.p = p, .bundle = bundle, .o = o, .r = r, .e = e, .ev = o->events};
-	double started = flow_now();
+	double started = util_now();
 	int rc = restore_steps(&c);
 	if (rc < 0 && c.step[0])
 		event_step_fail(c.ev, c.step, e->msg);
@@ -871,7 +866,7 @@ int restore_run(const struct profile *p, const char *bundle, const struct restor
 			 p->name);
 	}
 	ctx_done(&c);
-	r->duration_s = flow_now() - started;
+	r->duration_s = util_now() - started;
 	return rc;
 }
 
@@ -993,7 +988,7 @@ int rollback_run(const struct profile *p, const struct restore_opts *o, char **r
 	struct rollback_state st = {0};
 	struct restore_result r = {0};
 	struct restore_ctx c = {.p = p, .o = o, .r = &r, .e = e, .ev = o->events};
-	c.stamp = utc_stamp();
+	c.stamp = util_stamp(time(NULL));
 	int rc = load_state(p, &st, e);
 	if (rc == 0) {
 		c.dbname = xstrdup(st.database);

@@ -1,4 +1,5 @@
 /* flow_status — `ferry status`: every check of one profile into a report. */
+#include "fsx.h"
 #include "status.h"
 
 #include <errno.h>
@@ -125,7 +126,7 @@ const char *status_human_age(int64_t seconds, char *buf, size_t len)
 /* Monotonic milliseconds. */
 static double now_ms(void)
 {
-	return flow_now() * 1000.0;
+	return util_now() * 1000.0;
 }
 
 /* --- database ------------------------------------------------------------- */
@@ -191,7 +192,7 @@ static void check_size(struct status_ctx *c, db_conn *db)
 	}
 	char sz[32];
 	add_check(c, "size", NULL, STATUS_OK, ERR_OK, "%s in %lld table%s",
-		  flow_human_bytes((uint64_t)f->size_bytes, sz, sizeof sz), (long long)f->tables,
+		  util_human_bytes((uint64_t)f->size_bytes, sz, sizeof sz), (long long)f->tables,
 		  f->tables == 1 ? "" : "s");
 }
 
@@ -332,7 +333,7 @@ static const char *space_shortage(const struct status_facts *f, char *buf, size_
 		return "less than 10% free";
 	if (f->has_last_backup && f->free_bytes < 2 * f->last.size) {
 		snprintf(buf, len, "less than twice the last bundle (%s)",
-			 flow_human_bytes(f->last.size, sz, sizeof sz));
+			 util_human_bytes(f->last.size, sz, sizeof sz));
 		return buf;
 	}
 	return NULL;
@@ -345,7 +346,7 @@ static void check_space(struct status_ctx *c)
 	char *dir = existing_dir(c->p->backup.dir);
 	struct err e = {0};
 	struct statvfs sv;
-	if (flow_free_space(dir, &f->free_bytes, &e) < 0 || statvfs(dir, &sv) < 0) {
+	if (fsx_free_space(dir, &f->free_bytes, &e) < 0 || statvfs(dir, &sv) < 0) {
 		add_check(c, "space", NULL, STATUS_WARN, ERR_OK, "%s", e.msg[0] ? e.msg : strerror(errno));
 		free(dir);
 		return;
@@ -356,8 +357,8 @@ static void check_space(struct status_ctx *c)
 	const char *short_of = space_shortage(f, why, sizeof why);
 	unsigned pct = f->total_bytes ? (unsigned)(f->free_bytes * 100 / f->total_bytes) : 0;
 	add_check(c, "space", NULL, short_of ? STATUS_WARN : STATUS_OK, ERR_OK,
-		  "%s free of %s (%u%%) in %s%s%s", flow_human_bytes(f->free_bytes, fr, sizeof fr),
-		  flow_human_bytes(f->total_bytes, tot, sizeof tot), pct > 100 ? 100 : pct, dir,
+		  "%s free of %s (%u%%) in %s%s%s", util_human_bytes(f->free_bytes, fr, sizeof fr),
+		  util_human_bytes(f->total_bytes, tot, sizeof tot), pct > 100 ? 100 : pct, dir,
 		  short_of ? ": " : "", short_of ? short_of : "");
 	free(dir);
 }
@@ -535,13 +536,13 @@ int status_run(const struct profile *p, const struct status_opts *o, struct stat
 	memset(r, 0, sizeof *r);
 	r->profile = xstrdup(p->name);
 	struct status_ctx c = {.p = p, .o = o ? o : &none, .r = r};
-	double t0 = flow_now();
+	double t0 = util_now();
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
 		if (c.o->cancel && *c.o->cancel)
 			return err_set(e, ERR_INTERRUPTED, "status interrupted");
 		checks[i](&c);
 	}
-	r->duration_s = flow_now() - t0;
+	r->duration_s = util_now() - t0;
 	return 0;
 }
 
@@ -558,7 +559,7 @@ static json_t *last_backup_json(const struct status_facts *f)
 {
 	if (!f->has_last_backup)
 		return json_null();
-	char *created = flow_iso_time(f->last.created);
+	char *created = util_iso_time(f->last.created);
 	const char *v = f->last.verified;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}",
 		"file", f->last.file, "path", f->last.path, "type", f->last.type,

@@ -3,12 +3,10 @@
 #include "flow_util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -37,43 +35,6 @@ const char *flow_bundle_extension(enum bundle_compression c)
 	return c == BUNDLE_GZIP ? ".ferry.tar.gz" : c == BUNDLE_NONE ? ".ferry.tar" : ".ferry.tar.zst";
 }
 
-double flow_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-char *flow_iso_time(time_t t)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char buf[32];
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
-char *flow_hostname(void)
-{
-	char buf[256] = "";
-	if (gethostname(buf, sizeof buf - 1) < 0)
-		snprintf(buf, sizeof buf, "unknown");
-	return xstrdup(buf);
-}
-
-const char *flow_human_bytes(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)n;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-	return buf;
-}
-
 bool flow_app_path_exists(const struct profile *p, const char *rel)
 {
 	char *path = xasprintf("%s/%s", p->app.root, rel);
@@ -91,76 +52,6 @@ bool flow_any_app_path_exists(const struct profile *p)
 	return false;
 }
 
-int flow_mkdir_p(const char *path, unsigned mode, struct err *e)
-{
-	char *p = xstrdup(path);
-	for (char *s = p + 1; ; s++) {
-		char saved = *s;
-		if (saved != '/' && saved != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
-			err_set(e, ERR_FAILED, "cannot create directory %s: %s", p, strerror(errno));
-			free(p);
-			return err_hint(e, "check the path and its permissions");
-		}
-		*s = saved;
-		if (saved == '\0')
-			break;
-	}
-	free(p);
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		err_set(e, ERR_FAILED, "%s is not a directory", path);
-		return -1;
-	}
-	return 0;
-}
-
-int flow_free_space(const char *path, uint64_t *avail, struct err *e)
-{
-	struct statvfs sv;
-	if (statvfs(path, &sv) < 0)
-		return err_set(e, ERR_FAILED, "cannot read free space of %s: %s", path, strerror(errno));
-	*avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
-	const char *fake = getenv("FERRY_TEST_FREE_BYTES");
-	if (fake && *fake)
-		*avail = strtoull(fake, NULL, 10);
-	return 0;
-}
-
-/* nftw callbacks cannot take user data; the sum lives on the caller's
- * stack through this pointer for the duration of one walk. */
-static _Thread_local uint64_t *dir_bytes_sum;
-
-static int add_size(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)path, (void)ftw;
-	if (type == FTW_F && S_ISREG(st->st_mode))
-		*dir_bytes_sum += (uint64_t)st->st_size;
-	return 0;
-}
-
-uint64_t flow_dir_bytes(const char *path)
-{
-	uint64_t sum = 0;
-	dir_bytes_sum = &sum;
-	nftw(path, add_size, 16, FTW_PHYS);
-	dir_bytes_sum = NULL;
-	return sum;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	remove(path);
-	return 0;
-}
-
-void flow_rm_rf(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 struct command_log {
 	const struct event_sink *ev;
@@ -191,4 +82,34 @@ int flow_run_commands(const struct strv *cmds, const struct profile *p, const ch
 			return -1;
 	}
 	return 0;
+}
+
+int flow_write_text(const char *path, const char *text, struct err *e)
+{
+	return fsx_write_atomic(path, text, strlen(text), 0600, e);
+}
+
+int flow_json_write(const char *path, const json_t *v, struct err *e)
+{
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text)
+		return err_set(e, ERR_FAILED, "cannot encode %s", path);
+	char *line = xasprintf("%s\n", text);
+	free(text);
+	int rc = flow_write_text(path, line, e);
+	free(line);
+	return rc;
+}
+
+int flow_json_log_append(const char *path, json_t *rec, struct err *e)
+{
+	json_t *all = json_load_file(path, 0, NULL);
+	if (!json_is_array(all)) {
+		json_decref(all);
+		all = json_array();
+	}
+	json_array_append(all, rec);
+	int rc = flow_json_write(path, all, e);
+	json_decref(all);
+	return rc;
 }

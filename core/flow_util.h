@@ -8,8 +8,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "err.h"
 #include "event.h"
+#include "fsx.h"
+#include "util.h"
 #include "profile.h"
 
 #include "bundle.h"
@@ -19,20 +23,18 @@ int flow_compression_parse(const char *name, enum bundle_compression *out);
 const char *flow_compression_name(enum bundle_compression c);
 const char *flow_bundle_extension(enum bundle_compression c);
 
-double flow_now(void);                       /* monotonic seconds */
-char *flow_iso_time(time_t t);               /* "2026-11-21T19:50:00Z"; caller frees */
-char *flow_hostname(void);                   /* caller frees */
-const char *flow_human_bytes(uint64_t n, char *buf, size_t len);
-
 /* Whether app.root/rel exists (a file, directory or link). */
 bool flow_app_path_exists(const struct profile *p, const char *rel);
 /* Whether any of the profile's app paths exists. */
 bool flow_any_app_path_exists(const struct profile *p);
 
-int flow_mkdir_p(const char *path, unsigned mode, struct err *e);
-int flow_free_space(const char *path, uint64_t *avail, struct err *e);
-uint64_t flow_dir_bytes(const char *path);   /* sum of regular file sizes below path */
-void flow_rm_rf(const char *path);           /* best effort, never follows links */
+/* Write text (a summary, a report) atomically, mode 0600. */
+int flow_write_text(const char *path, const char *text, struct err *e);
+/* Write a JSON value atomically (indented, mode 0600). */
+int flow_json_write(const char *path, const json_t *v, struct err *e);
+/* Append rec to the JSON array in path (a missing or damaged file starts a
+ * new array), atomically. rec stays the caller's. */
+int flow_json_log_append(const char *path, json_t *rec, struct err *e);
 
 /* Run each command with /bin/sh -c in app.root (else the profile's dir),
  * with env ("K=V", NULL-terminated) added; output lines become log

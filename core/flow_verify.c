@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "bundle.h"
 #include "db.h"
 #include "flow.h"
@@ -153,7 +154,7 @@ static void record_outcome(const char *path, const struct err *e, bool ok)
 	char *side = xasprintf("%s.verified", path);
 	FILE *f = fopen(side, "w");
 	if (f) {
-		char *when = flow_iso_time(time(NULL));
+		char *when = util_iso_time(time(NULL));
 		if (ok)
 			fprintf(f, "ok %s\n", when);
 		else
@@ -192,7 +193,7 @@ int verify_run(const char *bundle_path, const struct verify_opts *o,
 	       struct verify_result *r, struct err *e)
 {
 	memset(r, 0, sizeof *r);
-	double started = flow_now();
+	double started = util_now();
 	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events, .o = o};
 	int rc = shallow_verify(&c);
 	if (rc == 0 && o->deep) {
@@ -204,7 +205,7 @@ int verify_run(const char *bundle_path, const struct verify_opts *o,
 		record_outcome(bundle_path, e, rc == 0);
 	free(c.seen);
 	free(c.sums);
-	r->duration_s = flow_now() - started;
+	r->duration_s = util_now() - started;
 	return rc;
 }
 

@@ -1,5 +1,6 @@
 /* http — health checks over libcurl: one GET, or retries until healthy. */
 #include "http.h"
+#include "util.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -55,14 +56,6 @@ static void setup_request(CURL *curl, const struct profile_health *h, char *errb
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 }
 
-/* Monotonic milliseconds. */
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* One request: status (0 when none) and curl's error text into out. */
 static int perform(const struct profile_health *h, struct http_result *out, struct err *e)
 {
@@ -75,9 +68,9 @@ static int perform(const struct profile_health *h, struct http_result *out, stru
 		return err_set(e, ERR_HEALTH, "health check %s: cannot initialise libcurl", h->name);
 	char errbuf[CURL_ERROR_SIZE] = "";
 	setup_request(curl, h, errbuf);
-	double t0 = now_ms();
+	double t0 = (util_now()* 1000.0);
 	CURLcode rc = curl_easy_perform(curl);
-	out->elapsed_ms = now_ms() - t0;
+	out->elapsed_ms = (util_now()* 1000.0) - t0;
 	if (rc == CURLE_OK) {
 		long code = 0;
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);

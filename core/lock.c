@@ -13,13 +13,14 @@
 
 #include "flow_util.h"
 #include "util.h"
+#include "fsx.h"
 
 char *lock_text(const char *flow)
 {
 	const struct passwd *pw = getpwuid(getuid());
-	char *host = flow_hostname();
+	char *host = util_hostname();
 	char *owner = xasprintf("%s@%s", pw ? pw->pw_name : "?", host);
-	char *when = flow_iso_time(time(NULL));
+	char *when = util_iso_time(time(NULL));
 	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I}", "owner", owner, "pid", (int)getpid(),
 			      "host", host, "flow", flow, "time", when, "epoch", (json_int_t)time(NULL));
 	char *text = json_dumps(o, JSON_COMPACT);
@@ -49,7 +50,7 @@ int lock_refuse(const char *where, const char *text, struct err *e)
 
 static int acquire_local(const char *dir, const char *flow, bool break_lock, struct err *e)
 {
-	if (flow_mkdir_p(dir, 0700, e) < 0)
+	if (fsx_mkdir_p(dir, 0700, e) < 0)
 		return -1;
 	char *path = xasprintf("%s/%s", dir, LOCK_FILE);
 	if (break_lock)

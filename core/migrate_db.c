@@ -1,5 +1,6 @@
 /* migrate_db — delegated or built-in schema migrations. */
 #include "migrate_db.h"
+#include "fsx.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -186,31 +187,11 @@ int migrate_db_status(const struct profile *p, struct migration_status *out, str
 	return rc;
 }
 
-static char *read_file(const char *path, struct err *e)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		err_set(e, ERR_FAILED, "cannot read %s: %m", path);
-		return NULL;
-	}
-	size_t cap = 8192, len = 0;
-	char *buf = xmalloc(cap);
-	size_t n;
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len < 2)
-			buf = xrealloc(buf, cap *= 2);
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 /* Run one file and its bookkeeping statement in one transaction. */
 static int run_in_transaction(db_conn *db, const char *file, const char *book_sql,
 			      const char *const *params, int nparams, struct err *e)
 {
-	char *sql = read_file(file, e);
+	char *sql = fsx_read_file(file, 0, NULL, e);
 	if (!sql)
 		return -1;
 	int rc = db_exec(db, "BEGIN", e);

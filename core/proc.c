@@ -33,13 +33,6 @@ struct proc {
 	void *owned;             /* freed with the proc */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Keep the newest TAIL_MAX bytes of stderr. */
 static void tail_append(struct proc *p, const char *line)
 {
@@ -226,7 +219,7 @@ static int exit_status(int status)
 
 int proc_wait(proc *p, struct err *e)
 {
-	double deadline = p->opts.timeout_s > 0 ? now_s() + p->opts.timeout_s : 0;
+	double deadline = p->opts.timeout_s > 0 ? util_now() + p->opts.timeout_s : 0;
 	int status = 0;
 	bool exited = false;
 	while (!exited || p->errs.fd >= 0 || p->out.fd >= 0) {
@@ -234,7 +227,7 @@ int proc_wait(proc *p, struct err *e)
 			stop_child(p);
 			return err_set(e, ERR_INTERRUPTED, "%s: interrupted", p->name);
 		}
-		if (deadline && now_s() > deadline) {
+		if (deadline && util_now() > deadline) {
 			stop_child(p);
 			return err_set(e, ERR_FAILED, "%s: timed out after %d s", p->name,
 				       p->opts.timeout_s);

@@ -7,6 +7,8 @@
  * section's table before its values, so a typo is reported as a typo and
  * not as a missing key. */
 #include "profile.h"
+#include "fsx.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,43 +43,6 @@ struct profile_file {
 	struct profile *profiles;
 	size_t n;
 };
-
-/* ---- growable string ---------------------------------------------------- */
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sbuf_addn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sbuf_add(struct sbuf *b, const char *s)
-{
-	sbuf_addn(b, s, strlen(s));
-}
-
-static void sbuf_addc(struct sbuf *b, char ch)
-{
-	sbuf_addn(b, &ch, 1);
-}
-
-/* The built string, owned by the caller ("" when nothing was added). */
-static char *sbuf_take(struct sbuf *b)
-{
-	char *s = b->s ? b->s : xstrdup("");
-	b->s = NULL;
-	b->len = b->cap = 0;
-	return s;
-}
 
 /* ---- values in messages ------------------------------------------------- */
 
@@ -124,8 +89,8 @@ static char *join_list(const char *const *list)
 	struct sbuf b = {0};
 	for (size_t i = 0; list[i]; i++) {
 		if (i)
-			sbuf_add(&b, ", ");
-		sbuf_add(&b, list[i]);
+			sbuf_adds(&b, ", ");
+		sbuf_adds(&b, list[i]);
 	}
 	return sbuf_take(&b);
 }
@@ -610,7 +575,7 @@ static int expand_one(struct ctx *c, const char *kp, const char *s, struct sbuf 
 		} else {
 			if (var_name_secret(name))
 				remember_secret(c->p, value);
-			sbuf_add(b, value);
+			sbuf_adds(b, value);
 		}
 	}
 	free(name);
@@ -630,7 +595,7 @@ static int expand(struct ctx *c, const char *kp, const char *raw, char **out)
 		} else if (raw[i] == '$' && raw[i + 1] == '{') {
 			size_t used = 0;
 			if (expand_one(c, kp, raw + i, &b, &used) < 0) {
-				free(b.s);
+				sbuf_done(&b);
 				return -1;
 			}
 			i += used;
@@ -1629,29 +1594,6 @@ profile_file *profile_file_load_string(const char *json, const char *path, struc
 	return load_text(json, strlen(json), path, e);
 }
 
-/* The whole file in memory; NULL with errno set on failure. */
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct sbuf b = {0};
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		sbuf_addn(&b, chunk, n);
-	int failed = ferror(f);
-	int saved = errno;
-	fclose(f);
-	if (failed) {
-		free(b.s);
-		errno = saved ? saved : EIO;
-		return NULL;
-	}
-	*len = b.len;
-	return sbuf_take(&b);
-}
-
 profile_file *profile_file_load(const char *path, struct err *e)
 {
 	if (!path) {
@@ -1659,9 +1601,9 @@ profile_file *profile_file_load(const char *path, struct err *e)
 		return NULL;
 	}
 	size_t len = 0;
-	char *text = read_file(path, &len);
+	char *text = fsx_read_file(path, PROFILE_FILE_MAX, &len, e);
 	if (!text) {
-		err_set(e, ERR_PROFILE, "cannot read %s: %s", path, strerror(errno));
+		e->kind = ERR_PROFILE;
 		return NULL;
 	}
 	profile_file *pf = load_text(text, len, path, e);
@@ -1691,8 +1633,8 @@ static char *profile_names(const profile_file *pf)
 	struct sbuf b = {0};
 	for (size_t i = 0; i < pf->n; i++) {
 		if (i)
-			sbuf_add(&b, ", ");
-		sbuf_add(&b, pf->profiles[i].name);
+			sbuf_adds(&b, ", ");
+		sbuf_adds(&b, pf->profiles[i].name);
 	}
 	return sbuf_take(&b);
 }
@@ -1828,11 +1770,11 @@ char *profile_redact_url(const char *url)
 	for (size_t i = 0; i < n; i++) {
 		if (spans[i].len == 0 || spans[i].start < at)
 			continue;
-		sbuf_addn(&b, url + at, spans[i].start - at);
-		sbuf_add(&b, "***");
+		sbuf_add(&b, url + at, spans[i].start - at);
+		sbuf_adds(&b, "***");
 		at = spans[i].start + spans[i].len;
 	}
-	sbuf_add(&b, url + at);
+	sbuf_adds(&b, url + at);
 	return sbuf_take(&b);
 }
 
@@ -1852,11 +1794,11 @@ static char *redact_secrets(const struct profile *p, const char *s)
 		struct sbuf b = {0};
 		const char *from = out, *hit;
 		while ((hit = strstr(from, secret))) {
-			sbuf_addn(&b, from, (size_t)(hit - from));
-			sbuf_add(&b, "***");
+			sbuf_add(&b, from, (size_t)(hit - from));
+			sbuf_adds(&b, "***");
 			from = hit + strlen(secret);
 		}
-		sbuf_add(&b, from);
+		sbuf_adds(&b, from);
 		free(out);
 		out = sbuf_take(&b);
 	}

@@ -121,6 +121,9 @@ struct profile {
 	struct strv secrets;
 };
 
+/* A profiles file larger than this is refused (it is hand-written JSON). */
+#define PROFILE_FILE_MAX (4u << 20)
+
 typedef struct profile_file profile_file;
 
 /* Where the profiles file is found, in order: explicit (--profiles),

@@ -10,6 +10,7 @@
 
 #include "flow_util.h"
 #include "util.h"
+#include "fsx.h"
 
 long long registry_duration_s(const char *iso)
 {
@@ -62,8 +63,8 @@ static void apply(json_t *o, const struct registry_update *u)
 	char *fallback = xstrdup(u->fallback_url ? u->fallback_url : old);
 	const char *grace = u->grace_period ? u->grace_period : "P7D";
 	long long secs = registry_duration_s(grace);
-	char *now = flow_iso_time(u->now);
-	char *until = flow_iso_time(u->now + (secs > 0 ? secs : 0));
+	char *now = util_iso_time(u->now);
+	char *until = util_iso_time(u->now + (secs > 0 ? secs : 0));
 	json_object_set_new(o, "primary_url", json_string(u->primary_url));
 	json_object_set_new(o, "fallback_url", fallback ? json_string(fallback) : json_null());
 	json_object_set_new(o, "grace_period", json_string(grace));
@@ -86,15 +87,12 @@ int registry_rewrite(const char *path, const struct registry_update *u, struct e
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir)
 		*slash = '\0';
-	int rc = slash ? flow_mkdir_p(dir, 0755, e) : 0;
+	int rc = slash ? fsx_mkdir_p(dir, 0755, e) : 0;
 	free(dir);
-	char *part = xasprintf("%s.part", path);
-	if (rc == 0 && (json_dump_file(o, part, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
-			rename(part, path) < 0)) {
-		rc = err_set(e, ERR_FAILED, "cannot write the connection registry %s: %s", path, strerror(errno));
-		unlink(part);
-	}
-	free(part);
+	char *text = rc == 0 ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (rc == 0 && (!text || fsx_write_atomic(path, text, strlen(text), 0644, e) < 0))
+		rc = err_prefix(e, "cannot write the connection registry %s", path);
+	free(text);
 	json_decref(o);
 	return rc;
 }

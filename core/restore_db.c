@@ -10,6 +10,7 @@
 #include "bundle.h"
 #include "dump.h"
 #include "flow_util.h"
+#include "fsx.h"
 
 int restore_db_extract(const char *bundle, const char *dir, volatile sig_atomic_t *cancel,
 		       struct err *e)
@@ -212,7 +213,7 @@ int restore_db_deep_check(const char *bundle, const struct manifest *m, const st
 		rc = deep_steps(bundle, m, p, tmp, scratch, admin, ev, cancel, e);
 	struct err ignored = {0};
 	restore_db_drop(admin, scratch, &ignored);
-	flow_rm_rf(tmp);
+	fsx_rm_rf(tmp);
 	free(tmp);
 	free(scratch);
 	db_close(admin);

@@ -1,5 +1,6 @@
 /* schedule — write or remove systemd timer units or a cron file. */
 #include "schedule.h"
+#include "fsx.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -107,21 +108,9 @@ char *schedule_cron_text(const struct profile *p, const struct schedule_opts *o)
 
 static int write_file(const char *path, const char *text, struct err *e)
 {
-	char *tmp = xasprintf("%s.part", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-	if (f) {
-		bool ok = fputs(text, f) >= 0;
-		ok = fclose(f) == 0 && ok;
-		rc = ok && rename(tmp, path) == 0 ? 0 : -1;
-	}
-	if (rc < 0) {
-		err_set(e, ERR_FAILED, "cannot write %s: %s", path, strerror(errno));
-		err_hint(e, "installing a schedule needs root (or the right to write there)");
-		unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	if (fsx_write_atomic(path, text, strlen(text), 0644, e) == 0)
+		return 0;
+	return err_hint(e, "installing a schedule needs root (or the right to write there)");
 }
 
 static void systemctl(const char *const *args)

@@ -1,6 +1,7 @@
 /* ssh — SSH connections, remote commands and verified, resumable uploads
  * over libssh (the only file that includes it). */
 #include "ssh.h"
+#include "fault.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -52,13 +53,6 @@ struct sshc_conn {
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 char *sshc_quote(const char *s)
 {
@@ -1109,14 +1103,14 @@ static int exec_loop(struct pump *pu, struct err *e)
 	struct exec_state *st = pu->st;
 	const struct sshc_exec_opts *o = st->o;
 	sshc_conn *c = st->c;
-	double start = now_s(), last_rx = start;
+	double start = util_now(), last_rx = start;
 	for (;;) {
 		if (o && o->cancel && *o->cancel) {
 			stop_remote(pu->ch);
 			return err_set(e, ERR_INTERRUPTED, "interrupted: the remote command on %s "
 				       "was stopped", c->target);
 		}
-		double t = now_s();
+		double t = util_now();
 		if (o && o->timeout_s > 0 && t - start >= o->timeout_s) {
 			stop_remote(pu->ch);
 			err_set(e, ERR_SSH, "remote command on %s timed out after %d s", c->target,
@@ -1164,9 +1158,9 @@ static int exec_loop(struct pump *pu, struct err *e)
 		if (pr == SSH_ERROR && !ssh_is_connected(c->s))
 			return err_set(e, ERR_SSH, "connection to %s lost: %s", c->target,
 				       ssh_get_error(c->s));
-		if (pr == SSH_AGAIN && now_s() - last_rx >= c->keepalive_s) {
+		if (pr == SSH_AGAIN && util_now() - last_rx >= c->keepalive_s) {
 			ssh_send_keepalive(c->s);
-			last_rx = now_s();
+			last_rx = util_now();
 		}
 	}
 }
@@ -1448,7 +1442,6 @@ struct upload {
 	bool append;
 	bool prefix_answer;    /* "ferry-prefix" seen */
 	uint64_t off;          /* next byte to send */
-	uint64_t kill_after;   /* FERRY_TEST_KILL_AFTER_BYTES, 0 = off */
 	uint64_t sent;
 	uint64_t hashed;       /* the local hash covers [0, hashed) */
 	uint64_t remote_hash_mib;   /* VERIFY was told to hash [0, this) MiB */
@@ -1639,7 +1632,7 @@ static ssize_t upload_produce(void *ud, char *buf, size_t max, struct err *e)
 		event_progress(u->o->events, u->step, u->off, u->size);
 		return snprintf(buf, max, "%s\n", u->append ? "append" : "new");
 	case UP_DATA: {
-		if (u->kill_after && u->sent >= u->kill_after)
+		if (fault_kill_after(u->sent))
 			raise(SIGKILL);
 		if (u->off >= u->size)
 			return 0;
@@ -1958,7 +1951,7 @@ static int sftp_take(struct sftp *sf, struct err *e)
 /* Wait for the next packet (cancel / stall aware). */
 static int sftp_next(struct sftp *sf, struct err *e)
 {
-	double start = now_s();
+	double start = util_now();
 	for (;;) {
 		int r = sftp_take(sf, e);
 		if (r != 0)
@@ -1966,7 +1959,7 @@ static int sftp_next(struct sftp *sf, struct err *e)
 		if (sf->u->o->cancel && *sf->u->o->cancel)
 			return err_set(e, ERR_INTERRUPTED, "interrupted: upload to %s stopped",
 				       sf->u->c->target);
-		if (now_s() - start > DEFAULT_IO_TIMEOUT_S)
+		if (util_now() - start > DEFAULT_IO_TIMEOUT_S)
 			return err_set(e, ERR_SSH, "the sftp server on %s did not answer for %d s",
 				       sf->u->c->target, DEFAULT_IO_TIMEOUT_S);
 		if (sftp_fill(sf, POLL_MS, e) != 0)
@@ -2199,7 +2192,7 @@ static int sftp_send_data(struct sftp *sf, struct chan_run *verify, const char *
 		if (u->o->cancel && *u->o->cancel)
 			return err_set(e, ERR_INTERRUPTED, "interrupted: upload to %s stopped",
 				       u->c->target);
-		if (u->kill_after && u->sent >= u->kill_after)
+		if (fault_kill_after(u->sent))
 			raise(SIGKILL);
 		/* Build up to SFTP_BATCH requests in place, send them at once. */
 		size_t nreq = 0, bytes = 0;
@@ -2393,7 +2386,7 @@ int sshc_upload(sshc_conn *c, const char *local_path, const char *remote_path,
 	memset(r, 0, sizeof *r);
 	if (!remote_path || !*remote_path)
 		return err_set(e, ERR_USAGE, "upload of %s: no remote path", local_path);
-	double start = now_s();
+	double start = util_now();
 	struct upload *u = xcalloc(1, sizeof *u);
 	u->c = c;
 	u->o = o;
@@ -2411,13 +2404,6 @@ int sshc_upload(sshc_conn *c, const char *local_path, const char *remote_path,
 	else
 		u->size = (uint64_t)st.st_size;
 	posix_fadvise(u->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	const char *kill_env = getenv("FERRY_TEST_KILL_AFTER_BYTES");
-	if (kill_env && *kill_env) {
-		bool ok;
-		u->kill_after = parse_u64(kill_env, &ok);
-		if (!ok)
-			u->kill_after = 0;
-	}
 	if (rc == 0)
 		rc = hash_init(&u->full, e);
 	if (rc == 0)
@@ -2427,7 +2413,7 @@ int sshc_upload(sshc_conn *c, const char *local_path, const char *remote_path,
 	r->resumed_from = u->append ? u->remote_have : 0;
 	r->bytes = u->size;
 	r->sent = u->sent;
-	r->seconds = now_s() - start;
+	r->seconds = util_now() - start;
 	hash_done(&u->full);
 	close(u->fd);
 	free(u);

@@ -182,8 +182,8 @@ struct sshc_upload_result {
  *   memory stays flat. The local SHA-256 is computed by a helper thread
  *   while the data is sent.
  * remote_path: absolute, or relative to the remote user's home.
- * Environment: FERRY_TEST_KILL_AFTER_BYTES=N makes the process SIGKILL
- * itself once N bytes were sent (tests of the resume).
+ * Test build (core/fault.h): FERRY_FAULT_KILL_AFTER_BYTES=N makes the
+ * process SIGKILL itself once N bytes were sent (tests of the resume).
  * Returns 0 (r filled when not NULL) or -1 with e filled. */
 int sshc_upload(sshc_conn *c, const char *local_path, const char *remote_path,
 		const struct sshc_upload_opts *o, struct sshc_upload_result *r,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void out_of_memory(size_t n)
 {
@@ -139,4 +140,105 @@ bool str_ends(const char *s, const char *suffix)
 {
 	size_t ls = strlen(s), lx = strlen(suffix);
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+void sbuf_add(struct sbuf *b, const void *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+	}
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void sbuf_adds(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void sbuf_addc(struct sbuf *b, char c)
+{
+	sbuf_add(b, &c, 1);
+}
+
+void sbuf_addf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	char *s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sbuf_add(b, s, (size_t)n);
+	free(s);
+}
+
+void sbuf_done(struct sbuf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+char *sbuf_take(struct sbuf *b)
+{
+	char *s = b->data ? b->data : xstrdup("");
+	memset(b, 0, sizeof *b);
+	return s;
+}
+
+double util_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *utc_format(time_t t, const char *fmt)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[64];
+	strftime(buf, sizeof buf, fmt, &tm);
+	return xstrdup(buf);
+}
+
+char *util_stamp(time_t t)
+{
+	return utc_format(t, "%Y%m%d_%H%M%S");
+}
+
+char *util_iso_time(time_t t)
+{
+	return utc_format(t, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+char *util_hostname(void)
+{
+	char buf[256] = "";
+	if (gethostname(buf, sizeof buf - 1) < 0)
+		snprintf(buf, sizeof buf, "unknown");
+	return xstrdup(buf);
+}
+
+const char *util_human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+	return buf;
 }

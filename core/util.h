@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
@@ -32,5 +34,29 @@ size_t util_edit_distance(const char *a, const char *b);
 /* true when s starts with prefix / ends with suffix. */
 bool str_starts(const char *s, const char *prefix);
 bool str_ends(const char *s, const char *suffix);
+
+/* A growable byte buffer; data is NUL-terminated once anything was added.
+ * Zero-initialise; sbuf_done frees, sbuf_take hands the string over. */
+struct sbuf {
+	char *data;
+	size_t len, cap;
+};
+void sbuf_add(struct sbuf *b, const void *data, size_t len);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_addc(struct sbuf *b, char c);
+void sbuf_addf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_done(struct sbuf *b);
+/* The contents ("" when empty) for the caller to free; b is reset. */
+char *sbuf_take(struct sbuf *b);
+
+/* Monotonic seconds, for durations and pacing. */
+double util_now(void);
+/* UTC stamps: "20261121_195000" and "2026-11-21T19:50:00Z"; caller frees. */
+char *util_stamp(time_t t);
+char *util_iso_time(time_t t);
+/* This machine's host name; caller frees. */
+char *util_hostname(void);
+/* "1.5 KiB", "3.2 MiB" (binary units, one decimal) into buf. */
+const char *util_human_bytes(uint64_t n, char *buf, size_t len);
 
 #endif

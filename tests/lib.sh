@@ -38,6 +38,9 @@
 #   t_on_exit CMD                     run CMD (a string, eval'd) at exit
 #   t_wait_for SECS CMD...            retry CMD every 0.1 s until it succeeds
 #                                     or SECS pass (then returns 1)
+#   t_fault_start POINT CMD...        CMD in the background, paused at the
+#                                     test build's fault point POINT
+#   t_fault_go POINT                  let it go on
 
 set -Eeuo pipefail
 
@@ -206,6 +209,31 @@ t_wait_for() {
         sleep 0.1
     done
     "$@"
+}
+
+# t_fault_start POINT CMD...: run CMD (a ferry of the test build,
+# $FERRY_FAULTS_BIN) in the background with FERRY_FAULT=POINT:pause; wait
+# until it has reached the point (its marker file exists). T_BG_PID is its
+# pid; its output goes to $T_TMPROOT/bg.out and bg.err. t_fault_go POINT
+# lets it go on.
+t_fault_start() {
+    local point=$1
+    shift
+    export FERRY_FAULT_DIR=$T_TMPROOT
+    rm -f "$T_TMPROOT/$point.paused"
+    FERRY_FAULT="$point:pause" "$@" </dev/null >"$T_TMPROOT/bg.out" 2>"$T_TMPROOT/bg.err" &
+    T_BG_PID=$!
+    local i
+    for ((i = 0; i < 1200; i++)); do
+        [ -f "$T_TMPROOT/$point.paused" ] && return 0
+        kill -0 "$T_BG_PID" 2>/dev/null || t_fail "$* ended before reaching $point: $(cat "$T_TMPROOT/bg.err")"
+        sleep 0.1
+    done
+    t_fail "$* did not reach $point in 120 s"
+}
+
+t_fault_go() {
+    rm -f "$T_TMPROOT/$1.paused"
 }
 
 # t_wiz SCRIPT ARGS...: `ferry ARGS...` (the menu when there are none) with

@@ -1,5 +1,6 @@
 /* cli — common options, profile loading and error printing for commands. */
 #include "cli.h"
+#include "fsx.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -51,14 +52,9 @@ int cli_bad_option(const struct cli_command *cmd, char **argv, struct err *e)
  * gets its settings); relative paths are relative to the current directory. */
 static profile_file *load_profiles_stdin(struct err *e)
 {
-	size_t cap = 65536, len = 0, n;
-	char *text = xmalloc(cap);
-	while ((n = fread(text + len, 1, cap - len - 1, stdin)) > 0) {
-		len += n;
-		if (cap - len < 2)
-			text = xrealloc(text, cap *= 2);
-	}
-	text[len] = '\0';
+	char *text = fsx_read_file("-", PROFILE_FILE_MAX, NULL, e);
+	if (!text)
+		return NULL;
 	profile_file *pf = profile_file_load_string(text, "-", e);
 	free(text);
 	return pf;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "cli.h"
 #include "flow.h"
 #include "flow_util.h"
@@ -190,7 +191,7 @@ static void print_result_text(const struct backup_result *r)
 	char sz[32];
 	printf("backup written: %s\n", r->path);
 	printf("  %s, %zu tables, %lld rows, revision %s, %.1f s\n",
-	       flow_human_bytes(r->size, sz, sizeof sz), r->manifest.ntables,
+	       util_human_bytes(r->size, sz, sizeof sz), r->manifest.ntables,
 	       (long long)manifest_total_rows(&r->manifest),
 	       r->manifest.schema_revision ? r->manifest.schema_revision : "unknown", r->duration_s);
 	for (size_t i = 0; i < r->pruned.n; i++)

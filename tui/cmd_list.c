@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "cli.h"
 #include "flow.h"
 #include "flow_util.h"
@@ -111,7 +112,7 @@ static void print_list_text(const struct bundle_list *l, const char *dir)
 		char when[32], sz[32];
 		format_time(b->created, when, sizeof when);
 		printf("%-19s  %-11s  %10s  %-14s  %-22.22s  %s\n", when, b->type,
-		       flow_human_bytes(b->size, sz, sizeof sz), b->revision,
+		       util_human_bytes(b->size, sz, sizeof sz), b->revision,
 		       b->verified ? b->verified : "not verified", b->name);
 	}
 }

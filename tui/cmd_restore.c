@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "cli.h"
 #include "flow.h"
 #include "flow_util.h"
@@ -132,7 +133,7 @@ static char *pick_bundle(const struct cli *c, const struct profile *p, struct er
 	for (size_t i = 0; i < l.n; i++) {
 		char sz[32];
 		fprintf(stderr, "%3zu) %s  %-11s %10s  %-14s %s\n", i + 1, l.v[i].name, l.v[i].type,
-			flow_human_bytes(l.v[i].size, sz, sizeof sz), l.v[i].revision,
+			util_human_bytes(l.v[i].size, sz, sizeof sz), l.v[i].revision,
 			l.v[i].verified ? l.v[i].verified : "not verified");
 	}
 	fprintf(stderr, "restore which bundle? [1] ");

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "cli.h"
 #include "flow.h"
 #include "flow_util.h"
@@ -55,7 +56,7 @@ static int verify_path(struct cli *c, const char *path, bool deep, const struct 
 	} else if (rc == 0) {
 		char sz[32];
 		printf("ok: %s: %zu members, %s, revision %s, created %s%s\n", path,
-		       r.members_checked, flow_human_bytes(r.bytes_checked, sz, sizeof sz),
+		       r.members_checked, util_human_bytes(r.bytes_checked, sz, sizeof sz),
 		       r.manifest.schema_revision ? r.manifest.schema_revision : "unknown",
 		       r.manifest.created_at ? r.manifest.created_at : "?",
 		       r.deep_done ? "; restored and row counts match" : "");

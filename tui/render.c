@@ -25,13 +25,6 @@ struct cli_render {
 	bool bar_visible;        /* a bar line is on screen without newline */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct cli_render *cli_render_new(const struct cli *c)
 {
 	struct cli_render *r = xcalloc(1, sizeof *r);
@@ -50,19 +43,6 @@ void cli_render_free(struct cli_render *r)
 	free(r->step_title);
 	free(r->step_id);
 	free(r);
-}
-
-/* Human size with a binary unit, into buf. */
-static const char *human_bytes(double n, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	int u = 0;
-	while (n >= 1024 && u < 4) {
-		n /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", n, units[u]);
-	return buf;
 }
 
 static void clear_bar(struct cli_render *r)
@@ -104,7 +84,7 @@ static void show_step(struct cli_render *r, const struct event *ev)
 		free(r->step_id);
 		r->step_title = xstrdup(ev->text ? ev->text : ev->step);
 		r->step_id = xstrdup(ev->step);
-		r->step_started = now_s();
+		r->step_started = util_now();
 		r->last_progress = r->step_started;
 		fprintf(stderr, "%s%s%s %s\n", colour(r, ev->type), mark(r, ev->type), off,
 			r->step_title);
@@ -117,7 +97,7 @@ static void show_step(struct cli_render *r, const struct event *ev)
 	if (ev->text && *ev->text)
 		fprintf(stderr, ": %s", ev->text);
 	if (ev->type == EV_STEP_DONE && current)
-		fprintf(stderr, " (%.1f s)", now_s() - r->step_started);
+		fprintf(stderr, " (%.1f s)", util_now() - r->step_started);
 	fputc('\n', stderr);
 }
 
@@ -125,13 +105,13 @@ static void progress_text(const struct cli_render *r, const struct event *ev,
 			  char *out, size_t len)
 {
 	char a[32], b[32], rate[32];
-	double elapsed = now_s() - r->step_started;
+	double elapsed = util_now() - r->step_started;
 	double per_s = elapsed > 0 ? (double)ev->done / elapsed : 0;
 	bool bytes = !ev->unit || strcmp(ev->unit, "bytes") == 0;
 	if (bytes) {
-		human_bytes((double)ev->done, a, sizeof a);
-		human_bytes((double)ev->total, b, sizeof b);
-		human_bytes(per_s, rate, sizeof rate);
+		util_human_bytes(ev->done, a, sizeof a);
+		util_human_bytes(ev->total, b, sizeof b);
+		util_human_bytes((uint64_t)per_s, rate, sizeof rate);
 	} else {
 		snprintf(a, sizeof a, "%llu", (unsigned long long)ev->done);
 		snprintf(b, sizeof b, "%llu %s", (unsigned long long)ev->total, ev->unit);
@@ -147,7 +127,7 @@ static void progress_text(const struct cli_render *r, const struct event *ev,
 
 static void show_progress(struct cli_render *r, const struct event *ev)
 {
-	double t = now_s();
+	double t = util_now();
 	double every = r->tty ? BAR_REDRAW_EVERY_S : PLAIN_PROGRESS_EVERY_S;
 	if (t - r->last_progress < every && !(ev->total && ev->done >= ev->total))
 		return;
@@ -191,7 +171,7 @@ static void render_event(void *ud, const struct event *ev)
 	struct cli_render *r = ud;
 	if (r->json) {
 		if (ev->type == EV_PROGRESS) {
-			double t = now_s();
+			double t = util_now();
 			if (t - r->last_progress < 1.0 && !(ev->total && ev->done >= ev->total))
 				return;
 			r->last_progress = t;

@@ -79,8 +79,6 @@ const struct wiz_step *wiz_runview_current(const struct wiz_runview *rv);
 int wiz_progress_pct(const struct wiz_runview *rv);
 /* "12.3 MiB of 27.0 MiB, 4.1 MiB/s, ETA 3 s" ("" without progress). */
 void wiz_progress_text(const struct wiz_runview *rv, double now, char *out, size_t n);
-/* "1.5 KiB", "3.2 MiB". */
-const char *wiz_human_bytes(double n, char *buf, size_t len);
 
 /* --- the worker thread ------------------------------------------------------- */
 

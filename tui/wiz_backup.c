@@ -125,7 +125,7 @@ static void backup_result_hook(struct wiz *w)
 		pruned += !r->pruned.v[i].keep;
 	strv_push(&w->result, "The bundle was written and checked.");
 	char *line = xasprintf("%s, %zu tables, %lld rows, schema revision %s, %.1f s.",
-			       wiz_human_bytes((double)r->size, sz, sizeof sz), r->manifest.ntables,
+			       util_human_bytes(r->size, sz, sizeof sz), r->manifest.ntables,
 			       (long long)manifest_total_rows(&r->manifest),
 			       r->manifest.schema_revision ? r->manifest.schema_revision : "unknown",
 			       r->duration_s);

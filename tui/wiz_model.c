@@ -219,19 +219,6 @@ int wiz_progress_pct(const struct wiz_runview *rv)
 	return (int)(100.0 * (double)done / (double)rv->ptotal);
 }
 
-/* A size with a binary unit. */
-const char *wiz_human_bytes(double n, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	int u = 0;
-	while (n >= 1024 && u < 4) {
-		n /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", n, units[u]);
-	return buf;
-}
-
 /* Numbers of the running step's progress as text: amounts, rate, ETA. */
 void wiz_progress_text(const struct wiz_runview *rv, double now, char *out, size_t n)
 {
@@ -243,9 +230,9 @@ void wiz_progress_text(const struct wiz_runview *rv, double now, char *out, size
 	double rate = elapsed > 0.2 ? (double)rv->pdone / elapsed : 0;
 	char a[32], b[32], r[32];
 	if (bytes) {
-		wiz_human_bytes((double)rv->pdone, a, sizeof a);
-		wiz_human_bytes((double)rv->ptotal, b, sizeof b);
-		wiz_human_bytes(rate, r, sizeof r);
+		util_human_bytes(rv->pdone, a, sizeof a);
+		util_human_bytes(rv->ptotal, b, sizeof b);
+		util_human_bytes((uint64_t)rate, r, sizeof r);
 	} else {
 		snprintf(a, sizeof a, "%llu", (unsigned long long)rv->pdone);
 		snprintf(b, sizeof b, "%llu %s", (unsigned long long)rv->ptotal, rv->punit);

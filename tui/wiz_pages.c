@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+#include "fsx.h"
 #include "flow_util.h"
 #include "wiz.h"
 
@@ -451,15 +453,12 @@ void wiz_log_open(struct wiz *w)
 	if (!w->p || !w->p->log_dir)
 		return;
 	struct err e = {0};
-	if (flow_mkdir_p(w->p->log_dir, 0755, &e) < 0) {
+	if (fsx_mkdir_p(w->p->log_dir, 0755, &e) < 0) {
 		wiz_runview_log(&w->rv, "warning: no log file: cannot create the log directory");
 		return;
 	}
 	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	char stamp[32];
-	strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+	char *stamp = util_stamp(now);
 	/* A new file: another run in the same second (another profile sharing
 	 * the log_dir) gets -2, -3, ... rather than writing into this one. */
 	for (int i = 1; i < 100 && !w->log; i++) {
@@ -470,12 +469,13 @@ void wiz_log_open(struct wiz *w)
 		if (!w->log && errno != EEXIST)
 			break;
 	}
+	free(stamp);
 	if (!w->log) {
 		free(w->log_path);
 		w->log_path = NULL;
 		return;
 	}
-	char *iso = flow_iso_time(now);
+	char *iso = util_iso_time(now);
 	fprintf(w->log, "ferry %s: %s, profile %s, started %s\n", FERRY_VERSION, w->flow->name,
 		w->p->name, iso);
 	free(iso);

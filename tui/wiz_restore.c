@@ -55,7 +55,7 @@ static void bundle_row(struct wiz_page *pg, const struct bundle_info *b)
 	char when[32], sz[32], ver[32];
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
 	wiz_page_item(pg, b->path, "%-16s  %-11s %9s  %-12.12s  %-12s  %s", when, b->type,
-		      wiz_human_bytes((double)b->size, sz, sizeof sz), b->revision ? b->revision : "unknown",
+		      util_human_bytes(b->size, sz, sizeof sz), b->revision ? b->revision : "unknown",
 		      verified_word(b, ver, sizeof ver), b->profile ? b->profile : "");
 }
 

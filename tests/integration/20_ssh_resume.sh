@@ -44,7 +44,7 @@ check_done() { # WHAT: final file right, no .part
 }
 
 # ---- killed by SIGKILL after 20 MB (the process kills itself: exact) -------
-t_run env FERRY_TEST_KILL_AFTER_BYTES=20000000 "$FERRY_BIN" push "$f" "${P[@]}"
+t_run env FERRY_FAULT_KILL_AFTER_BYTES=20000000 "$FERRY_FAULTS_BIN" push "$f" "${P[@]}"
 t_assert_eq 137 "$T_RC" "push killed by SIGKILL"
 [ ! -e "$rdir/bundle.ferry" ] || t_fail "a killed push left a final file"
 t_wait_for 5 test -s "$rdir/bundle.ferry.part" || t_fail "no .part after the kill"
@@ -63,7 +63,7 @@ check_done "after resume"
 
 # ---- a corrupted .part prefix: start over ----------------------------------
 rm -f "$rdir/bundle.ferry"
-t_run env FERRY_TEST_KILL_AFTER_BYTES=20000000 "$FERRY_BIN" push "$f" "${P[@]}"
+t_run env FERRY_FAULT_KILL_AFTER_BYTES=20000000 "$FERRY_FAULTS_BIN" push "$f" "${P[@]}"
 t_assert_eq 137 "$T_RC" "second kill"
 t_wait_for 5 test -s "$rdir/bundle.ferry.part" || t_fail "no .part after the second kill"
 settle "$rdir/bundle.ferry.part"

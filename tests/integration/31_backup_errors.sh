@@ -50,7 +50,7 @@ no_leftovers missing-path
 
 t_log "not enough space: exit 7 with the numbers"
 profile "$good_url" data
-FERRY_TEST_FREE_BYTES=1000 t_assert_exit 7 "$FERRY_BIN" backup
+FERRY_FAULT_FREE_BYTES=1000 t_assert_exit 7 "$FERRY_FAULTS_BIN" backup
 t_assert_contains "$T_ERR" "not enough space in $work/backups" "space message"
 t_assert_contains "$T_ERR" "free" "space numbers"
 no_leftovers space
@@ -61,12 +61,12 @@ mkdir -p "$full"
 if mount -t tmpfs -o size=256k tmpfs "$full" 2>/dev/null; then
     t_on_exit "umount '$full' 2>/dev/null"
     DB=$db t_psql_source "CREATE TABLE big AS SELECT g, md5(g::text) || md5((g*7)::text) AS pad FROM generate_series(1, 60000) g"
-    FERRY_TEST_FREE_BYTES=999999999999 t_assert_exit nonzero "$FERRY_BIN" backup --out "$full" --compress none
+    FERRY_FAULT_FREE_BYTES=999999999999 t_assert_exit nonzero "$FERRY_FAULTS_BIN" backup --out "$full" --compress none
     case "$T_RC" in 1|7) ;; *) t_fail "full disk exit $T_RC";; esac
     t_assert_eq "" "$(ls -A "$full")" "full disk leftovers"
     DB=$db t_psql_source "DROP TABLE big"
 else
-    t_log "cannot mount tmpfs here; the FERRY_TEST_FREE_BYTES case above covers the early check"
+    t_log "cannot mount tmpfs here; the FERRY_FAULT_FREE_BYTES case above covers the early check"
 fi
 
 t_log "pg_dump older than the server: exit 9, naming both versions"

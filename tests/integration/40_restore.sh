@@ -145,13 +145,11 @@ t_assert_contains "$(cat "$work/kill.err")" "pg_restore" "message names pg_resto
 live_unchanged killed
 
 t_log "the server stopped mid-restore"
-"$FERRY_BIN" restore "$bundle" --profile there --yes --no-safety-backup >"$work/stop.out" 2>"$work/stop.err" &
-pid=$!
 db_fingerprint target "$db" >"$work/fp.target.before"
-target_restoring() { pgrep -f "pg_restore.*${db}_ferry_shadow" >/dev/null; }
-t_wait_for 30 target_restoring || t_fail "restore into target did not start"
+t_fault_start restore.shadow.created "$FERRY_FAULTS_BIN" restore "$bundle" --profile there --yes --no-safety-backup
 "$PGBIN/pg_ctl" -D "$TARGET_DATA" -m immediate stop >/dev/null 2>&1 || runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TARGET_DATA" -m immediate stop >/dev/null
-rc=0; wait "$pid" || rc=$?
+t_fault_go restore.shadow.created
+rc=0; wait "$T_BG_PID" || rc=$?
 t_assert_ne 0 "$rc" "exit status when the server stopped"
 (cd / && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TARGET_DATA" -l "$TARGET_LOG" -w start >/dev/null 2>&1) ||
     "$PGBIN/pg_ctl" -D "$TARGET_DATA" -l "$TARGET_LOG" -w start >/dev/null

@@ -60,7 +60,7 @@ print($1)"
 
 t_log "no bundle yet: the backup check warns, status still exits 0"
 profile "$url" "$health_url" "echo web running" "$SSH_PORT"
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq warn "$(py "d['status']")" "overall without a bundle"
 t_assert_eq warn "$(py "c('backup')['state']")" "backup check without a bundle"
 t_assert_eq None "$(py "c('backup')['last_backup']")" "no last backup"
@@ -68,7 +68,7 @@ t_assert_eq None "$(py "c('backup')['last_backup']")" "no last backup"
 t_log "after a backup: every check ok, the numbers match the live cluster"
 t_assert_exit 0 "$FERRY_BIN" backup --json
 bundle=$(printf '%s\n' "$T_OUT" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["filename"])')
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq ok "$(py "d['status']")" "overall after a backup"
 t_assert_eq 0 "$(py "d['exit_code']")" "exit_code field"
 for name in database schema size connections backup space health ssh service; do
@@ -104,11 +104,11 @@ t_assert_eq None "$(py "c('schema')['pending_migrations']")" "no migrations.dir:
 
 t_log "a verified bundle shows as verified"
 t_assert_exit 0 "$FERRY_BIN" verify "$bundle"
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq True "$(py "c('backup')['last_backup']['verified']")" "verified after ferry verify"
 
 t_log "text output: one line per check"
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_BIN" status
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status
 t_assert_contains "$T_OUT" "[ ok ] database     reachable in" "database line"
 t_assert_contains "$T_OUT" "($db on 127.0.0.1:$SOURCE_PORT, PostgreSQL 15." "database detail"
 t_assert_contains "$T_OUT" "[ ok ] health       web: 200 in" "health line"
@@ -117,7 +117,7 @@ t_assert_contains "$T_OUT" "status ok: 9 checks, 0 warnings, 0 failed" "summary"
 t_assert_not_contains "$T_OUT" $'\033[' "no colour without a terminal"
 
 t_log "little free space: a warning, exit 0"
-FERRY_TEST_FREE_BYTES=1000 t_assert_exit 0 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=1000 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq warn "$(py "c('space')['state']")" "space warning"
 t_assert_eq warn "$(py "d['status']")" "overall warn"
 
@@ -126,11 +126,11 @@ mkdir -p "$work/migrations"
 echo "CREATE TABLE m1 (id int);" >"$work/migrations/0001_m1.up.sql"
 echo "CREATE TABLE m2 (id int);" >"$work/migrations/0002_m2.up.sql"
 profile "$url" "$health_url" "true" "$SSH_PORT" false ", \"migrations\": {\"dir\": \"$work/migrations\"}"
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq warn "$(py "c('schema')['state']")" "schema warns"
 t_assert_eq 2 "$(py "c('schema')['pending_migrations']")" "pending migrations"
 t_assert_exit 0 "$FERRY_BIN" db migrate
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq 0 "$(py "c('schema')['pending_migrations']")" "none pending after migrate"
 t_assert_eq 0002 "$(py "c('schema')['schema_revision']")" "revision after migrate"
 
@@ -157,7 +157,7 @@ t_assert_exit 6 "$FERRY_BIN" status --json
 t_assert_eq 301 "$(py "c('health')['http_status']")" "the redirect is the answer"
 t_assert_contains "$(py "c('health')['detail']")" "redirect" "detail says redirect"
 profile "$url" "http://127.0.0.1:$http_port/sub" "true" "$SSH_PORT" true
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq 200 "$(py "c('health')['http_status']")" "followed to 200"
 
 t_log "the ssh host unreachable: fail, exit 5"
@@ -194,7 +194,7 @@ with open(p, "r+b") as f:
     f.write(bytes([b[0] ^ 0xFF]))
 PY
 t_assert_exit 4 "$FERRY_BIN" verify "$bundle"
-FERRY_TEST_FREE_BYTES=999999999999999 t_assert_exit 4 "$FERRY_BIN" status --json
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 4 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq fail "$(py "c('backup')['state']")" "backup fails"
 t_assert_eq False "$(py "c('backup')['last_backup']['verified']")" "verified false"
 t_assert_contains "$(py "c('backup')['detail']")" "FAILED" "detail says FAILED"
