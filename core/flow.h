@@ -18,6 +18,7 @@
 #include "manifest.h"
 #include "plan.h"
 #include "profile.h"
+#include "step.h"
 
 /* --- backup ------------------------------------------------------------- */
 
@@ -57,6 +58,7 @@ struct backup_result {
 	struct manifest manifest;     /* what went in */
 	struct prune_report pruned;   /* retention run afterwards */
 	char *prune_warning;          /* retention failed (the backup did not) */
+	struct flow_report report;    /* each step's outcome and time */
 };
 void backup_result_done(struct backup_result *r);
 

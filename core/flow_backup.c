@@ -1,12 +1,12 @@
 /* flow_backup — one consistent snapshot of the database plus the app
- * files into one bundle.
+ * files into one bundle, as a table of steps (core/step.h).
  *
- * Order: preflight (tools, connection, space) → pre_backup hooks → a
- * REPEATABLE READ transaction exports its snapshot → pg_dump runs on that
- * snapshot while the same transaction counts every table's rows → globals
- * → every member hashed → bundle written (manifest.json first, SHA256SUMS
- * last) as <name>.part, renamed when complete → post_backup hooks → prune.
- * Any failure removes the staging dir and the .part file. */
+ * preflight (options, tools, connection, app paths, space) → pre_backup
+ * hooks → dump: a REPEATABLE READ transaction exports its snapshot, pg_dump
+ * runs on it while the same transaction counts every table's rows →
+ * globals → hash every member → write the bundle (manifest.json first,
+ * SHA256SUMS last) as <name>.part, renamed when complete → post_backup
+ * hooks → prune. Any failure removes the staging dir and the .part file. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@
 #include "flow_util.h"
 #include "hash.h"
 #include "proc.h"
+#include "step.h"
 
 /* One file, directory or link that goes into the bundle. */
 struct item {
@@ -65,8 +66,8 @@ struct backup_ctx {
 	uint64_t files_bytes;    /* app files, from the walk */
 	double last_tick;        /* dump progress pacing */
 	const char *walk_prefix; /* member name prefix while walking */
-	char step[32];           /* the running step, reported when it fails */
 	char *final_path;
+	bool prepared;
 };
 
 /* --- small helpers ------------------------------------------------------ */
@@ -90,14 +91,9 @@ static void items_free(struct backup_ctx *c)
 	c->nitems = 0;
 }
 
-static bool cancelled(const struct backup_ctx *c)
-{
-	return c->o->cancel && *c->o->cancel;
-}
-
 static int check_cancel(struct backup_ctx *c)
 {
-	if (!cancelled(c))
+	if (!c->o->cancel || !*c->o->cancel)
 		return 0;
 	err_set(c->e, ERR_INTERRUPTED, "backup interrupted");
 	return err_hint(c->e, "nothing was written; partial files were removed");
@@ -127,13 +123,18 @@ static char *bundle_file_name(const struct backup_ctx *c)
 	return name;
 }
 
-static void step_start(struct backup_ctx *c, const char *id, const char *title)
-{
-	snprintf(c->step, sizeof c->step, "%s", id);
-	event_step_start(c->ev, id, title);
-}
+/* --- prepare and checks --------------------------------------------------- */
 
-/* --- preflight ---------------------------------------------------------- */
+/* The level the compression takes: zstd 1-19, gzip 1-9 (0 = the default). */
+static int check_level(const struct backup_ctx *c, struct err *e)
+{
+	int max = c->compression == BUNDLE_GZIP ? 9 : 19;
+	if (c->compression == BUNDLE_NONE || c->level == 0 || (c->level >= 1 && c->level <= max))
+		return 0;
+	err_set(e, ERR_USAGE, "backup: --level %d is out of range for %s (1-%d)", c->level,
+		flow_compression_name(c->compression), max);
+	return err_hint(e, "zstd takes 1-19 (1 is the default), gzip 1-9");
+}
 
 static int resolve_options(struct backup_ctx *c)
 {
@@ -162,7 +163,7 @@ static int resolve_options(struct backup_ctx *c)
 	if (c->jobs < 1)
 		c->jobs = 1;
 	c->conninfo = xstrdup(p->database.url);
-	return 0;
+	return check_level(c, c->e);
 }
 
 static int connect_db(struct backup_ctx *c)
@@ -214,6 +215,22 @@ static int collect_app_files(struct backup_ctx *c)
 	return 0;
 }
 
+/* Options, the database and its tools, the app files: what every check
+ * and the plan need. The run and the dry run both start here. */
+static int prepare(void *ctx, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)e;
+	if (c->prepared)
+		return 0;
+	c->prepared = true;
+	if (resolve_options(c) < 0)
+		return -1;
+	if (c->want_db && connect_db(c) < 0)
+		return -1;
+	return collect_app_files(c);
+}
+
 static uint64_t estimate_need(const struct backup_ctx *c)
 {
 	uint64_t db = c->want_db ? (uint64_t)c->info.size_bytes : 0;
@@ -221,44 +238,110 @@ static uint64_t estimate_need(const struct backup_ctx *c)
 	return db + (db + c->files_bytes) * 6 / 10;
 }
 
-static int check_space(struct backup_ctx *c)
+/* The backup dir exists (or can be made) and has room for staging and
+ * the bundle. */
+static int check_space(void *ctx, struct err *e)
 {
-	if (fsx_mkdir_p(c->out_dir, 0700, c->e) < 0)
+	struct backup_ctx *c = ctx;
+	if (fsx_mkdir_p(c->out_dir, 0700, e) < 0)
 		return -1;
 	uint64_t avail;
-	if (fsx_free_space(c->out_dir, &avail, c->e) < 0)
+	if (fsx_free_space(c->out_dir, &avail, e) < 0)
 		return -1;
 	uint64_t need = estimate_need(c);
 	if (avail >= need)
 		return 0;
 	char a[32], n[32], d[32], f[32];
-	err_set(c->e, ERR_SPACE, "not enough space in %s: need about %s (database %s, files %s), %s free",
+	err_set(e, ERR_SPACE, "not enough space in %s: need about %s (database %s, files %s), %s free",
 		c->out_dir, util_human_bytes(need, n, sizeof n),
 		util_human_bytes((uint64_t)c->info.size_bytes, d, sizeof d),
 		util_human_bytes(c->files_bytes, f, sizeof f), util_human_bytes(avail, a, sizeof a));
-	return err_hint(c->e, "free space there, run `ferry prune`, or pass --out DIR");
+	return err_hint(e, "free space there, run `ferry prune`, or pass --out DIR");
 }
 
-static int preflight(struct backup_ctx *c)
+static char *preflight_note(void *ctx)
 {
-	step_start(c, "preflight", "check tools, database and space");
-	if (c->want_db && connect_db(c) < 0)
-		return -1;
-	if (collect_app_files(c) < 0)
-		return -1;
-	if (check_space(c) < 0)
-		return -1;
-	char sz[32], note[256] = "files only";
-	if (c->want_db)
-		snprintf(note, sizeof note, "%s %s, %s, revision %s", c->info.name,
-			 c->info.server_version,
+	const struct backup_ctx *c = ctx;
+	char sz[32];
+	if (!c->want_db)
+		return xstrdup("files only");
+	return xasprintf("%s %s, %s, revision %s", c->info.name, c->info.server_version,
 			 util_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
 			 c->revision ? c->revision : "unknown");
-	event_step_done(c->ev, "preflight", note);
-	return 0;
+}
+
+static char *plan_title(void *ctx)
+{
+	const struct backup_ctx *c = ctx;
+	return xasprintf("back up %s to %s", c->p->name, c->out_dir);
+}
+
+/* --- hooks ------------------------------------------------------------------ */
+
+static int run_hooks(struct backup_ctx *c, const char *which, const struct strv *cmds)
+{
+	char *env_profile = xasprintf("FERRY_PROFILE=%s", c->p->name);
+	char *env_bundle = xasprintf("FERRY_BUNDLE=%s", c->r->path ? c->r->path : "");
+	const char *env[] = {env_profile, env_bundle, "FERRY_FLOW=backup", NULL};
+	int rc = flow_run_commands(cmds, c->p, env, c->ev, c->o->cancel, c->e);
+	if (rc < 0)
+		err_prefix(c->e, "%s hook", which);
+	free(env_profile);
+	free(env_bundle);
+	return rc;
+}
+
+static bool has_pre_hooks(void *ctx)
+{
+	return ((struct backup_ctx *)ctx)->p->hooks.pre_backup.n > 0;
+}
+
+static bool has_post_hooks(void *ctx)
+{
+	return ((struct backup_ctx *)ctx)->p->hooks.post_backup.n > 0;
+}
+
+static char *pre_hooks_detail(void *ctx)
+{
+	return xasprintf("%zu command(s)", ((struct backup_ctx *)ctx)->p->hooks.pre_backup.n);
+}
+
+static char *post_hooks_detail(void *ctx)
+{
+	return xasprintf("%zu command(s), with FERRY_BUNDLE set",
+			 ((struct backup_ctx *)ctx)->p->hooks.post_backup.n);
+}
+
+static int step_pre_hooks(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)sr, (void)e;
+	return run_hooks(c, "pre_backup", &c->p->hooks.pre_backup);
+}
+
+static int step_post_hooks(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)sr, (void)e;
+	return run_hooks(c, "post_backup", &c->p->hooks.post_backup);
 }
 
 /* --- the dump ----------------------------------------------------------- */
+
+static int make_staging(struct backup_ctx *c)
+{
+	if (c->staging)
+		return 0;
+	c->staging = xasprintf("%s/.ferry-staging-XXXXXX", c->out_dir);
+	if (!mkdtemp(c->staging)) {
+		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s",
+			c->out_dir, strerror(errno));
+		free(c->staging);
+		c->staging = NULL;
+		return err_hint(c->e, "check that the backup directory is writable");
+	}
+	return 0;
+}
 
 static void dump_tick(void *ud)
 {
@@ -303,11 +386,29 @@ static struct proc *spawn_pg_dump(struct backup_ctx *c, const char *snapshot, co
 	return pr;
 }
 
-static int dump_database(struct backup_ctx *c)
+static bool wants_db(void *ctx)
 {
-	if (!c->want_db)
-		return 0;
-	step_start(c, "dump", "dump the database in one snapshot");
+	return ((struct backup_ctx *)ctx)->want_db;
+}
+
+static char *dump_detail(void *ctx)
+{
+	const struct backup_ctx *c = ctx;
+	char sz[32];
+	return xasprintf("%s on %s (%s, revision %s), pg_dump %s --format=%s --jobs=%d%s%s",
+			 c->info.name, db_host_desc(c->db),
+			 util_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
+			 c->revision ? c->revision : "unknown", c->pg_dump.version,
+			 c->o->format == DUMP_CUSTOM ? "custom" : "directory", c->jobs,
+			 c->o->schema_only ? " --schema-only" : "", c->o->data_only ? " --data-only" : "");
+}
+
+static int step_dump(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)e;
+	if (make_staging(c) < 0)
+		return -1;
 	char *snapshot = db_begin_snapshot(c->db, c->e);
 	if (!snapshot)
 		return -1;
@@ -334,18 +435,26 @@ static int dump_database(struct backup_ctx *c)
 	db_table_counts_done(&tc);
 	if (rc < 0 || wrc < 0)
 		return -1;
-	char note[128];
-	snprintf(note, sizeof note, "%zu tables, %lld rows", c->r->manifest.ntables,
-		 (long long)manifest_total_rows(&c->r->manifest));
-	event_step_done(c->ev, "dump", note);
-	return 0;
+	step_note(sr, "%zu tables, %lld rows", c->r->manifest.ntables,
+		  (long long)manifest_total_rows(&c->r->manifest));
+	return STEP_DONE;
 }
 
-static int dump_globals(struct backup_ctx *c)
+static bool wants_globals(void *ctx)
 {
-	if (!c->want_globals)
-		return 0;
-	step_start(c, "globals", "dump roles (pg_dumpall --roles-only)");
+	return ((struct backup_ctx *)ctx)->want_globals;
+}
+
+static char *globals_detail(void *ctx)
+{
+	(void)ctx;
+	return xstrdup("pg_dumpall --roles-only --no-role-passwords");
+}
+
+static int step_globals(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)sr, (void)e;
 	struct pg_tool dumpall;
 	int major = db_server_version_num(c->db) / 10000;
 	if (dump_find_tool("pg_dumpall", major, &dumpall, c->e) < 0)
@@ -366,8 +475,7 @@ static int dump_globals(struct backup_ctx *c)
 	if (rc < 0)
 		return -1;
 	c->r->manifest.dump.globals = xstrdup("db/globals.sql");
-	event_step_done(c->ev, "globals", NULL);
-	return 0;
+	return STEP_DONE;
 }
 
 /* --- hashing and writing ------------------------------------------------ */
@@ -391,9 +499,28 @@ static int collect_staging(struct backup_ctx *c)
 	return rc;
 }
 
-static int hash_items(struct backup_ctx *c)
+static char *hash_detail(void *ctx)
 {
-	step_start(c, "hash", "hash every member (SHA-256)");
+	const struct backup_ctx *c = ctx;
+	char fz[32];
+	if (!c->want_files)
+		return xstrdup("the dump's files");
+	char *paths = strv_join(&c->p->app.paths, ", ");
+	char *excl = strv_join(&c->p->app.exclude, ", ");
+	char *d = xasprintf("%sapp files %s: %s (%s)%s%s", c->want_db ? "the dump and the " : "",
+			    c->p->app.root, paths, util_human_bytes(c->files_bytes, fz, sizeof fz),
+			    *excl ? ", excluding " : "", excl);
+	free(paths);
+	free(excl);
+	return d;
+}
+
+static int step_hash(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)e;
+	if (collect_staging(c) < 0)
+		return -1;
 	uint64_t total = 0, done = 0;
 	for (size_t i = 0; i < c->nitems; i++)
 		if (c->items[i].kind == BUNDLE_REG)
@@ -412,10 +539,8 @@ static int hash_items(struct backup_ctx *c)
 		done += bytes;
 		event_progress(c->ev, "hash", done, total);
 	}
-	char note[64];
-	snprintf(note, sizeof note, "%zu members", c->r->manifest.nmembers);
-	event_step_done(c->ev, "hash", note);
-	return 0;
+	step_note(sr, "%zu members", c->r->manifest.nmembers);
+	return STEP_DONE;
 }
 
 static void fill_manifest(struct backup_ctx *c)
@@ -517,9 +642,23 @@ static int choose_free_name(struct backup_ctx *c)
 	return err_hint(c->e, "remove old bundles with ferry prune, or wait a minute");
 }
 
-static int write_bundle(struct backup_ctx *c)
+static char *write_detail(void *ctx)
 {
-	step_start(c, "write", "write the bundle");
+	const struct backup_ctx *c = ctx;
+	char sz[32];
+	char *name = bundle_file_name(c);
+	char *d = xasprintf("%s/%s, %s level %d, about %s needed", c->out_dir, name,
+			    flow_compression_name(c->compression), c->level,
+			    util_human_bytes(estimate_need(c), sz, sizeof sz));
+	free(name);
+	return d;
+}
+
+static int step_write(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)e;
+	fill_manifest(c);
 	if (choose_free_name(c) < 0)
 		return -1;
 	struct bundle_write_opts wo = {
@@ -542,70 +681,75 @@ static int write_bundle(struct backup_ctx *c)
 	struct stat st;
 	c->r->size = stat(c->final_path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	c->r->path = xstrdup(c->final_path);
+	if (c->staging) {
+		fsx_rm_rf(c->staging);
+		free(c->staging);
+		c->staging = NULL;
+	}
 	char sz[32];
-	char *note = xasprintf("%s (%s)", c->final_path, util_human_bytes(c->r->size, sz, sizeof sz));
-	event_step_done(c->ev, "write", note);
-	free(note);
-	return 0;
+	step_note(sr, "%s (%s)", c->final_path, util_human_bytes(c->r->size, sz, sizeof sz));
+	return STEP_DONE;
 }
 
-/* --- hooks and retention ------------------------------------------------ */
+/* --- retention ---------------------------------------------------------- */
 
-static int run_hooks(struct backup_ctx *c, const char *which, const struct strv *cmds)
+static bool wants_prune(void *ctx)
 {
-	if (cmds->n == 0)
-		return 0;
-	char *step = xasprintf("hooks-%s", which);
-	char *title = xasprintf("run %s hooks", which);
-	char *env_profile = xasprintf("FERRY_PROFILE=%s", c->p->name);
-	char *env_bundle = xasprintf("FERRY_BUNDLE=%s", c->final_path ? c->final_path : "");
-	const char *env[] = {env_profile, env_bundle, "FERRY_FLOW=backup", NULL};
-	step_start(c, step, title);
-	int rc = flow_run_commands(cmds, c->p, env, c->ev, c->o->cancel, c->e);
-	if (rc < 0)
-		err_prefix(c->e, "%s hook", which);
-	else
-		event_step_done(c->ev, step, NULL);
-	free(step);
-	free(title);
-	free(env_profile);
-	free(env_bundle);
-	return rc;
+	const struct backup_ctx *c = ctx;
+	return !c->o->no_prune && !c->o->out_dir;
 }
 
-static void run_prune(struct backup_ctx *c)
+static char *prune_detail(void *ctx)
 {
-	if (c->o->no_prune || c->o->out_dir)
-		return;
+	const struct profile_keep *k = &((struct backup_ctx *)ctx)->p->backup.keep;
+	return xasprintf("keep last %d, daily %d, weekly %d, monthly %d, manual %d days", k->last,
+			 k->daily, k->weekly, k->monthly, k->manual_days);
+}
+
+/* A failing retention does not fail the backup: it is a warning. */
+static int step_prune(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)e;
 	struct err pe = {0};
-	step_start(c, "prune", "apply the retention policy");
 	if (prune_run(c->p, c->out_dir, false, &c->r->pruned, &pe) < 0) {
 		c->r->prune_warning = xstrdup(pe.msg);
-		event_step_skip(c->ev, "prune", pe.msg);
-		return;
+		step_note(sr, "%s", pe.msg);
+		return STEP_SKIPPED;
 	}
 	size_t deleted = 0;
 	for (size_t i = 0; i < c->r->pruned.n; i++)
 		deleted += !c->r->pruned.v[i].keep;
-	char note[64];
-	snprintf(note, sizeof note, "%zu deleted", deleted);
-	event_step_done(c->ev, "prune", note);
+	step_note(sr, "%zu deleted", deleted);
+	return STEP_DONE;
 }
 
 /* --- the flow ----------------------------------------------------------- */
 
-static int make_staging(struct backup_ctx *c)
-{
-	c->staging = xasprintf("%s/.ferry-staging-XXXXXX", c->out_dir);
-	if (!mkdtemp(c->staging)) {
-		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s",
-			c->out_dir, strerror(errno));
-		free(c->staging);
-		c->staging = NULL;
-		return err_hint(c->e, "check that the backup directory is writable");
-	}
-	return 0;
-}
+static const struct step backup_steps[] = {
+	{.id = "hooks-pre_backup", .title = "run pre_backup hooks", .applies = has_pre_hooks,
+	 .detail = pre_hooks_detail, .run = step_pre_hooks},
+	{.id = "dump", .title = "dump the database in one snapshot", .applies = wants_db,
+	 .detail = dump_detail, .run = step_dump},
+	{.id = "globals", .title = "dump roles (no passwords)", .applies = wants_globals,
+	 .detail = globals_detail, .run = step_globals},
+	{.id = "hash", .title = "hash every member (SHA-256)", .detail = hash_detail, .run = step_hash},
+	{.id = "write", .title = "write the bundle", .check = check_space, .detail = write_detail,
+	 .run = step_write},
+	{.id = "hooks-post_backup", .title = "run post_backup hooks", .applies = has_post_hooks,
+	 .detail = post_hooks_detail, .run = step_post_hooks},
+	{.id = "prune", .title = "apply the retention policy", .applies = wants_prune,
+	 .detail = prune_detail, .run = step_prune},
+};
+
+static const struct flow_def backup_flow = {
+	.name = "backup",
+	.steps = backup_steps,
+	.nsteps = sizeof backup_steps / sizeof backup_steps[0],
+	.prepare = prepare,
+	.title = plan_title,
+	.preflight_note = preflight_note,
+};
 
 static void ctx_done(struct backup_ctx *c)
 {
@@ -624,28 +768,6 @@ static void ctx_done(struct backup_ctx *c)
 	free(c->final_path);
 }
 
-static int backup_steps(struct backup_ctx *c)
-{
-	if (resolve_options(c) < 0 || preflight(c) < 0)
-		return -1;
-	if (run_hooks(c, "pre_backup", &c->p->hooks.pre_backup) < 0 || check_cancel(c) < 0)
-		return -1;
-	if (make_staging(c) < 0 || dump_database(c) < 0 || dump_globals(c) < 0)
-		return -1;
-	if (check_cancel(c) < 0 || collect_staging(c) < 0 || hash_items(c) < 0)
-		return -1;
-	fill_manifest(c);
-	if (write_bundle(c) < 0)
-		return -1;
-	fsx_rm_rf(c->staging);
-	free(c->staging);
-	c->staging = NULL;
-	if (run_hooks(c, "post_backup", &c->p->hooks.post_backup) < 0)
-		return -1;
-	run_prune(c);
-	return 0;
-}
-
 int backup_run(const struct profile *p, const struct backup_opts *o,
 	       struct backup_result *r, struct err *e)
 {
@@ -653,9 +775,8 @@ int backup_run(const struct profile *p, const struct backup_opts *o,
 	struct backup_ctx c = {.p = p, .o = o, .ev = o->events, .r = r, .e = e};
 	c.started = util_now();
 	c.started_wall = time(NULL);
-	int rc = backup_steps(&c);
-	if (rc < 0 && c.step[0])
-		event_step_fail(c.ev, c.step, e->msg);
+	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = true};
+	int rc = flow_run(&backup_flow, &c, &ro, &r->report, e);
 	if (rc < 0 && c.final_path && !r->path) {
 		char *part = xasprintf("%s.part", c.final_path);
 		unlink(part);
@@ -666,60 +787,15 @@ int backup_run(const struct profile *p, const struct backup_opts *o,
 	return rc;
 }
 
-/* --- the plan ------------------------------------------------------------ */
-
-static void plan_steps(struct backup_ctx *c, struct plan *plan)
-{
-	char sz[32], fz[32];
-	if (c->want_db)
-		plan_add(plan, "dump", "dump the database in one snapshot",
-			 "%s on %s (%s, revision %s), pg_dump %s --format=%s --jobs=%d%s%s",
-			 c->info.name, db_host_desc(c->db),
-			 util_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
-			 c->revision ? c->revision : "unknown", c->pg_dump.version,
-			 c->o->format == DUMP_CUSTOM ? "custom" : "directory", c->jobs,
-			 c->o->schema_only ? " --schema-only" : "", c->o->data_only ? " --data-only" : "");
-	if (c->want_globals)
-		plan_add(plan, "globals", "dump roles (no passwords)", "pg_dumpall --roles-only");
-	if (c->want_files) {
-		char *paths = strv_join(&c->p->app.paths, ", ");
-		char *excl = strv_join(&c->p->app.exclude, ", ");
-		plan_add(plan, "files", "add the app files", "%s: %s (%s)%s%s", c->p->app.root, paths,
-			 util_human_bytes(c->files_bytes, fz, sizeof fz),
-			 *excl ? ", excluding " : "", excl);
-		free(paths);
-		free(excl);
-	}
-	char *name = bundle_file_name(c);
-	plan_add(plan, "write", "write the bundle", "%s/%s, %s level %d, about %s needed",
-		 c->out_dir, name, flow_compression_name(c->compression), c->level,
-		 util_human_bytes(estimate_need(c), sz, sizeof sz));
-	free(name);
-	if (!c->o->no_prune && !c->o->out_dir)
-		plan_add(plan, "prune", "apply the retention policy",
-			 "keep last %d, daily %d, weekly %d, monthly %d, manual %d days",
-			 c->p->backup.keep.last, c->p->backup.keep.daily, c->p->backup.keep.weekly,
-			 c->p->backup.keep.monthly, c->p->backup.keep.manual_days);
-}
-
 int backup_plan(const struct profile *p, const struct backup_opts *o,
 		struct plan *plan, struct err *e)
 {
 	struct backup_result r = {0};
 	struct backup_ctx c = {.p = p, .o = o, .r = &r, .e = e};
 	c.started_wall = time(NULL);
-	int rc = resolve_options(&c);
-	if (rc == 0 && c.want_db)
-		rc = connect_db(&c);
-	if (rc == 0)
-		rc = collect_app_files(&c);
-	if (rc == 0) {
-		char *title = xasprintf("back up %s to %s", p->name, c.out_dir);
-		plan_init(plan, title);
-		free(title);
-		plan_steps(&c, plan);
-	}
+	int rc = flow_plan(&backup_flow, &c, plan, e);
 	ctx_done(&c);
+	backup_result_done(&r);
 	return rc;
 }
 
@@ -729,5 +805,6 @@ void backup_result_done(struct backup_result *r)
 	manifest_done(&r->manifest);
 	prune_report_done(&r->pruned);
 	free(r->prune_warning);
+	flow_report_done(&r->report);
 	memset(r, 0, sizeof *r);
 }

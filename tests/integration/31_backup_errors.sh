@@ -54,6 +54,14 @@ FERRY_FAULT_FREE_BYTES=1000 t_assert_exit 7 "$FERRY_FAULTS_BIN" backup
 t_assert_contains "$T_ERR" "not enough space in $work/backups" "space message"
 t_assert_contains "$T_ERR" "free" "space numbers"
 no_leftovers space
+t_log "the dry run makes the same checks: space, and option ranges"
+FERRY_FAULT_FREE_BYTES=1000 t_assert_exit 7 "$FERRY_FAULTS_BIN" backup --dry-run
+t_assert_contains "$T_ERR" "not enough space in $work/backups" "dry run: space message"
+t_assert_exit 2 "$FERRY_BIN" backup --compress gzip --level 15 --dry-run
+t_assert_contains "$T_ERR" "--level 15 is out of range for gzip (1-9)" "dry run: level range"
+t_assert_exit 2 "$FERRY_BIN" backup --compress gzip --level 15
+t_assert_contains "$T_ERR" "--level 15 is out of range for gzip (1-9)" "run: level range"
+no_leftovers dry-run
 
 t_log "a real full disk (tmpfs) fails cleanly"
 full=$work/full
