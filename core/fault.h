@@ -10,6 +10,8 @@
  *     pause   create $FERRY_FAULT_DIR/NAME.paused and wait until a test
  *             removes it (observable state to act on, no timing)
  *     fail    fault_point() returns -1 (the caller fails as on an I/O error)
+ *     mark    append a line to $FERRY_FAULT_DIR/NAME.count (tests count passes)
+ *   NAME@0 applies at every passing.
  *   FERRY_FAULT_FREE_BYTES=N       fsx_free_space reports N bytes free
  *   FERRY_FAULT_KILL_AFTER_BYTES=N uploads SIGKILL the process after N bytes
  *

@@ -94,9 +94,17 @@ void verify_result_done(struct verify_result *r);
 
 /* Re-hash every member against the manifest and SHA256SUMS; ERR_VERIFY
  * naming the first member that differs. Records the outcome beside the
- * bundle (<bundle>.verified) for `ferry list`. */
+ * bundle (<bundle>.verified) for `ferry list`. Steps: preflight, verify,
+ * deep (with o->deep). */
 int verify_run(const char *bundle_path, const struct verify_opts *o,
 	       struct verify_result *r, struct err *e);
+/* The plan of verify_run (checks that the bundle is there). */
+int verify_plan(const char *bundle_path, const struct verify_opts *o, struct plan *plan,
+		struct err *e);
+/* The verifying pass alone, no step events and no .verified record: what a
+ * flow's own verify step runs (restore, migrate). Unpacks o->extract. */
+int verify_pass(const char *bundle_path, const struct verify_opts *o, struct verify_result *r,
+		struct err *e);
 
 /* --- restore and rollback ---------------------------------------------- */
 
@@ -134,7 +142,8 @@ struct restore_result {
 	size_t ntables;
 	int64_t total_rows;
 	struct strv previous_paths;   /* app paths kept as <path>.prev-<ts> */
-	double duration_s;
+	double duration_s;            /* work only: the time spent confirming is left out */
+	struct flow_report report;    /* each step's outcome and time */
 };
 void restore_result_done(struct restore_result *r);
 
@@ -149,9 +158,14 @@ int restore_plan(const struct profile *p, const char *bundle, const struct resto
 int restore_run(const struct profile *p, const char *bundle, const struct restore_opts *o,
 		struct restore_result *r, struct err *e);
 
+/* The last restore of a profile, for rollback: in its backup.dir. */
+#define RESTORE_STATE_FILE ".ferry-restore-state.json"
+
 /* Swap the previous database (and files) of the last restore back. */
 int rollback_run(const struct profile *p, const struct restore_opts *o, char **report,
 		 struct err *e);
+int rollback_plan(const struct profile *p, const struct restore_opts *o, struct plan *plan,
+		  struct err *e);
 
 /* --- migrate to a new server ------------------------------------------- */
 

@@ -480,6 +480,26 @@ static int step_globals(void *ctx, struct step_run *sr, struct err *e)
 
 /* --- hashing and writing ------------------------------------------------ */
 
+/* The directory dump's toc.dat goes right after its directory entry, so a
+ * reader has the table of contents before any table's data (restore's
+ * checks read it without unpacking the rest). */
+static void toc_first(struct backup_ctx *c)
+{
+	const char *toc = "db/dump/toc.dat";
+	size_t at = 0, dir = 0;
+	for (size_t i = 0; i < c->nitems; i++) {
+		if (strcmp(c->items[i].member, toc) == 0)
+			at = i;
+		if (strcmp(c->items[i].member, "db/dump") == 0)
+			dir = i;
+	}
+	if (at <= dir + 1)
+		return;
+	struct item moved = c->items[at];
+	memmove(&c->items[dir + 2], &c->items[dir + 1], (at - dir - 1) * sizeof *c->items);
+	c->items[dir + 1] = moved;
+}
+
 static int collect_staging(struct backup_ctx *c)
 {
 	if (!c->want_db)
@@ -493,6 +513,7 @@ static int collect_staging(struct backup_ctx *c)
 	uint64_t files_bytes = c->files_bytes;
 	int rc = bundle_walk(c->staging, "db", NULL, walk_collect, c, c->e);
 	c->files_bytes = files_bytes;
+	toc_first(c);
 	for (size_t i = 0; i < napp; i++)
 		item_add(c, &app[i]);
 	free(app);

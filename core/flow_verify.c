@@ -1,6 +1,8 @@
 /* flow_verify — re-hash every member of a bundle against its manifest and
  * SHA256SUMS in one streaming pass; --deep also restores the dump into a
- * scratch database and compares row counts with the manifest. */
+ * scratch database and compares row counts with the manifest. A table of
+ * steps (core/step.h): preflight → verify → deep. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +10,14 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "fault.h"
+#include "fsx.h"
 #include "bundle.h"
 #include "db.h"
 #include "flow.h"
 #include "flow_util.h"
 #include "restore_db.h"
+#include "step.h"
 
 struct verify_ctx {
 	const char *path;
@@ -25,7 +30,6 @@ struct verify_ctx {
 	bool *seen;                  /* per manifest member */
 	char manifest_sha[65];
 	char *sums;                  /* SHA256SUMS text */
-	uint64_t total;              /* bundle file size, for progress */
 };
 
 static int take_manifest(struct verify_ctx *c, const struct bundle_member *m, const char *content)
@@ -149,63 +153,149 @@ static int check_all_seen(struct verify_ctx *c)
 	return 0;
 }
 
+/* <bundle>.verified: "ok <time>" or "FAILED <time> <why>", for `ferry list`. */
 static void record_outcome(const char *path, const struct err *e, bool ok)
 {
 	char *side = xasprintf("%s.verified", path);
-	FILE *f = fopen(side, "w");
-	if (f) {
-		char *when = util_iso_time(time(NULL));
-		if (ok)
-			fprintf(f, "ok %s\n", when);
-		else
-			fprintf(f, "FAILED %s %s\n", when, e->msg);
-		free(when);
-		fclose(f);
-	}
+	char *when = util_iso_time(time(NULL));
+	char *text = ok ? xasprintf("ok %s\n", when) : xasprintf("FAILED %s %s\n", when, e->msg);
+	fsx_write_atomic(side, text, strlen(text), 0600, NULL);
+	free(text);
+	free(when);
 	free(side);
 }
 
-static int shallow_verify(struct verify_ctx *c)
+static int check_bundle_file(const char *path, struct err *e)
 {
 	struct stat st;
-	if (stat(c->path, &st) < 0) {
-		err_set(c->e, ERR_USAGE, "cannot open bundle %s: %m", c->path);
-		return err_hint(c->e, "give a bundle path, or a name from `ferry list`");
-	}
-	c->total = (uint64_t)st.st_size;
-	event_step_start(c->ev, "verify", "verify the bundle: every member's SHA-256");
-	int rc = c->o->nextract ? bundle_extract_routes(c->path, c->o->extract, c->o->nextract, on_member, c,
-						    c->o->cancel, c->e)
-				: bundle_scan(c->path, on_member, c, c->o->cancel, c->e);
-	if (rc < 0)
-		return -1;
-	if (!c->have_manifest)
-		return err_set(c->e, ERR_VERIFY, "%s: empty bundle (no manifest.json)", c->path);
-	if (check_all_seen(c) < 0 || check_sums(c) < 0)
-		return -1;
-	char note[96];
-	snprintf(note, sizeof note, "%zu members", c->r->members_checked);
-	event_step_done(c->ev, "verify", note);
-	return 0;
+	if (stat(path, &st) == 0)
+		return 0;
+	err_set(e, ERR_USAGE, "cannot open bundle %s: %s", path, strerror(errno));
+	return err_hint(e, "give a bundle path, or a name from `ferry list`");
 }
+
+int verify_pass(const char *bundle_path, const struct verify_opts *o, struct verify_result *r,
+		struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events, .o = o};
+	int rc = check_bundle_file(bundle_path, e);
+	fault_point("verify.pass");
+	if (rc == 0)
+		rc = o->nextract ? bundle_extract_routes(bundle_path, o->extract, o->nextract, on_member, &c,
+							 o->cancel, e)
+				 : bundle_scan(bundle_path, on_member, &c, o->cancel, e);
+	if (rc == 0 && !c.have_manifest)
+		rc = err_set(e, ERR_VERIFY, "%s: empty bundle (no manifest.json)", bundle_path);
+	if (rc == 0 && (check_all_seen(&c) < 0 || check_sums(&c) < 0))
+		rc = -1;
+	free(c.seen);
+	free(c.sums);
+	return rc;
+}
+
+/* --- the flow ------------------------------------------------------------- */
+
+struct verify_flow_ctx {
+	const char *path;
+	const struct verify_opts *o;
+	struct verify_result *r;
+};
+
+static int verify_prepare(void *ctx, struct err *e)
+{
+	struct verify_flow_ctx *c = ctx;
+	if (c->o->deep && !c->o->profile)
+		return err_set(e, ERR_USAGE, "verify --deep needs a profile: the server to restore on");
+	return check_bundle_file(c->path, e);
+}
+
+static char *verify_title(void *ctx)
+{
+	return xasprintf("verify %s", ((struct verify_flow_ctx *)ctx)->path);
+}
+
+static char *verify_detail(void *ctx)
+{
+	struct stat st;
+	char sz[32];
+	const char *path = ((struct verify_flow_ctx *)ctx)->path;
+	return stat(path, &st) == 0 ? xasprintf("%s, %s", path, util_human_bytes((uint64_t)st.st_size, sz,
+										 sizeof sz))
+				    : NULL;
+}
+
+static int step_verify(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct verify_flow_ctx *c = ctx;
+	struct verify_opts o = *c->o;
+	o.nextract = 0;
+	if (verify_pass(c->path, &o, c->r, e) < 0)
+		return -1;
+	step_note(sr, "%zu members", c->r->members_checked);
+	return STEP_DONE;
+}
+
+static bool wants_deep(void *ctx)
+{
+	return ((struct verify_flow_ctx *)ctx)->o->deep;
+}
+
+static char *deep_detail(void *ctx)
+{
+	const struct verify_flow_ctx *c = ctx;
+	return xasprintf("a scratch database on the server of profile %s, dropped afterwards",
+			 c->o->profile ? c->o->profile->name : "?");
+}
+
+static int step_deep(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct verify_flow_ctx *c = ctx;
+	if (restore_db_deep_check(c->path, &c->r->manifest, c->o->profile, step_events(sr),
+				  step_cancel(sr), e) < 0)
+		return -1;
+	c->r->deep_done = true;
+	step_note(sr, "%zu tables, %lld rows match", c->r->manifest.ntables,
+		  (long long)manifest_total_rows(&c->r->manifest));
+	return STEP_DONE;
+}
+
+static const struct step verify_steps[] = {
+	{.id = "verify", .title = "verify the bundle: every member's SHA-256", .detail = verify_detail,
+	 .run = step_verify},
+	{.id = "deep", .title = "restore into a scratch database and compare row counts",
+	 .applies = wants_deep, .detail = deep_detail, .run = step_deep},
+};
+
+static const struct flow_def verify_flow = {
+	.name = "verify",
+	.steps = verify_steps,
+	.nsteps = sizeof verify_steps / sizeof verify_steps[0],
+	.prepare = verify_prepare,
+	.title = verify_title,
+};
 
 int verify_run(const char *bundle_path, const struct verify_opts *o,
 	       struct verify_result *r, struct err *e)
 {
 	memset(r, 0, sizeof *r);
 	double started = util_now();
-	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events, .o = o};
-	int rc = shallow_verify(&c);
-	if (rc == 0 && o->deep) {
-		rc = restore_db_deep_check(bundle_path, &r->manifest, o->profile, o->events,
-					   o->cancel, e);
-		r->deep_done = rc == 0;
-	}
+	struct verify_flow_ctx c = {.path = bundle_path, .o = o, .r = r};
+	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = true};
+	int rc = flow_run(&verify_flow, &c, &ro, NULL, e);
 	if (rc == 0 || e->kind == ERR_VERIFY)
 		record_outcome(bundle_path, e, rc == 0);
-	free(c.seen);
-	free(c.sums);
 	r->duration_s = util_now() - started;
+	return rc;
+}
+
+int verify_plan(const char *bundle_path, const struct verify_opts *o, struct plan *plan,
+		struct err *e)
+{
+	struct verify_result r = {0};
+	struct verify_flow_ctx c = {.path = bundle_path, .o = o, .r = &r};
+	int rc = flow_plan(&verify_flow, &c, plan, e);
+	verify_result_done(&r);
 	return rc;
 }
 

@@ -13,6 +13,22 @@
 #include "manifest.h"
 #include "profile.h"
 
+/* A connection to the server's maintenance database (postgres, else
+ * template1) for url's server; *conninfo_out (caller frees) is its
+ * connection string. NULL with e filled. */
+db_conn *restore_db_connect_admin(const char *url, char **conninfo_out, struct err *e);
+
+/* 1 when database name exists, 0 when not, -1 with e filled. */
+int restore_db_exists(db_conn *admin, const char *name, struct err *e);
+
+/* Put incoming in live's place in one transaction, live becoming
+ * previous: new connections to live are refused, its sessions ended, both
+ * renames commit together (there is no moment without live), then
+ * connections are allowed again on whichever database ended up where.
+ * previous NULL: live does not exist, incoming is renamed to it. */
+int restore_db_swap(db_conn *admin, const char *live, const char *previous, const char *incoming,
+		    struct err *e);
+
 /* Extract the bundle's db/ members under dir (dir/db/...). */
 int restore_db_extract(const char *bundle, const char *dir, volatile sig_atomic_t *cancel,
 		       struct err *e);

@@ -276,7 +276,7 @@ static int run_steps(struct step_run *sr, struct err *e)
 		const struct step *s = &f->steps[i];
 		if (!applies(s, sr->ctx))
 			continue;
-		if (step_check_cancel(sr, e) < 0 || (s->destructive && confirm(sr, e) < 0) ||
+		if (step_check_cancel(sr, e) < 0 || ((s->destructive || s->asks) && confirm(sr, e) < 0) ||
 		    run_step(sr, s, e) < 0)
 			return fail_at(sr, s->id);
 	}

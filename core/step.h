@@ -63,8 +63,12 @@ struct step {
 	 * filled. step_note() sets the line shown with the outcome. */
 	int (*run)(void *ctx, struct step_run *sr, struct err *e);
 	/* Changes what the operator has: the confirmation comes before the
-	 * first such step. */
+	 * first such step at the latest. */
 	bool destructive;
+	/* Ask for the confirmation before this step already (a safety backup
+	 * that precedes the destructive steps: the operator confirms once, at
+	 * the start, and can walk away). */
+	bool asks;
 	/* Recorded in the resume file when done; a rerun skips it. */
 	bool resumable;
 };

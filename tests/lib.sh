@@ -238,11 +238,12 @@ t_fault_go() {
 
 # t_wiz SCRIPT ARGS...: `ferry ARGS...` (the menu when there are none) with
 # SCRIPT as its key script, no terminal, an 80x24 UTF-8 screen; the result
-# in T_OUT/T_ERR/T_RC, stderr also shown in the test's log.
+# in T_OUT/T_ERR/T_RC, stderr also shown in the test's log. T_WIZ_BIN
+# (e.g. $FERRY_FAULTS_BIN) runs another binary.
 t_wiz() {
     printf '%s\n' "$1" >"$T_TMPROOT/keys"
     shift
-    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 FERRY_KEYS="$T_TMPROOT/keys" "$FERRY_BIN" "$@"
+    t_run env LC_ALL=C.UTF-8 COLUMNS=80 LINES=24 FERRY_KEYS="$T_TMPROOT/keys" "${T_WIZ_BIN:-$FERRY_BIN}" "$@"
     if [ -n "$T_ERR" ]; then printf '%s\n' "$T_ERR" >&2; fi
 }
 

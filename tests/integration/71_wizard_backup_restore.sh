@@ -69,15 +69,18 @@ t_log "restore through the wizard: a changed row comes back"
 db_fingerprint source "$db" >"$work/fp.backup"
 DB=$db t_psql_source "UPDATE app.customers SET email = 'changed@example.com' WHERE id = 1"
 echo "v2" >"$app/config/app.conf"
-t_wiz "dump:$work/r1.txt Enter dump:$work/r2.txt Enter waitfor:\"swap the shadow\" dump:$work/r3.txt s waitfor:Type dump:$work/r4.txt text:wrong Enter dump:$work/r5.txt C-u text:$db Enter waitfor:Finished dump:$work/r6.txt Enter dump:$work/r7.txt Enter" easy restore
+export FERRY_FAULT_DIR=$work FERRY_FAULT=verify.pass@0:mark
+T_WIZ_BIN=$FERRY_FAULTS_BIN t_wiz "dump:$work/r1.txt Enter dump:$work/r2.txt Enter waitfor:\"swap the shadow\" dump:$work/r3.txt s waitfor:Type dump:$work/r4.txt text:wrong Enter dump:$work/r5.txt C-u text:$db Enter waitfor:Finished dump:$work/r6.txt Enter dump:$work/r7.txt Enter" easy restore
+unset FERRY_FAULT
 t_assert_eq 0 "$T_RC" "exit status of the restore wizard"
+t_assert_eq 1 "$(wc -l <"$work/verify.pass.count")" "one verifying pass over the bundle (summary and run)"
 t_assert_file_contains "$work/r1.txt" "Which bundle?" "bundle question"
 t_assert_file_contains "$work/r1.txt" "▸ " "a bundle picked"
 t_assert_file_contains "$work/r1.txt" "manual" "the bundle's type listed"
 t_assert_file_contains "$work/r2.txt" "What should be restored?" "options page"
 t_assert_file_contains "$work/r2.txt" "About to restore $name" "line about what will happen"
-t_assert_file_contains "$work/r3.txt" "5. swap the shadow in" "plan"
-t_assert_file_contains "$work/r3.txt" "2. safety backup of what is there now" "plan: safety backup"
+t_assert_file_contains "$work/r3.txt" "6. swap the shadow database in" "plan"
+t_assert_file_contains "$work/r3.txt" "3. safety backup of what is there now" "plan: safety backup"
 t_assert_file_contains "$work/r4.txt" "Confirm before anything changes" "confirmation dialog"
 t_assert_file_contains "$work/r4.txt" "Type $db to go on" "the word to type"
 t_assert_file_contains "$work/r5.txt" "type $db exactly to go on" "a wrong word does not go on"

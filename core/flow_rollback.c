@@ -1,0 +1,186 @@
+/* flow_rollback — swap the previous database (and the previous app
+ * files) of the last restore back, as a table of steps: preflight (the
+ * restore record, the previous database still there) → swap → files. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flow.h"
+#include "flow_util.h"
+#include "restore_db.h"
+#include "step.h"
+#include "util.h"
+
+struct rollback_ctx {
+	const struct profile *p;
+	json_t *root;                 /* the restore record */
+	const char *database, *previous_db, *at;
+	json_t *paths;
+	char *stamp;
+	db_conn *admin;
+	char *admin_conninfo;
+	struct sbuf report;
+};
+
+static int load_state(struct rollback_ctx *c, struct err *e)
+{
+	char *path = xasprintf("%s/%s", c->p->backup.dir, RESTORE_STATE_FILE);
+	c->root = json_load_file(path, 0, NULL);
+	if (!c->root) {
+		err_set(e, ERR_USAGE, "nothing to roll back: no restore recorded in %s", path);
+		free(path);
+		return err_hint(e, "rollback undoes the last `ferry restore` of this profile");
+	}
+	free(path);
+	c->database = json_string_value(json_object_get(c->root, "database"));
+	c->previous_db = json_string_value(json_object_get(c->root, "previous_db"));
+	c->at = json_string_value(json_object_get(c->root, "at"));
+	c->paths = json_object_get(c->root, "paths");
+	if (!c->database || !c->at)
+		return err_set(e, ERR_FAILED, "the restore record %s/%s is damaged", c->p->backup.dir,
+			       RESTORE_STATE_FILE);
+	return 0;
+}
+
+static int prepare(void *ctx, struct err *e)
+{
+	struct rollback_ctx *c = ctx;
+	if (load_state(c, e) < 0)
+		return -1;
+	if (!c->previous_db)
+		return 0;
+	c->admin = restore_db_connect_admin(c->p->database.url, &c->admin_conninfo, e);
+	return c->admin ? 0 : -1;
+}
+
+static char *plan_title(void *ctx)
+{
+	(void)ctx;
+	return xstrdup("roll back the last restore");
+}
+
+static char *confirm_word(void *ctx)
+{
+	return xstrdup(((struct rollback_ctx *)ctx)->database);
+}
+
+static bool has_previous_db(void *ctx)
+{
+	return ((struct rollback_ctx *)ctx)->previous_db != NULL;
+}
+
+/* The previous database must still be there to swap it back. */
+static int check_previous_db(void *ctx, struct err *e)
+{
+	const struct rollback_ctx *c = ctx;
+	int exists = restore_db_exists(c->admin, c->previous_db, e);
+	if (exists != 0)
+		return exists < 0 ? -1 : 0;
+	err_set(e, ERR_FAILED, "the previous database %s no longer exists", c->previous_db);
+	return err_hint(e, "restore the safety bundle instead (`ferry list`, type pre-restore)");
+}
+
+static char *swap_detail(void *ctx)
+{
+	const struct rollback_ctx *c = ctx;
+	return xasprintf("%s → %s", c->previous_db, c->database);
+}
+
+static int step_swap(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct rollback_ctx *c = ctx;
+	char *aside = xasprintf("%s_rolledback_%s", c->database, c->stamp);
+	int rc = restore_db_swap(c->admin, c->database, aside, c->previous_db, e);
+	if (rc == 0) {
+		sbuf_addf(&c->report, "database: %s is back as %s; the restored one is now %s\n",
+			  c->previous_db, c->database, aside);
+		step_note(sr, "%s", aside);
+	}
+	free(aside);
+	return rc;
+}
+
+static char *files_detail(void *ctx)
+{
+	return xasprintf("%zu path(s)", json_array_size(((struct rollback_ctx *)ctx)->paths));
+}
+
+static int step_files(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct rollback_ctx *c = ctx;
+	size_t i, n = 0;
+	json_t *item;
+	json_array_foreach(c->paths, i, item) {
+		const char *path = json_string_value(json_object_get(item, "path"));
+		const char *prev = json_string_value(json_object_get(item, "previous"));
+		if (!path || !prev)
+			continue;
+		char *aside = xasprintf("%s.rolledback-%s", path, c->stamp);
+		if (rename(path, aside) < 0 || rename(prev, path) < 0) {
+			err_set(e, ERR_FAILED, "cannot put %s back: %s", prev, strerror(errno));
+			free(aside);
+			return -1;
+		}
+		sbuf_addf(&c->report, "files: %s is back; the restored copy is %s\n", path, aside);
+		free(aside);
+		n++;
+	}
+	step_note(sr, "%zu path(s)", n);
+	return STEP_DONE;
+}
+
+static const struct step rollback_steps[] = {
+	{.id = "swap", .title = "swap the previous database back", .applies = has_previous_db,
+	 .check = check_previous_db, .detail = swap_detail, .run = step_swap, .destructive = true},
+	{.id = "files", .title = "put the previous app files back", .detail = files_detail,
+	 .run = step_files, .destructive = true},
+};
+
+static const struct flow_def rollback_flow = {
+	.name = "rollback",
+	.steps = rollback_steps,
+	.nsteps = sizeof rollback_steps / sizeof rollback_steps[0],
+	.prepare = prepare,
+	.title = plan_title,
+	.confirm_word = confirm_word,
+};
+
+static void ctx_done(struct rollback_ctx *c)
+{
+	json_decref(c->root);
+	db_close(c->admin);
+	free(c->admin_conninfo);
+	free(c->stamp);
+	sbuf_done(&c->report);
+}
+
+int rollback_run(const struct profile *p, const struct restore_opts *o, char **report,
+		 struct err *e)
+{
+	struct rollback_ctx c = {.p = p, .stamp = util_stamp(time(NULL))};
+	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = o->yes,
+				   .confirm = o->confirm, .confirm_ud = o->confirm_ud};
+	int rc = flow_run(&rollback_flow, &c, &ro, NULL, e);
+	if (rc == 0) {
+		char *path = xasprintf("%s/%s", p->backup.dir, RESTORE_STATE_FILE);
+		unlink(path);
+		free(path);
+	}
+	*report = sbuf_take(&c.report);
+	ctx_done(&c);
+	return rc;
+}
+
+int rollback_plan(const struct profile *p, const struct restore_opts *o, struct plan *plan,
+		  struct err *e)
+{
+	(void)o;
+	struct rollback_ctx c = {.p = p, .stamp = util_stamp(time(NULL))};
+	int rc = flow_plan(&rollback_flow, &c, plan, e);
+	ctx_done(&c);
+	return rc;
+}
