@@ -1,5 +1,8 @@
 /* flow_deploy — ship a new release: restore point, migrations, restart,
- * health checks, and a way back when any of it fails.
+ * health checks, and a way back when any of it fails. A table of steps
+ * (core/step.h): preflight → lock → restore-point → pre_deploy →
+ * migrations → restart → health → post_deploy, and the log whatever
+ * happened.
  *
  * With an ssh section in the profile every command runs on that host (the
  * restore point and migrations by the ferry there, with this profile on
@@ -18,6 +21,7 @@
 #include "lock.h"
 #include "migrate_db.h"
 #include "ssh.h"
+#include "step.h"
 
 struct deploy_ctx {
 	const struct profile *p;
@@ -25,30 +29,15 @@ struct deploy_ctx {
 	struct deploy_result *r;
 	struct err *e;
 	const struct event_sink *ev;
-	char step[32];
 	double started;
 	time_t started_wall;
 	sshc_conn *ssh;
 	char *profile_json;       /* this profile as written, for the remote ferry */
+	struct strv restart;      /* the restart commands */
 	bool locked;
 	bool past_restore_point;
-	struct strv report;
+	char *rollback_line;      /* what the rollback commands did, for the summary */
 };
-
-static void step_start(struct deploy_ctx *c, const char *id, const char *title)
-{
-	snprintf(c->step, sizeof c->step, "%s", id);
-	event_step_start(c->ev, id, title);
-}
-
-static void step_done(struct deploy_ctx *c, const char *note)
-{
-	event_step_done(c->ev, c->step, note);
-	char *line = xasprintf("✔ %s%s%s", c->step, note ? ": " : "", note ? note : "");
-	strv_push(&c->report, line);
-	free(line);
-	c->step[0] = '\0';
-}
 
 /* The restart commands: the profile's, else the orchestrator's default. */
 static int restart_commands(const struct profile *p, struct strv *out, struct err *e)
@@ -145,25 +134,57 @@ static int profile_as_written(struct deploy_ctx *c)
 						      c->p->name, c->p->file);
 }
 
+/* --- preflight --------------------------------------------------------------- */
+
+static int prepare(void *ctx, struct err *e)
+{
+	struct deploy_ctx *c = ctx;
+	if (restart_commands(c->p, &c->restart, e) < 0)
+		return -1;
+	if (!c->p->has_ssh)
+		return 0;
+	struct sshc_connect_opts so = {.accept_new_host_key = c->o->accept_new_host_key,
+				       .confirm_new_key = c->o->confirm_host_key,
+				       .confirm_ud = c->o->hostkey_ud, .events = c->ev};
+	c->ssh = sshc_connect(c->p, &so, e);
+	if (!c->ssh || profile_as_written(c) < 0)
+		return -1;
+	c->r->remote = true;
+	return 0;
+}
+
+static const char *where(const struct deploy_ctx *c)
+{
+	return c->ssh ? sshc_target(c->ssh) : "this machine";
+}
+
+static char *plan_title(void *ctx)
+{
+	const struct deploy_ctx *c = ctx;
+	return xasprintf("deploy %s on %s", c->p->name, where(c));
+}
+
+static char *preflight_note(void *ctx)
+{
+	return xstrdup(where(ctx));
+}
+
 /* --- steps --------------------------------------------------------------------- */
 
-static int connect_and_lock(struct deploy_ctx *c)
+static char *lock_detail(void *ctx)
 {
-	step_start(c, "lock", "take the deploy lock");
-	if (c->p->has_ssh) {
-		struct sshc_connect_opts so = {.accept_new_host_key = c->o->accept_new_host_key,
-					       .confirm_new_key = c->o->confirm_host_key,
-					       .confirm_ud = c->o->hostkey_ud, .events = c->ev};
-		c->ssh = sshc_connect(c->p, &so, c->e);
-		if (!c->ssh || profile_as_written(c) < 0)
-			return -1;
-		c->r->remote = true;
-	}
-	if (lock_acquire(c->ssh, c->p->backup.dir, "deploy", c->o->break_lock, c->e) < 0)
+	const struct deploy_ctx *c = ctx;
+	return xasprintf("%s/%s", c->p->backup.dir, LOCK_FILE);
+}
+
+static int step_lock(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct deploy_ctx *c = ctx;
+	if (lock_acquire(c->ssh, c->p->backup.dir, "deploy", c->o->break_lock, e) < 0)
 		return -1;
 	c->locked = true;
-	step_done(c, c->ssh ? sshc_target(c->ssh) : "this machine");
-	return 0;
+	step_note(sr, "%s", where(c));
+	return STEP_DONE;
 }
 
 static char *restore_command(const struct deploy_ctx *c, const char *bundle)
@@ -172,15 +193,24 @@ static char *restore_command(const struct deploy_ctx *c, const char *bundle)
 			 bundle, c->p->name);
 }
 
-/* The bundle path from a remote `ferry backup --json` result line. */
+/* A remote `ferry backup --json` line: a progress event shown here, or the
+ * result with the bundle's path. */
+struct remote_backup {
+	struct deploy_ctx *c;
+	char *path;
+};
+
 static void remote_backup_line(void *ud, const char *line)
 {
-	char **path = ud;
+	struct remote_backup *rb = ud;
 	json_t *o = json_loads(line, 0, NULL);
 	const char *file = json_string_value(json_object_get(o, "file"));
+	const char *text = json_string_value(json_object_get(o, "text"));
 	if (file && json_object_get(o, "status")) {
-		free(*path);
-		*path = xstrdup(file);
+		free(rb->path);
+		rb->path = xstrdup(file);
+	} else if (text && json_object_get(o, "event")) {
+		event_log(rb->c->ev, EV_INFO, "[%s] %s", sshc_host(rb->c->ssh), text);
 	}
 	json_decref(o);
 }
@@ -188,8 +218,8 @@ static void remote_backup_line(void *ud, const char *line)
 static int remote_restore_point(struct deploy_ctx *c)
 {
 	char *cmd = remote_ferry_command(c, "backup --type pre-deploy --no-prune --json");
-	char *path = NULL;
-	struct sshc_lines lines = {.on_line = remote_backup_line, .ud = &path};
+	struct remote_backup rb = {.c = c};
+	struct sshc_lines lines = {.on_line = remote_backup_line, .ud = &rb};
 	struct sshc_exec_info info = {0};
 	struct sshc_exec_opts o = {.stdin_buf = c->profile_json, .stdin_len = strlen(c->profile_json),
 				   .on_stdout = sshc_lines_feed, .ud = &lines, .cancel = c->o->cancel,
@@ -198,7 +228,7 @@ static int remote_restore_point(struct deploy_ctx *c)
 	int rc = sshc_exec(c->ssh, cmd, &o, &status, c->e);
 	sshc_lines_flush(&lines);
 	free(cmd);
-	if (rc == 0 && (status != 0 || !path)) {
+	if (rc == 0 && (status != 0 || !rb.path)) {
 		char first[sizeof info.stderr_tail];
 		memcpy(first, info.stderr_tail, sizeof first);
 		first[strcspn(first, "\n")] = '\0';
@@ -207,16 +237,18 @@ static int remote_restore_point(struct deploy_ctx *c)
 		rc = -1;
 	}
 	if (rc == 0)
-		c->r->restore_point = path;
+		c->r->restore_point = rb.path;
 	else
-		free(path);
+		free(rb.path);
 	return rc;
 }
 
 static int local_restore_point(struct deploy_ctx *c)
 {
+	struct step_child child;
 	struct backup_opts bo = {.type = "pre-deploy", .no_prune = true, .cancel = c->o->cancel,
-				 .skip_missing_paths = true};
+				 .skip_missing_paths = true,
+				 .events = step_child_sink(&child, c->ev, "restore-point")};
 	struct backup_result br;
 	int rc = backup_run(c->p, &bo, &br, c->e);
 	if (rc == 0)
@@ -225,109 +257,173 @@ static int local_restore_point(struct deploy_ctx *c)
 	return rc;
 }
 
-static int restore_point(struct deploy_ctx *c)
+static char *restore_point_detail(void *ctx)
 {
-	if (c->o->skip_backup) {
-		event_step_skip(c->ev, "restore-point", "--skip-backup");
-		return 0;
-	}
-	step_start(c, "restore-point", "back up as a restore point");
-	if ((c->ssh ? remote_restore_point(c) : local_restore_point(c)) < 0)
-		return err_prefix(c->e, "restore point");
-	c->r->restore_command = restore_command(c, c->r->restore_point);
-	step_done(c, c->r->restore_point);
-	return 0;
+	const struct deploy_ctx *c = ctx;
+	if (c->o->skip_backup)
+		return xstrdup("skipped (--skip-backup)");
+	return xasprintf("type pre-deploy, in %s", c->p->backup.dir);
 }
 
-static int hooks(struct deploy_ctx *c, const char *which, const struct strv *cmds)
+static int step_restore_point(void *ctx, struct step_run *sr, struct err *e)
 {
-	if (cmds->n == 0)
-		return 0;
-	char *title = xasprintf("run %s hooks", which);
-	step_start(c, which, title);
-	free(title);
+	struct deploy_ctx *c = ctx;
+	c->past_restore_point = true;
+	if (c->o->skip_backup) {
+		step_note(sr, "--skip-backup");
+		return STEP_SKIPPED;
+	}
+	if ((c->ssh ? remote_restore_point(c) : local_restore_point(c)) < 0)
+		return err_prefix(e, "restore point");
+	c->r->restore_command = restore_command(c, c->r->restore_point);
+	step_note(sr, "%s", c->r->restore_point);
+	return STEP_DONE;
+}
+
+static bool has_pre_hooks(void *ctx)
+{
+	return ((struct deploy_ctx *)ctx)->p->hooks.pre_deploy.n > 0;
+}
+
+static bool has_post_hooks(void *ctx)
+{
+	return ((struct deploy_ctx *)ctx)->p->hooks.post_deploy.n > 0;
+}
+
+static char *pre_hooks_detail(void *ctx)
+{
+	return xasprintf("%zu command(s)", ((struct deploy_ctx *)ctx)->p->hooks.pre_deploy.n);
+}
+
+static char *post_hooks_detail(void *ctx)
+{
+	return xasprintf("%zu command(s)", ((struct deploy_ctx *)ctx)->p->hooks.post_deploy.n);
+}
+
+static int run_hooks(struct deploy_ctx *c, const char *which, const struct strv *cmds)
+{
 	if (run_commands(c, cmds, "FERRY_FLOW=deploy") < 0)
 		return err_prefix(c->e, "%s hook", which);
-	step_done(c, NULL);
-	return 0;
+	return STEP_DONE;
 }
 
-static int migrations(struct deploy_ctx *c)
+static int step_pre_hooks(void *ctx, struct step_run *sr, struct err *e)
 {
-	if (!c->p->migrations.command && !c->p->migrations.dir) {
-		event_step_skip(c->ev, "migrations", "no migrations in the profile");
-		return 0;
+	struct deploy_ctx *c = ctx;
+	(void)sr, (void)e;
+	return run_hooks(c, "pre_deploy", &c->p->hooks.pre_deploy);
+}
+
+static int step_post_hooks(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct deploy_ctx *c = ctx;
+	(void)sr, (void)e;
+	return run_hooks(c, "post_deploy", &c->p->hooks.post_deploy);
+}
+
+static bool has_migrations(const struct deploy_ctx *c)
+{
+	return c->p->migrations.command || c->p->migrations.dir;
+}
+
+static char *migrations_detail(void *ctx)
+{
+	const struct deploy_ctx *c = ctx;
+	if (!has_migrations(c))
+		return xstrdup("none in the profile");
+	return xstrdup(c->p->migrations.command ? c->p->migrations.command : c->p->migrations.dir);
+}
+
+static int step_migrations(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct deploy_ctx *c = ctx;
+	if (!has_migrations(c)) {
+		step_note(sr, "no migrations in the profile");
+		return STEP_SKIPPED;
 	}
-	step_start(c, "migrations", "run the schema migrations");
 	int rc;
 	if (c->ssh) {
 		char *cmd = remote_ferry_command(c, "db migrate");
 		rc = run_remote(c, cmd, c->profile_json);
 		free(cmd);
 	} else {
-		rc = migrate_db_up(c->p, NULL, c->ev, c->o->cancel, c->e);
+		rc = migrate_db_up(c->p, NULL, c->ev, c->o->cancel, e);
 	}
-	if (rc < 0)
-		return err_prefix(c->e, "migrations");
-	step_done(c, NULL);
-	return 0;
+	return rc < 0 ? err_prefix(e, "migrations") : STEP_DONE;
 }
 
-static int restart(struct deploy_ctx *c)
+static char *restart_detail(void *ctx)
 {
-	struct strv cmds = {0};
-	int rc = restart_commands(c->p, &cmds, c->e);
-	if (rc == 0) {
-		step_start(c, "restart", "restart services");
-		rc = run_commands(c, &cmds, "FERRY_FLOW=deploy");
-	}
-	strv_done(&cmds);
-	if (rc < 0)
+	return strv_join(&((struct deploy_ctx *)ctx)->restart, "; ");
+}
+
+static int step_restart(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct deploy_ctx *c = ctx;
+	(void)e;
+	if (run_commands(c, &c->restart, "FERRY_FLOW=deploy") < 0)
 		return -1;
-	step_done(c, c->p->services.orchestrator);
-	return 0;
+	if (c->p->services.orchestrator)
+		step_note(sr, "%s", c->p->services.orchestrator);
+	return STEP_DONE;
 }
 
-static int health(struct deploy_ctx *c)
+static char *health_detail(void *ctx)
 {
+	const struct profile *p = ((struct deploy_ctx *)ctx)->p;
+	if (p->nhealth == 0)
+		return xstrdup("no health URLs in the profile");
+	return xasprintf("%zu URL(s), up to %d tries each", p->nhealth, p->health[0].retries);
+}
+
+static int step_health(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct deploy_ctx *c = ctx;
 	if (c->p->nhealth == 0) {
-		event_step_skip(c->ev, "health", "no health URLs in the profile");
-		return 0;
+		step_note(sr, "no health URLs in the profile");
+		return STEP_SKIPPED;
 	}
-	step_start(c, "health", "health checks");
 	for (size_t i = 0; i < c->p->nhealth; i++)
-		if (http_wait_healthy(&c->p->health[i], c->ev, c->o->cancel, c->e) < 0)
+		if (http_wait_healthy(&c->p->health[i], c->ev, c->o->cancel, e) < 0)
 			return -1;
-	char note[64];
-	snprintf(note, sizeof note, "%zu URL(s) healthy", c->p->nhealth);
-	step_done(c, note);
-	return 0;
+	step_note(sr, "%zu URL(s) healthy", c->p->nhealth);
+	return STEP_DONE;
 }
 
-/* After a failure past the restore point: the profile's rollback commands. */
-static void roll_back(struct deploy_ctx *c)
+/* After a failure past the restore point: the profile's rollback commands,
+ * and the exact command that goes back to before the deploy. */
+static void failed(void *ctx, const char *step, struct err *e)
 {
-	if (c->p->services.rollback.n == 0)
+	struct deploy_ctx *c = ctx;
+	(void)step;
+	if (!c->past_restore_point)
 		return;
-	event_step_start(c->ev, "rollback", "run the profile's rollback commands");
-	struct err re = {0};
-	struct deploy_ctx rc_ctx = *c;
-	rc_ctx.e = &re;
-	if (run_commands(&rc_ctx, &c->p->services.rollback, "FERRY_FLOW=rollback") == 0) {
-		c->r->rolled_back = true;
-		event_step_done(c->ev, "rollback", NULL);
-		strv_push(&c->report, "✔ rollback commands ran");
-	} else {
-		event_step_fail(c->ev, "rollback", re.msg);
-		char *line = xasprintf("✖ rollback: %s", re.msg);
-		strv_push(&c->report, line);
-		free(line);
+	if (c->p->services.rollback.n) {
+		event_step_start(c->ev, "rollback", "run the profile's rollback commands");
+		struct err re = {0};
+		struct deploy_ctx quiet = *c;
+		quiet.e = &re;
+		if (run_commands(&quiet, &c->p->services.rollback, "FERRY_FLOW=rollback") == 0) {
+			c->r->rolled_back = true;
+			event_step_done(c->ev, "rollback", NULL);
+			c->rollback_line = xstrdup("✔ rollback commands ran");
+		} else {
+			event_step_fail(c->ev, "rollback", re.msg);
+			c->rollback_line = xasprintf("✖ rollback: %s", re.msg);
+		}
+	}
+	if (c->r->restore_command) {
+		char *old = xstrdup(e->hint);
+		err_hint(e, "%s%sto go back to before the deploy: %s", old, old[0] ? "; " : "",
+			 c->r->restore_command);
+		free(old);
 	}
 }
 
 /* --- log ------------------------------------------------------------------------ */
 
-static void write_log(struct deploy_ctx *c, const char *status, const char *error)
+static void write_log(struct deploy_ctx *c, const struct flow_report *rep, const char *status,
+		      const char *error)
 {
 	if (fsx_mkdir_p(c->p->log_dir, 0700, NULL) < 0)
 		return;
@@ -343,7 +439,9 @@ static void write_log(struct deploy_ctx *c, const char *status, const char *erro
 		"duration_s", util_now() - c->started);
 	flow_json_log_append(c->r->log_file, rec, NULL);
 	json_decref(rec);
-	char *lines = strv_join(&c->report, "\n  ");
+	char *steps = flow_report_text(rep, "\n  ");
+	char *lines = c->rollback_line ? xasprintf("%s\n  %s", steps, c->rollback_line) : xstrdup(steps);
+	free(steps);
 	c->r->summary = xasprintf("ferry deploy %s: %s\n  started %s, %.1f s, on %s\n  %s\n%s%s%s%s%s",
 		c->p->name, status, when, util_now() - c->started, c->ssh ? sshc_target(c->ssh) : "this machine",
 		lines, error ? "  error: " : "", error ? error : "", error ? "\n" : "",
@@ -354,18 +452,60 @@ static void write_log(struct deploy_ctx *c, const char *status, const char *erro
 	flow_write_text(c->r->summary_file, c->r->summary, NULL);
 }
 
+static int step_log(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct deploy_ctx *c = ctx;
+	(void)e;
+	const struct err *failure = step_failure(sr);
+	write_log(c, step_report(sr), failure ? "failed" : "success", failure ? failure->msg : NULL);
+	step_note(sr, "%s", c->r->log_file ? c->r->log_file : "no log directory");
+	return STEP_DONE;
+}
+
+static char *log_detail(void *ctx)
+{
+	return xasprintf("%s/deploy_log.json", ((struct deploy_ctx *)ctx)->p->log_dir);
+}
+
 /* --- the flow ------------------------------------------------------------------ */
 
-static int deploy_steps(struct deploy_ctx *c)
+static const struct step deploy_steps[] = {
+	{.id = "lock", .title = "take the deploy lock", .detail = lock_detail, .run = step_lock},
+	{.id = "restore-point", .title = "back up as a restore point", .detail = restore_point_detail,
+	 .run = step_restore_point, .asks = true},
+	{.id = "pre_deploy", .title = "run pre_deploy hooks", .applies = has_pre_hooks,
+	 .detail = pre_hooks_detail, .run = step_pre_hooks, .destructive = true},
+	{.id = "migrations", .title = "run the schema migrations", .detail = migrations_detail,
+	 .run = step_migrations, .destructive = true},
+	{.id = "restart", .title = "restart services", .detail = restart_detail, .run = step_restart,
+	 .destructive = true},
+	{.id = "health", .title = "health checks", .detail = health_detail, .run = step_health},
+	{.id = "post_deploy", .title = "run post_deploy hooks", .applies = has_post_hooks,
+	 .detail = post_hooks_detail, .run = step_post_hooks},
+};
+
+static const struct step deploy_log_step = {.id = "log", .title = "write the deploy log",
+					    .detail = log_detail, .run = step_log};
+
+static const struct flow_def deploy_flow = {
+	.name = "deploy",
+	.steps = deploy_steps,
+	.nsteps = sizeof deploy_steps / sizeof deploy_steps[0],
+	.prepare = prepare,
+	.title = plan_title,
+	.preflight_note = preflight_note,
+	.failed = failed,
+	.finally = &deploy_log_step,
+};
+
+static void ctx_done(struct deploy_ctx *c)
 {
-	if (connect_and_lock(c) < 0 || restore_point(c) < 0)
-		return -1;
-	c->past_restore_point = true;
-	if (hooks(c, "pre_deploy", &c->p->hooks.pre_deploy) < 0 || migrations(c) < 0)
-		return -1;
-	if (restart(c) < 0 || health(c) < 0)
-		return -1;
-	return hooks(c, "post_deploy", &c->p->hooks.post_deploy);
+	if (c->locked)
+		lock_release(c->ssh, c->p->backup.dir);
+	sshc_free(c->ssh);
+	free(c->profile_json);
+	free(c->rollback_line);
+	strv_done(&c->restart);
 }
 
 int deploy_run(const struct profile *p, const struct deploy_opts *o, struct deploy_result *r,
@@ -375,28 +515,9 @@ int deploy_run(const struct profile *p, const struct deploy_opts *o, struct depl
 	struct deploy_ctx c = {.p = p, .o = o, .r = r, .e = e, .ev = o->events};
 	c.started = util_now();
 	c.started_wall = time(NULL);
-	int rc = deploy_steps(&c);
-	if (rc < 0) {
-		const char *failed = c.step[0] ? c.step : "lock";
-		event_step_fail(c.ev, failed, e->msg);
-		char *line = xasprintf("✖ %s: %s", failed, e->msg);
-		strv_push(&c.report, line);
-		free(line);
-		if (c.past_restore_point) {
-			struct err saved = *e;
-			roll_back(&c);
-			*e = saved;
-			if (r->restore_command)
-				err_hint(e, "%s%sto go back to before the deploy: %s", saved.hint,
-					 saved.hint[0] ? "; " : "", r->restore_command);
-		}
-	}
-	write_log(&c, rc == 0 ? "success" : "failed", rc == 0 ? NULL : e->msg);
-	if (c.locked)
-		lock_release(c.ssh, p->backup.dir);
-	sshc_free(c.ssh);
-	free(c.profile_json);
-	strv_done(&c.report);
+	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = true};
+	int rc = flow_run(&deploy_flow, &c, &ro, NULL, e);
+	ctx_done(&c);
 	r->duration_s = util_now() - c.started;
 	return rc;
 }
@@ -404,33 +525,12 @@ int deploy_run(const struct profile *p, const struct deploy_opts *o, struct depl
 int deploy_plan(const struct profile *p, const struct deploy_opts *o, struct plan *plan,
 		struct err *e)
 {
-	struct strv cmds = {0};
-	if (restart_commands(p, &cmds, e) < 0)
-		return -1;
-	char *where = p->has_ssh ? xasprintf("%s@%s:%d", p->ssh.user ? p->ssh.user : "?", p->ssh.host,
-					      p->ssh.port)
-				 : xstrdup("this machine");
-	char *title = xasprintf("deploy %s on %s", p->name, where);
-	plan_init(plan, title);
-	plan_add(plan, "lock", "take the deploy lock", "%s/%s", p->backup.dir, LOCK_FILE);
-	if (!o->skip_backup)
-		plan_add(plan, "restore-point", "back up as a restore point", "type pre-deploy, in %s",
-			 p->backup.dir);
-	if (p->hooks.pre_deploy.n)
-		plan_add(plan, "pre_deploy", "run pre_deploy hooks", "%zu command(s)", p->hooks.pre_deploy.n);
-	if (p->migrations.command || p->migrations.dir)
-		plan_add(plan, "migrations", "run the schema migrations", "%s",
-			 p->migrations.command ? p->migrations.command : p->migrations.dir);
-	char *joined = strv_join(&cmds, "; ");
-	plan_add(plan, "restart", "restart services", "%s", joined);
-	if (p->nhealth)
-		plan_add(plan, "health", "health checks", "%zu URL(s), up to %d tries each", p->nhealth,
-			 p->health[0].retries);
-	if (p->hooks.post_deploy.n)
-		plan_add(plan, "post_deploy", "run post_deploy hooks", "%zu command(s)", p->hooks.post_deploy.n);
-	free(joined), free(title), free(where);
-	strv_done(&cmds);
-	return 0;
+	struct deploy_result r = {0};
+	struct deploy_ctx c = {.p = p, .o = o, .r = &r, .e = e, .ev = o->events};
+	int rc = flow_plan(&deploy_flow, &c, plan, e);
+	ctx_done(&c);
+	deploy_result_done(&r);
+	return rc;
 }
 
 void deploy_result_done(struct deploy_result *r)

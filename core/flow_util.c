@@ -113,3 +113,19 @@ int flow_json_log_append(const char *path, json_t *rec, struct err *e)
 	json_decref(all);
 	return rc;
 }
+
+char *flow_report_text(const struct flow_report *rep, const char *sep)
+{
+	static const char *const marks[] = {"·", "✔", "⚠", "✖"};
+	struct sbuf b = {0};
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct flow_step_result *r = &rep->steps[i];
+		if (strcmp(r->id, STEP_PREFLIGHT) == 0 && r->state != STEP_STATE_FAILED)
+			continue;
+		if (b.len)
+			sbuf_adds(&b, sep);
+		sbuf_addf(&b, "%s %s%s%s", marks[r->state], r->id, r->note && *r->note ? ": " : "",
+			  r->note ? r->note : "");
+	}
+	return sbuf_take(&b);
+}

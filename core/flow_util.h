@@ -15,6 +15,7 @@
 #include "fsx.h"
 #include "util.h"
 #include "profile.h"
+#include "step.h"
 
 #include "bundle.h"
 
@@ -35,6 +36,11 @@ int flow_json_write(const char *path, const json_t *v, struct err *e);
 /* Append rec to the JSON array in path (a missing or damaged file starts a
  * new array), atomically. rec stays the caller's. */
 int flow_json_log_append(const char *path, json_t *rec, struct err *e);
+
+/* The outcome of each step of a run, one line each ("✔ dump: 3 tables",
+ * "⚠ health: no health URLs", "✖ restart: ..."), joined with sep; the
+ * preflight is left out. Caller frees. */
+char *flow_report_text(const struct flow_report *rep, const char *sep);
 
 /* Run each command with /bin/sh -c in app.root (else the profile's dir),
  * with env ("K=V", NULL-terminated) added; output lines become log

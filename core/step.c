@@ -18,6 +18,7 @@ struct step_run {
 	char *note;
 	json_t *resume;             /* {"done": [...], "data": {...}} or NULL */
 	bool confirmed;
+	const struct err *failure;  /* for the finally step: what failed, or NULL */
 };
 
 void flow_report_done(struct flow_report *r)
@@ -81,6 +82,8 @@ int flow_plan(const struct flow_def *f, void *ctx, struct plan *plan, struct err
 	for (size_t i = 0; i < f->nsteps; i++)
 		if (applies(&f->steps[i], ctx))
 			plan_step(plan, &f->steps[i], ctx);
+	if (f->finally && applies(f->finally, ctx))
+		plan_step(plan, f->finally, ctx);
 	return 0;
 }
 
@@ -125,6 +128,21 @@ static void resume_save(const struct step_run *sr)
 	if (text)
 		fsx_write_atomic(sr->o->resume_path, text, strlen(text), 0600, NULL);
 	free(text);
+}
+
+const char *step_failed(const struct step_run *sr)
+{
+	return sr->failure ? sr->rep->failed_step : NULL;
+}
+
+const struct flow_report *step_report(const struct step_run *sr)
+{
+	return sr->rep;
+}
+
+const struct err *step_failure(const struct step_run *sr)
+{
+	return sr->failure;
 }
 
 bool step_done_before(const struct step_run *sr, const char *id)
@@ -283,6 +301,18 @@ static int run_steps(struct step_run *sr, struct err *e)
 	return 0;
 }
 
+/* The finally step, after success or failure; its own error only shows. */
+static void run_finally(struct step_run *sr, const struct err *failure)
+{
+	const struct step *s = sr->f->finally;
+	if (!s || !applies(s, sr->ctx))
+		return;
+	sr->failure = failure;
+	struct err fe = {0};
+	if (run_step(sr, s, &fe) < 0)
+		event_step_fail(sr->o->events, s->id, fe.msg);
+}
+
 int flow_run(const struct flow_def *f, void *ctx, const struct flow_run_opts *o,
 	     struct flow_report *rep, struct err *e)
 {
@@ -302,6 +332,7 @@ int flow_run(const struct flow_def *f, void *ctx, const struct flow_run_opts *o,
 	} else if (o->resume_path) {
 		unlink(o->resume_path);
 	}
+	run_finally(&sr, rc < 0 ? e : NULL);
 	rep->seconds = util_now() - t0 - rep->confirm_seconds;
 	json_decref(sr.resume);
 	free(sr.note);

@@ -90,6 +90,10 @@ struct flow_def {
 	/* After a failure at step id: add the state of each side and the
 	 * command that continues to e's hint (NULL = nothing to add). */
 	void (*failed)(void *ctx, const char *step_id, struct err *e);
+	/* A last step that runs whatever happened before it (a log of the
+	 * run); listed last in the plan. step_failed() tells it the outcome.
+	 * Its own failure is reported but does not change the run's. */
+	const struct step *finally;
 };
 
 /* The preflight step every run starts with (and every plan lists first). */
@@ -143,6 +147,12 @@ int step_check_cancel(const struct step_run *sr, struct err *e);
 /* The flow's own data in the resume record (an object; borrowed), NULL
  * without one; saved with the record after each resumable step. */
 json_t *step_resume_data(const struct step_run *sr);
+/* In the finally step: the id of the step that failed, NULL after success;
+ * and that failure. */
+const char *step_failed(const struct step_run *sr);
+const struct err *step_failure(const struct step_run *sr);
+/* The outcomes so far (for a log written by the finally step). */
+const struct flow_report *step_report(const struct step_run *sr);
 /* Whether an earlier run finished step id (resume record). */
 bool step_done_before(const struct step_run *sr, const char *id);
 
