@@ -336,6 +336,13 @@ int db_count_rows(db_conn *c, const struct strv *schemas, const struct strv *tab
 	return 0;
 }
 
+void db_table_counts_add(struct db_table_counts *tc, const char *schema, const char *table,
+			 int64_t rows)
+{
+	tc->v = xrealloc(tc->v, (tc->n + 1) * sizeof *tc->v);
+	tc->v[tc->n++] = (struct db_table_count){xstrdup(schema), xstrdup(table), rows};
+}
+
 void db_table_counts_done(struct db_table_counts *tc)
 {
 	for (size_t i = 0; i < tc->n; i++) {

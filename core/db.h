@@ -75,6 +75,9 @@ int db_count_rows(db_conn *c, const struct strv *schemas, const struct strv *tab
 		  const struct strv *exclude_tables, struct db_table_counts *out,
 		  struct err *e);
 void db_table_counts_done(struct db_table_counts *tc);
+/* Append one count (copies the names). */
+void db_table_counts_add(struct db_table_counts *tc, const char *schema, const char *table,
+			 int64_t rows);
 
 /* The application's schema revision and where it came from ("alembic_version",
  * "_sqlx_migrations", "schema_migrations", "flyway_schema_history",

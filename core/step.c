@@ -240,6 +240,20 @@ static int confirm(struct step_run *sr, struct err *e)
 	return rc;
 }
 
+/* Drop the done marks of id and of everything recorded after it. */
+static void unmark_from(struct step_run *sr, const char *id)
+{
+	json_t *done = json_object_get(sr->resume, "done");
+	size_t i;
+	json_t *v;
+	json_array_foreach(done, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			break;
+	while (json_array_size(done) > i)
+		json_array_remove(done, json_array_size(done) - 1);
+	resume_save(sr);
+}
+
 static void mark_done(struct step_run *sr, const char *id)
 {
 	if (!sr->resume)
@@ -255,9 +269,12 @@ static int run_step(struct step_run *sr, const struct step *s, struct err *e)
 	struct flow_step_result *r = report_add(sr->rep, s->id);
 	double t0 = util_now();
 	if (s->resumable && step_done_before(sr, s->id)) {
-		event_step_skip(ev, s->id, "done by an earlier run");
-		report_end(r, STEP_STATE_SKIPPED, "done by an earlier run", t0);
-		return 0;
+		if (!s->still_done || s->still_done(sr->ctx, sr)) {
+			event_step_skip(ev, s->id, "done by an earlier run");
+			report_end(r, STEP_STATE_SKIPPED, "done by an earlier run", t0);
+			return 0;
+		}
+		unmark_from(sr, s->id);
 	}
 	free(sr->note);
 	sr->note = NULL;
@@ -294,7 +311,9 @@ static int run_steps(struct step_run *sr, struct err *e)
 		const struct step *s = &f->steps[i];
 		if (!applies(s, sr->ctx))
 			continue;
-		if (step_check_cancel(sr, e) < 0 || ((s->destructive || s->asks) && confirm(sr, e) < 0) ||
+		bool resumed = s->resumable && step_done_before(sr, s->id);
+		if (step_check_cancel(sr, e) < 0 ||
+		    ((s->destructive || s->asks) && !resumed && confirm(sr, e) < 0) ||
 		    run_step(sr, s, e) < 0)
 			return fail_at(sr, s->id);
 	}

@@ -71,6 +71,10 @@ struct step {
 	bool asks;
 	/* Recorded in the resume file when done; a rerun skips it. */
 	bool resumable;
+	/* A resumable step done by an earlier run: does its result still hold
+	 * (the bundle it made is still there and sound)? NULL = yes. When not,
+	 * the step runs again and the marks of the steps after it are dropped. */
+	bool (*still_done)(void *ctx, struct step_run *sr);
 };
 
 struct flow_def {

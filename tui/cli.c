@@ -77,6 +77,14 @@ const struct profile *cli_pick_profile(const struct cli *c, profile_file *pf, st
 	return profile_file_get(pf, c->profile_name, e);
 }
 
+void cli_print_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(o);
+}
+
 static void print_error_json(const struct err *e)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "status", "error",

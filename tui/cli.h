@@ -4,6 +4,7 @@
 #define FERRY_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -77,6 +78,9 @@ char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e
 /* SIGINT/SIGTERM set this flag (handlers installed on first call), so a
  * flow can stop cleanly and remove its partial files. */
 volatile sig_atomic_t *cli_cancel_flag(void);
+
+/* Print a JSON result on stdout (one line) and release it. */
+void cli_print_json(json_t *o);
 
 /* "ferry: <msg>" and "hint: <hint>" on stderr, or a JSON error with --json. */
 void cli_print_error(const struct cli *c, const struct err *e);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "flow.h"
 #include "flow_util.h"
+#include "remote.h"
 
 static int run_backup(struct cli *c, int argc, char **argv, struct err *e);
 
@@ -147,43 +148,9 @@ static int parse_args(struct cli *c, struct backup_args *a, int argc, char **arg
 	return 0;
 }
 
-static json_t *tables_json(const struct manifest *m)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; i < m->ntables; i++) {
-		char *key = xasprintf("%s.%s", m->tables[i].schema, m->tables[i].table);
-		json_object_set_new(o, key, json_integer(m->tables[i].rows));
-		free(key);
-	}
-	return o;
-}
-
-static json_t *prune_json(const struct prune_report *pr)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < pr->n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "file", pr->v[i].file,
-			"action", pr->v[i].keep ? "keep" : "delete", "rule", pr->v[i].rule));
-	return a;
-}
-
 static void print_result_json(const struct backup_result *r)
 {
-	const struct manifest *m = &r->manifest;
-	const char *name = strrchr(r->path, '/');
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:o, s:s, s:s, s:f}",
-		"status", "success", "file", r->path, "filename", name ? name + 1 : r->path,
-		"size_bytes", (json_int_t)r->size, "size_mb", (double)r->size / 1048576.0,
-		"tables_backed_up", (json_int_t)m->ntables,
-		"total_rows", (json_int_t)manifest_total_rows(m), "table_details", tables_json(m),
-		"schema_revision", m->schema_revision ? m->schema_revision : "unknown",
-		"type", m->type, "duration_s", r->duration_s);
-	json_object_set_new(o, "pruned", prune_json(&r->pruned));
-	if (r->prune_warning)
-		json_object_set_new(o, "prune_warning", json_string(r->prune_warning));
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
+	cli_print_json(remote_backup_json(r));
 }
 
 static void print_result_text(const struct backup_result *r)

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "flow.h"
+#include "remote.h"
 
 static int run_counts(struct cli *c, int argc, char **argv, struct err *e);
 
@@ -17,27 +18,16 @@ const struct cli_command command_counts = {
 
 static void print_counts(const struct cli *c, const struct counts_result *r)
 {
+	if (c->json) {
+		cli_print_json(remote_counts_json(r));
+		return;
+	}
 	long long total = 0;
-	json_t *tables = json_array();
 	for (size_t i = 0; i < r->tables.n; i++) {
 		const struct db_table_count *t = &r->tables.v[i];
 		total += t->rows;
-		if (c->json)
-			json_array_append_new(tables, json_pack("{s:s, s:s, s:I}", "schema", t->schema,
-								"table", t->table, "rows", (json_int_t)t->rows));
-		else
-			printf("%12lld  %s.%s\n", (long long)t->rows, t->schema, t->table);
+		printf("%12lld  %s.%s\n", (long long)t->rows, t->schema, t->table);
 	}
-	if (c->json) {
-		json_t *o = json_pack("{s:s, s:o, s:o, s:I}", "database", r->database, "schema_revision",
-			r->schema_revision ? json_string(r->schema_revision) : json_null(),
-			"tables", tables, "total_rows", (json_int_t)total);
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(o);
-		return;
-	}
-	json_decref(tables);
 	printf("%12lld  rows in %zu tables of %s, schema revision %s\n", total, r->tables.n,
 	       r->database, r->schema_revision ? r->schema_revision : "unknown");
 }

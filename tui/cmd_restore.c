@@ -6,6 +6,7 @@
 
 #include "util.h"
 #include "cli.h"
+#include "remote.h"
 #include "flow.h"
 #include "flow_util.h"
 
@@ -148,16 +149,6 @@ static char *pick_bundle(const struct cli *c, const struct profile *p, struct er
 	return path;
 }
 
-static json_t *tables_json(const struct restore_result *r)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < r->ntables; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "schema", r->tables[i].schema,
-			"table", r->tables[i].table, "expected", (json_int_t)r->tables[i].expected,
-			"actual", (json_int_t)r->tables[i].actual));
-	return a;
-}
-
 static void print_result(const struct cli *c, const struct restore_result *r)
 {
 	if (!c->json) {
@@ -171,15 +162,7 @@ static void print_result(const struct cli *c, const struct restore_result *r)
 			printf("  previous files kept as %s\n", r->previous_paths.v[i]);
 		return;
 	}
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:f}", "status", "success",
-		"bundle", r->bundle, "tables_restored", (json_int_t)r->ntables,
-		"total_rows", (json_int_t)r->total_rows, "tables", tables_json(r),
-		"safety_bundle", r->safety_bundle ? json_string(r->safety_bundle) : json_null(),
-		"previous_db", r->previous_db ? json_string(r->previous_db) : json_null(),
-		"duration_s", r->duration_s);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
+	cli_print_json(remote_restore_json(r));
 }
 
 static int dry_run(struct cli *c, const struct profile *p, const char *bundle,

@@ -6,6 +6,7 @@
 
 #include "util.h"
 #include "cli.h"
+#include "remote.h"
 #include "flow.h"
 #include "flow_util.h"
 
@@ -29,16 +30,7 @@ enum { OPT_DEEP = OPT_COMMAND_BASE };
 
 static void print_json(const char *path, const struct verify_result *r)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:b, s:s, s:s, s:I, s:I, s:f}",
-		"status", "ok", "bundle", path, "members", (json_int_t)r->members_checked,
-		"bytes", (json_int_t)r->bytes_checked, "deep", r->deep_done,
-		"schema_revision", r->manifest.schema_revision ? r->manifest.schema_revision : "unknown",
-		"created_at", r->manifest.created_at ? r->manifest.created_at : "",
-		"tables", (json_int_t)r->manifest.ntables,
-		"total_rows", (json_int_t)manifest_total_rows(&r->manifest), "duration_s", r->duration_s);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
+	cli_print_json(remote_verify_json(path, r));
 }
 
 static int verify_path(struct cli *c, const char *path, bool deep, const struct profile *p,

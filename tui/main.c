@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "remote.h"
 
 static const struct cli_command help_command = {
 	"help", "show help for ferry or one command (`ferry help exit-codes`)",
@@ -128,8 +129,11 @@ int cmd_help(struct cli *c, int argc, char **argv, struct err *e)
 int cmd_version(struct cli *c, int argc, char **argv, struct err *e)
 {
 	(void)argc, (void)argv, (void)e;
-	if (c->json)
-		printf("{\"version\":\"%s\"}\n", FERRY_VERSION);
+	bool json = c->json;
+	for (int i = 1; i < argc; i++)
+		json = json || strcmp(argv[i], "--json") == 0;
+	if (json)
+		printf("{\"version\":\"%s\",\"protocol\":%d}\n", FERRY_VERSION, REMOTE_PROTOCOL);
 	else
 		printf("ferry %s\n", FERRY_VERSION);
 	return 0;

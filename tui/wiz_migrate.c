@@ -1,7 +1,8 @@
 /* wiz_migrate — the guided migration (seed phase 2): explain → where is
  * the database → back up first → which profile is the new server → how to
  * reach it (host, user, port, key; the profile's as defaults) → summary
- * (migrate_plan) → run (migrate_run, with the host-key dialog and the
+ * (migrate_plan: it connects and checks the new server, the host-key
+ * dialog there) → run (migrate_run, with the
  * typed confirmations) → result. */
 #include <jansson.h>
 #include <stdlib.h>
@@ -247,10 +248,11 @@ static void migrate_about(const struct wiz *w, char *out, size_t n)
 			 t->ssh.user ? t->ssh.user : "?", t->ssh.host);
 }
 
-/* Worker: the plan (migrate_plan; connects to nothing). */
+/* Worker: the plan (migrate_plan: it connects and checks the new server,
+ * so an unknown host key is asked about here, in the plan's job). */
 static int migrate_plan_hook(struct wiz *w, struct plan *plan, struct err *e)
 {
-	struct migrate_opts o = {0};
+	struct migrate_opts o = {.confirm_host_key = wiz_confirm_host_key, .hostkey_ud = &w->job};
 	return migrate_plan(w->p, target(w), &o, plan, e);
 }
 
