@@ -20,6 +20,7 @@
 #include "http.h"
 #include "lock.h"
 #include "migrate_db.h"
+#include "remote.h"
 #include "ssh.h"
 #include "step.h"
 
@@ -71,15 +72,14 @@ static void remote_line(void *ud, const char *line)
 	event_log(rl->c->ev, EV_INFO, "[%s] %s", sshc_host(rl->c->ssh), line);
 }
 
-static int run_remote(struct deploy_ctx *c, const char *cmd, const char *stdin_text)
+static int run_remote(struct deploy_ctx *c, const char *cmd)
 {
 	char *root = sshc_quote(c->p->has_app ? c->p->app.root : "/");
 	char *full = xasprintf("cd %s 2>/dev/null; %s", root, cmd);
 	struct remote_log rl = {.c = c, .lines = {.on_line = remote_line}};
 	rl.lines.ud = &rl;
 	struct sshc_exec_info info = {0};
-	struct sshc_exec_opts o = {.stdin_buf = stdin_text, .stdin_len = stdin_text ? strlen(stdin_text) : 0,
-				   .on_stdout = sshc_lines_feed, .on_stderr = sshc_lines_feed,
+	struct sshc_exec_opts o = {.on_stdout = sshc_lines_feed, .on_stderr = sshc_lines_feed,
 				   .ud = &rl.lines, .cancel = c->o->cancel, .info = &info};
 	int status = 0;
 	int rc = sshc_exec(c->ssh, full, &o, &status, c->e);
@@ -104,20 +104,10 @@ static int run_commands(struct deploy_ctx *c, const struct strv *cmds, const cha
 	}
 	for (size_t i = 0; i < cmds->n; i++) {
 		event_log(c->ev, EV_INFO, "[%s] $ %s", sshc_host(c->ssh), cmds->v[i]);
-		if (run_remote(c, cmds->v[i], NULL) < 0)
+		if (run_remote(c, cmds->v[i]) < 0)
 			return -1;
 	}
 	return 0;
-}
-
-/* `ferry ARGS --profiles - --profile NAME` on the remote host. */
-static char *remote_ferry_command(const struct deploy_ctx *c, const char *args)
-{
-	char *qf = sshc_quote(c->p->ssh.ferry_path ? c->p->ssh.ferry_path : "ferry");
-	char *qn = sshc_quote(c->p->name);
-	char *cmd = xasprintf("%s %s --profiles - --profile %s", qf, args, qn);
-	free(qf), free(qn);
-	return cmd;
 }
 
 static int profile_as_written(struct deploy_ctx *c)
@@ -193,53 +183,31 @@ static char *restore_command(const struct deploy_ctx *c, const char *bundle)
 			 bundle, c->p->name);
 }
 
-/* A remote `ferry backup --json` line: a progress event shown here, or the
- * result with the bundle's path. */
-struct remote_backup {
-	struct deploy_ctx *c;
-	char *path;
-};
-
-static void remote_backup_line(void *ud, const char *line)
+static struct remote_ferry remote_of(const struct deploy_ctx *c)
 {
-	struct remote_backup *rb = ud;
-	json_t *o = json_loads(line, 0, NULL);
-	const char *file = json_string_value(json_object_get(o, "file"));
-	const char *text = json_string_value(json_object_get(o, "text"));
-	if (file && json_object_get(o, "status")) {
-		free(rb->path);
-		rb->path = xstrdup(file);
-	} else if (text && json_object_get(o, "event")) {
-		event_log(rb->c->ev, EV_INFO, "[%s] %s", sshc_host(rb->c->ssh), text);
-	}
-	json_decref(o);
+	return (struct remote_ferry){.ssh = c->ssh,
+				     .path = c->p->ssh.ferry_path ? c->p->ssh.ferry_path : "ferry",
+				     .profiles_json = c->profile_json, .profile = c->p->name};
 }
 
+/* `ferry backup` there; its steps show here as restore-point/<id>. */
 static int remote_restore_point(struct deploy_ctx *c)
 {
-	char *cmd = remote_ferry_command(c, "backup --type pre-deploy --no-prune --json");
-	struct remote_backup rb = {.c = c};
-	struct sshc_lines lines = {.on_line = remote_backup_line, .ud = &rb};
-	struct sshc_exec_info info = {0};
-	struct sshc_exec_opts o = {.stdin_buf = c->profile_json, .stdin_len = strlen(c->profile_json),
-				   .on_stdout = sshc_lines_feed, .ud = &lines, .cancel = c->o->cancel,
-				   .info = &info};
-	int status = 0;
-	int rc = sshc_exec(c->ssh, cmd, &o, &status, c->e);
-	sshc_lines_flush(&lines);
-	free(cmd);
-	if (rc == 0 && (status != 0 || !rb.path)) {
-		char first[sizeof info.stderr_tail];
-		memcpy(first, info.stderr_tail, sizeof first);
-		first[strcspn(first, "\n")] = '\0';
-		err_set(c->e, ERR_FAILED, "the restore point backup on %s failed (exit %d): %s",
-			sshc_target(c->ssh), status, first);
-		rc = -1;
-	}
+	struct remote_ferry rf = remote_of(c);
+	struct remote_run_opts ro = {.events = c->ev, .step_prefix = "restore-point",
+				     .cancel = c->o->cancel};
+	json_t *res = NULL;
+	struct remote_backup rb = {0};
+	int rc = remote_ferry_run(&rf, "backup --type pre-deploy --no-prune --json", &ro, &res, c->e);
+	if (rc == 0 && !res)
+		rc = err_set(c->e, ERR_FAILED, "the restore point backup on %s printed no result",
+			     sshc_target(c->ssh));
 	if (rc == 0)
-		c->r->restore_point = rb.path;
-	else
-		free(rb.path);
+		rc = remote_backup_parse(res, &rb, c->e);
+	json_decref(res);
+	if (rc == 0)
+		c->r->restore_point = xstrdup(rb.file);
+	remote_backup_done(&rb);
 	return rc;
 }
 
@@ -343,9 +311,11 @@ static int step_migrations(void *ctx, struct step_run *sr, struct err *e)
 	}
 	int rc;
 	if (c->ssh) {
-		char *cmd = remote_ferry_command(c, "db migrate");
-		rc = run_remote(c, cmd, c->profile_json);
-		free(cmd);
+		struct remote_ferry rf = remote_of(c);
+		struct remote_run_opts ro = {.events = c->ev, .cancel = c->o->cancel};
+		json_t *res = NULL;
+		rc = remote_ferry_run(&rf, "db migrate", &ro, &res, e);
+		json_decref(res);
 	} else {
 		rc = migrate_db_up(c->p, NULL, c->ev, c->o->cancel, e);
 	}
