@@ -79,31 +79,4 @@ void admin_psql_argv(const char *psql_path, const char *conninfo, const struct s
 int admin_shell_argv(const struct profile *p, const struct strv *extra, struct strv *argv,
 		     char **password, struct err *e);
 
-/* --- reset ------------------------------------------------------------------ */
-
-struct admin_reset_opts {
-	bool no_seed;                 /* do not load the profile's seeds */
-	const struct event_sink *events;
-	volatile sig_atomic_t *cancel;
-};
-
-struct admin_reset_result {
-	char *database;
-	char *safety_bundle;          /* NULL when there was no database to save */
-	bool existed;                 /* the database was there before */
-	bool migrated;                /* the profile's migrations ran */
-	size_t seeded;                /* seed files loaded */
-	double duration_s;
-};
-void admin_reset_result_done(struct admin_reset_result *r);
-
-/* Safety backup (type pre-reset, db only, never pruned) → terminate other
- * sessions, DROP and CREATE the database with the same owner, encoding and
- * locale (from the maintenance database) → migrations (when the profile
- * has any) → seeds (unless no_seed). Refuses the template databases.
- * Database-level settings (ALTER DATABASE ... SET) and grants on the
- * database itself are not carried over. */
-int admin_reset(const struct profile *p, const struct admin_reset_opts *o,
-		struct admin_reset_result *r, struct err *e);
-
 #endif

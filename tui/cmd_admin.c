@@ -9,6 +9,7 @@
 
 #include "admin.h"
 #include "cli.h"
+#include "flow_reset.h"
 #include "db.h"
 
 static int run_action(struct cli *c, int argc, char **argv, struct err *e);
@@ -482,28 +483,8 @@ static int parse_reset(struct cli *c, struct reset_args *a, int argc, char **arg
 	return 0;
 }
 
-/* What reset is about to do, and the database name typed back. */
-static int confirm_reset(const struct cli *c, const struct profile *p, const struct reset_args *a,
-			 struct err *e)
-{
-	char *name = db_conninfo_dbname(p->database.url, e);
-	if (!name)
-		return -1;
-	char *target = describe_target(p);
-	char *question = xasprintf(
-		"reset %s:\n  1. safety backup into %s\n  2. drop it and create it again\n"
-		"  3. %s\n  4. %s", target, p->backup.dir,
-		p->migrations.dir || p->migrations.command ? "apply the migrations" : "(no migrations)",
-		a->no_seed ? "(no seeds: --no-seed)" : p->seeds.n ? "load the seeds" : "(no seeds)");
-	int rc = confirm(c, question, name, e);
-	free(question);
-	free(target);
-	free(name);
-	return rc;
-}
-
 /* The outcome of a reset on stdout. */
-static void print_reset(const struct cli *c, const struct admin_reset_result *r)
+static void print_reset(const struct cli *c, const struct reset_result *r)
 {
 	if (c->json) {
 		print_json(json_pack("{s:s, s:s, s:o, s:b, s:b, s:I, s:f}", "status", "success",
@@ -520,33 +501,19 @@ static void print_reset(const struct cli *c, const struct admin_reset_result *r)
 	       r->seeded, r->seeded == 1 ? "" : "s");
 }
 
-/* Add where the database as it was is kept to the error's hint. */
-static void keep_safety_hint(struct err *e, const char *bundle)
-{
-	char old[ERR_HINT_MAX];
-	snprintf(old, sizeof old, "%s", e->hint);
-	if (old[0])
-		err_hint(e, "%s; the database as it was is in %s", old, bundle);
-	else
-		err_hint(e, "the database as it was is in %s (`ferry restore` it)", bundle);
-}
-
-/* Confirm and reset, rendering progress. */
+/* Reset (core asks for the database name), rendering progress. */
 static int do_reset(struct cli *c, const struct profile *p, const struct reset_args *a, struct err *e)
 {
-	if (confirm_reset(c, p, a, e) < 0)
-		return -1;
 	struct cli_render *render = cli_render_new(c);
 	struct event_sink sink = cli_render_sink(render);
-	struct admin_reset_opts o = {.no_seed = a->no_seed, .events = &sink, .cancel = cli_cancel_flag()};
-	struct admin_reset_result r;
-	int rc = admin_reset(p, &o, &r, e);
+	struct reset_opts o = {.no_seed = a->no_seed, .yes = c->yes, .confirm = cli_confirm_plan,
+			       .confirm_ud = c, .events = &sink, .cancel = cli_cancel_flag()};
+	struct reset_result r;
+	int rc = reset_run(p, &o, &r, e);
 	cli_render_free(render);
 	if (rc == 0)
 		print_reset(c, &r);
-	else if (r.safety_bundle && e->kind != ERR_REFUSED)
-		keep_safety_hint(e, r.safety_bundle);
-	admin_reset_result_done(&r);
+	reset_result_done(&r);
 	return rc;
 }
 
