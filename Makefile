@@ -66,11 +66,11 @@ layers:
 	@sh tests/layers.sh
 
 # core/ gets no curses flags.
-$(BUILD)/core/%.o: core/%.c | $(LAYERS_OK)
+$(BUILD)/core/%.o: core/%.c Makefile | $(LAYERS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -c $< -o $@
 
-$(BUILD)/tui/%.o: tui/%.c | $(LAYERS_OK)
+$(BUILD)/tui/%.o: tui/%.c Makefile | $(LAYERS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(TUI_CFLAGS) -Icore -Itui -c $< -o $@
 

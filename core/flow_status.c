@@ -22,6 +22,7 @@
 #include "http.h"
 #include "migrate_db.h"
 #include "proc.h"
+#include "step.h"
 #include "util.h"
 
 #define DEFAULT_BACKUP_MAX_AGE_S (2 * 86400)
@@ -527,23 +528,86 @@ static void check_services(struct status_ctx *c)
 
 /* --- the run ---------------------------------------------------------------- */
 
+/* Each check is a step; what it finds (ok, warn, fail) goes into the
+ * report and never stops the checks after it. */
+#define CHECK_STEP(name, fn)                                                        \
+	static int step_##name(void *ctx, struct step_run *sr, struct err *e)       \
+	{                                                                           \
+		struct status_ctx *c = ctx;                                         \
+		size_t before = c->r->n;                                            \
+		(void)e;                                                            \
+		fn(c);                                                              \
+		if (c->r->n > before)                                               \
+			step_note(sr, "%s", c->r->v[c->r->n - 1].detail);           \
+		return STEP_DONE;                                                   \
+	}
+CHECK_STEP(database, check_database)
+CHECK_STEP(backup, check_backup)
+CHECK_STEP(space, check_space)
+CHECK_STEP(health, check_health)
+CHECK_STEP(ssh, check_ssh)
+CHECK_STEP(services, check_services)
+
+static bool has_health(void *ctx)
+{
+	return ((struct status_ctx *)ctx)->p->nhealth > 0;
+}
+
+static bool has_ssh(void *ctx)
+{
+	return ((struct status_ctx *)ctx)->p->has_ssh;
+}
+
+static bool has_services(void *ctx)
+{
+	return ((struct status_ctx *)ctx)->p->services.status.n > 0;
+}
+
+static char *plan_title(void *ctx)
+{
+	return xasprintf("check %s", ((struct status_ctx *)ctx)->p->name);
+}
+
+static const struct step status_steps[] = {
+	{.id = "database", .title = "database, schema, size and connections", .run = step_database},
+	{.id = "backup", .title = "the newest backup", .run = step_backup},
+	{.id = "space", .title = "free space where bundles go", .run = step_space},
+	{.id = "health", .title = "health URLs", .applies = has_health, .run = step_health},
+	{.id = "ssh", .title = "the ssh host answers", .applies = has_ssh, .run = step_ssh},
+	{.id = "services", .title = "services.status commands", .applies = has_services,
+	 .run = step_services},
+};
+
+static const struct flow_def status_flow = {
+	.name = "status",
+	.steps = status_steps,
+	.nsteps = sizeof status_steps / sizeof status_steps[0],
+	.title = plan_title,
+};
+
 int status_run(const struct profile *p, const struct status_opts *o, struct status_report *r,
 	       struct err *e)
 {
 	static const struct status_opts none = {0};
-	static void (*const checks[])(struct status_ctx *) = {
-		check_database, check_backup, check_space, check_health, check_ssh, check_services};
 	memset(r, 0, sizeof *r);
 	r->profile = xstrdup(p->name);
 	struct status_ctx c = {.p = p, .o = o ? o : &none, .r = r};
 	double t0 = util_now();
-	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-		if (c.o->cancel && *c.o->cancel)
-			return err_set(e, ERR_INTERRUPTED, "status interrupted");
-		checks[i](&c);
-	}
+	struct flow_run_opts ro = {.events = c.o->events, .cancel = c.o->cancel, .yes = true};
+	int rc = flow_run(&status_flow, &c, &ro, NULL, e);
 	r->duration_s = util_now() - t0;
-	return 0;
+	return rc;
+}
+
+int status_plan(const struct profile *p, const struct status_opts *o, struct plan *plan,
+		struct err *e)
+{
+	static const struct status_opts none = {0};
+	struct status_report r = {0};
+	struct status_ctx c = {.p = p, .o = o ? o : &none, .r = &r};
+	int rc = flow_plan(&status_flow, &c, plan, e);
+	status_report_done(&r);
+	return rc;
 }
 
 /* --- JSON ------------------------------------------------------------------- */

@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "err.h"
+#include "event.h"
+#include "plan.h"
 #include "profile.h"
 
 enum status_state { STATUS_OK, STATUS_WARN, STATUS_FAIL };
@@ -86,6 +88,7 @@ struct status_opts {
 	/* Called after each check (may be NULL), so a front end can show it at once. */
 	void (*on_check)(void *ud, const struct status_check *c);
 	void *ud;
+	const struct event_sink *events;   /* a step per check (may be NULL) */
 	volatile sig_atomic_t *cancel;
 };
 
@@ -93,6 +96,10 @@ struct status_opts {
  * say), -1 with e filled when it could not be (interrupted). */
 int status_run(const struct profile *p, const struct status_opts *o, struct status_report *r,
 	       struct err *e);
+
+/* The checks that would run, without running them. */
+int status_plan(const struct profile *p, const struct status_opts *o, struct plan *plan,
+		struct err *e);
 
 /* The worst state of the report. */
 enum status_state status_overall(const struct status_report *r);
