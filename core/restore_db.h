@@ -11,7 +11,7 @@
 #include "err.h"
 #include "event.h"
 #include "manifest.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 /* Extract the bundle's db/ members under dir (dir/db/...). */
 int restore_db_extract(const char *bundle, const char *dir, volatile sig_atomic_t *cancel,

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "err.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 enum status_state { STATUS_OK, STATUS_WARN, STATUS_FAIL };
 

@@ -27,7 +27,7 @@
 #include "err.h"
 #include "event.h"
 #include "plan.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "ui.h"
 #include "util.h"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "profile.h"
+#include "profile/profile.h"
 #include "testutil.h"
 
 #define DB "'database': {'url': 'postgresql://app@db.internal:5432/shop'}"
