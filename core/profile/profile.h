@@ -161,11 +161,12 @@ const struct profile *profile_file_get(const profile_file *pf,
  * and empty sections are left out. Never NULL; caller frees. */
 char *profile_to_json_redacted(const struct profile *p);
 
-/* A connection string with its password replaced by "***". Caller frees. */
+/* A connection string with its passwords replaced by "***"
+ * (db_conninfo_redact). NULL for NULL; caller frees. */
 char *profile_redact_url(const char *url);
 
-/* The database name in a libpq URI or key=value string; caller frees;
- * NULL when none is given. */
+/* The database name database.url gives, as libpq reads it (no defaults);
+ * NULL when none is given or libpq cannot read the string. Caller frees. */
 char *profile_db_name(const struct profile *p);
 
 #endif

@@ -1,10 +1,17 @@
 /* redact — a profile as JSON text for people: secrets replaced by "***". */
 #include "profile_int.h"
+#include "db.h"
 #include "util.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A connection string with its passwords masked, as db_conninfo_redact. */
+char *profile_redact_url(const char *url)
+{
+	return db_conninfo_redact(url);
+}
 
 /* s with every remembered secret replaced by "***", longest first. */
 static char *redact_secrets(const struct profile *p, const char *s)

@@ -824,6 +824,30 @@ static void test_password_from_variable_is_fine(void **state)
 	profile_file_free(pf);
 }
 
+/* libpq reads the raw string: ${VAR} anywhere is no literal password, and a
+ * string libpq cannot read as written is left to the connection. */
+static void test_password_check_reads_like_libpq(void **state)
+{
+	(void)state;
+	setenv("DB_USER", "app", 1);
+	setenv("DB_PASSWORD", "s3cret", 1);
+	setenv("DB_HOST", "db9", 1);
+	setenv("FT_NAME", "postgresql://u@h/whole", 1);
+	profile_file *pf = load_q(
+		"{'a': {'database': {'url': "
+		"'postgresql://${DB_USER}:${DB_PASSWORD}@${DB_HOST}:5432/shop?sslmode=require'}},"
+		" 'b': {'database': {'url': '${FT_NAME}'}},"
+		" 'c': {'database': {'url': 'host=${DB_HOST} user=${DB_USER} password=${DB_PASSWORD}'}}}");
+	must(pf);
+	assert_string_equal(profile_file_at(pf, 0)->database.url,
+			    "postgresql://app:s3cret@db9:5432/shop?sslmode=require");
+	assert_string_equal(profile_file_at(pf, 1)->database.url, "postgresql://u@h/whole");
+	profile_file_free(pf);
+	expect_error("{'production': {'database': {'url': "
+		     "'postgresql://app@db/shop?sslmode=require&password=${DB_PASSWORD}x'}}}",
+		     "profiles.json: production.database.url: contains a literal password", NULL);
+}
+
 static void test_literal_password_checked_under_override(void **state)
 {
 	(void)state;
@@ -1157,6 +1181,8 @@ static void test_db_name(void **state)
 	assert_db_name("host=h dbname=shop user=u", "shop");
 	assert_db_name("host=h dbname = \\u0027my db\\u0027", "my db");
 	assert_db_name("host=h user=u", NULL);
+	assert_db_name("host=h dbname=my\\\\ db", "my db");
+	assert_db_name("postgresql://u@h/a?dbname=b", "b");
 	assert_null(profile_db_name(NULL));
 }
 
@@ -1432,6 +1458,7 @@ int main(void)
 		T(test_literal_password_keyvalue),
 		T(test_literal_password_registry),
 		T(test_password_from_variable_is_fine),
+		T(test_password_check_reads_like_libpq),
 		T(test_literal_password_checked_under_override),
 		T(test_expand_from_environment),
 		T(test_expand_from_env_file),
