@@ -3,7 +3,6 @@
  * reach it (host, user, port, key; the profile's as defaults) → summary
  * (migrate_plan) → run (migrate_run, with the host-key dialog and the
  * typed confirmations) → result. */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -170,25 +169,13 @@ static const char *migrate_save_base(const struct wiz *w)
 	return t ? t->name : NULL;
 }
 
-static void set_json_str(json_t *obj, const char *key, const char *answer)
+/* Save as profile: the server answers become the copy's ssh section. */
+static void migrate_save(const struct wiz *w, profile_edit *ed)
 {
-	if (answer && *answer)
-		json_object_set_new(obj, key, json_string(answer));
-	else
-		json_object_del(obj, key);
-}
-
-static void migrate_save(const struct wiz *w, void *profile_json)
-{
-	json_t *ssh = json_object_get(profile_json, "ssh");
-	if (!json_is_object(ssh)) {
-		ssh = json_object();
-		json_object_set_new(profile_json, "ssh", ssh);
-	}
-	set_json_str(ssh, "host", wiz_answer(w, "server", "host"));
-	set_json_str(ssh, "user", wiz_answer(w, "server", "user"));
-	json_object_set_new(ssh, "port", json_integer(atoi(wiz_answer(w, "server", "port"))));
-	set_json_str(ssh, "identity_file", wiz_answer(w, "server", "key"));
+	profile_edit_set_string(ed, "ssh", "host", wiz_answer(w, "server", "host"));
+	profile_edit_set_string(ed, "ssh", "user", wiz_answer(w, "server", "user"));
+	profile_edit_set_int(ed, "ssh", "port", atoi(wiz_answer(w, "server", "port")));
+	profile_edit_set_string(ed, "ssh", "identity_file", wiz_answer(w, "server", "key"));
 }
 
 static char *migrate_save_next(const struct wiz *w, const char *saved_name)

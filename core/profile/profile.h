@@ -169,4 +169,33 @@ char *profile_redact_url(const char *url);
  * NULL when none is given or libpq cannot read the string. Caller frees. */
 char *profile_db_name(const struct profile *p);
 
+/* ---- writing the profiles file ------------------------------------------
+ * core/profile/save.c is the only writer of profiles files. A copy of one
+ * profile's JSON object (as written: a ${VAR} stays a reference) is changed
+ * through a profile_edit and added to the file under a new name. */
+
+typedef struct profile_edit profile_edit;
+
+/* Set key in the copy's section object (section NULL: a key of the profile
+ * itself) to a string; NULL or "" removes the key. A section that is
+ * missing (or not an object) becomes a new object when a value is set. */
+void profile_edit_set_string(profile_edit *ed, const char *section, const char *key,
+			     const char *value);
+/* Set key in the copy's section object to an integer. */
+void profile_edit_set_int(profile_edit *ed, const char *section, const char *key, long long value);
+
+/* The caller's changes to the copy; ud is the caller's, ed lives for the call. */
+typedef void (*profile_edit_fn)(profile_edit *ed, void *ud);
+
+/* Add a copy of profile base_name, named new_name and changed by apply
+ * (NULL = a plain copy), to the profiles file at path. The new text must
+ * load (every profile validated, as by profile_file_load) before it
+ * replaces the file, atomically and with the file's mode (fsx_write_atomic);
+ * otherwise the file is left as it was. Returns 0, or -1 with e filled:
+ * ERR_PROFILE when the file is not a profiles file, base_name is not in
+ * it, new_name already is, or the result does not load (that error);
+ * ERR_FAILED / ERR_SPACE when it cannot be read or written. */
+int profile_save_copy(const char *path, const char *base_name, const char *new_name,
+		      profile_edit_fn apply, void *ud, struct err *e);
+
 #endif
