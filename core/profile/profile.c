@@ -1,4 +1,5 @@
-/* profile — the loaded file and its profiles: picking one by name, freeing. */
+/* profile — the loaded file and its profiles: picking one by name, freeing;
+ * a profile of one's own (a deep copy) changed for one run. */
 #include "profile_int.h"
 #include "util.h"
 
@@ -169,4 +170,124 @@ const struct profile *profile_file_get(const profile_file *pf, const char *name,
 	err_hint(e, "use --profile NAME (%s) or set FERRY_PROFILE", all);
 	free(all);
 	return NULL;
+}
+
+/* ---- a profile of one's own --------------------------------------------- */
+
+/* dst = a copy of src's strings. */
+static void copy_strv(struct strv *dst, const struct strv *src)
+{
+	*dst = (struct strv){0};
+	for (size_t i = 0; i < src->n; i++)
+		strv_push(dst, src->v[i]);
+}
+
+/* The strings of every section, copied (the scalars are copied already). */
+static void clone_sections(struct profile *c, const struct profile *p)
+{
+	c->database.url = xstrdup(p->database.url);
+	c->app.root = xstrdup(p->app.root);
+	copy_strv(&c->app.paths, &p->app.paths);
+	copy_strv(&c->app.exclude, &p->app.exclude);
+	c->app.env_file = xstrdup(p->app.env_file);
+	c->backup.dir = xstrdup(p->backup.dir);
+	c->backup.compression = xstrdup(p->backup.compression);
+	copy_strv(&c->backup.schedule, &p->backup.schedule);
+	c->ssh.host = xstrdup(p->ssh.host);
+	c->ssh.user = xstrdup(p->ssh.user);
+	c->ssh.identity_file = xstrdup(p->ssh.identity_file);
+	c->ssh.known_hosts = xstrdup(p->ssh.known_hosts);
+	c->ssh.ferry_path = xstrdup(p->ssh.ferry_path);
+	c->ssh.remote_profiles = xstrdup(p->ssh.remote_profiles);
+	c->services.orchestrator = xstrdup(p->services.orchestrator);
+	copy_strv(&c->services.restart, &p->services.restart);
+	copy_strv(&c->services.stop, &p->services.stop);
+	copy_strv(&c->services.start, &p->services.start);
+	copy_strv(&c->services.status, &p->services.status);
+	copy_strv(&c->services.rollback, &p->services.rollback);
+	c->registry.file = xstrdup(p->registry.file);
+	c->registry.primary_url = xstrdup(p->registry.primary_url);
+	c->registry.fallback_url = xstrdup(p->registry.fallback_url);
+	c->registry.grace_period = xstrdup(p->registry.grace_period);
+	copy_strv(&c->hooks.pre_backup, &p->hooks.pre_backup);
+	copy_strv(&c->hooks.post_backup, &p->hooks.post_backup);
+	copy_strv(&c->hooks.pre_restore, &p->hooks.pre_restore);
+	copy_strv(&c->hooks.post_restore, &p->hooks.post_restore);
+	copy_strv(&c->hooks.pre_deploy, &p->hooks.pre_deploy);
+	copy_strv(&c->hooks.post_deploy, &p->hooks.post_deploy);
+	c->migrations.command = xstrdup(p->migrations.command);
+	c->migrations.status_command = xstrdup(p->migrations.status_command);
+	c->migrations.dir = xstrdup(p->migrations.dir);
+}
+
+/* The health checks and the actions, copied. */
+static void clone_lists(struct profile *c, const struct profile *p)
+{
+	c->health = p->nhealth ? xcalloc(p->nhealth, sizeof *c->health) : NULL;
+	for (size_t i = 0; i < p->nhealth; i++) {
+		c->health[i] = p->health[i];
+		c->health[i].name = xstrdup(p->health[i].name);
+		c->health[i].url = xstrdup(p->health[i].url);
+	}
+	c->actions = p->nactions ? xcalloc(p->nactions, sizeof *c->actions) : NULL;
+	for (size_t i = 0; i < p->nactions; i++) {
+		const struct profile_action *a = &p->actions[i];
+		c->actions[i] = (struct profile_action){
+			.name = xstrdup(a->name), .sql = xstrdup(a->sql), .confirm = a->confirm,
+			.description = xstrdup(a->description)};
+		copy_strv(&c->actions[i].params, &a->params);
+	}
+}
+
+/* A deep copy of p; the caller frees it with profile_free. */
+struct profile *profile_clone(const struct profile *p)
+{
+	struct profile *c = xmalloc(sizeof *c);
+	*c = *p;   /* the scalars; every pointer is replaced by a copy below */
+	c->name = xstrdup(p->name);
+	c->file = xstrdup(p->file);
+	c->dir = xstrdup(p->dir);
+	clone_sections(c, p);
+	clone_lists(c, p);
+	copy_strv(&c->seeds, &p->seeds);
+	c->log_dir = xstrdup(p->log_dir);
+	c->description = xstrdup(p->description);
+	copy_strv(&c->secrets, &p->secrets);
+	return c;
+}
+
+/* Free a profile from profile_clone; NULL is fine. */
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	profile_done(p);
+	free(p);
+}
+
+/* Replace *field by a copy of value (NULL when value is NULL or ""). */
+static void set_optional(char **field, const char *value)
+{
+	free(*field);
+	*field = value && *value ? xstrdup(value) : NULL;
+}
+
+/* The server p reaches over SSH, as given in o (see profile.h). */
+int profile_set_ssh(struct profile *p, const struct profile_ssh_override *o, struct err *e)
+{
+	if (!o->host || !*o->host) {
+		err_set(e, ERR_PROFILE, "profile %s: ssh.host must not be empty", p->name);
+		return err_hint(e, "give the server's name or address");
+	}
+	if (o->port < 1 || o->port > 65535)
+		return err_set(e, ERR_PROFILE, "profile %s: ssh.port: expected 1-65535, got %d",
+			       p->name, o->port);
+	set_optional(&p->ssh.host, o->host);
+	set_optional(&p->ssh.user, o->user);
+	p->ssh.port = o->port;
+	free(p->ssh.identity_file);
+	p->ssh.identity_file = o->identity_file && *o->identity_file
+				       ? profile_path_resolve(p->dir, o->identity_file) : NULL;
+	p->has_ssh = true;
+	return 0;
 }

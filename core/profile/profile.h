@@ -169,6 +169,29 @@ char *profile_redact_url(const char *url);
  * NULL when none is given or libpq cannot read the string. Caller frees. */
 char *profile_db_name(const struct profile *p);
 
+/* ---- a profile of one's own ---------------------------------------------
+ * Profiles of a profile_file are read-only. A caller that changes one for
+ * a run (a wizard's answers) works on a copy. */
+
+/* A deep copy of p (secrets included); free it with profile_free(). */
+struct profile *profile_clone(const struct profile *p);
+/* Free a profile from profile_clone (never one of a profile_file's);
+ * NULL is fine. */
+void profile_free(struct profile *p);
+
+/* How to reach the server over SSH, e.g. a wizard's answers for one run. */
+struct profile_ssh_override {
+	const char *host;           /* required */
+	const char *user;           /* NULL or "": none (ssh config, local user) */
+	int port;                   /* 1-65535 */
+	const char *identity_file;  /* NULL or "": ssh-agent; ~ expanded, relative
+				     * to the profile's directory */
+};
+/* Set p's ssh host, user, port and key from o (has_ssh becomes true); the
+ * other ssh settings (known_hosts, ferry_path, ...) stay. -1 with e filled
+ * (ERR_PROFILE), p unchanged, when host is empty or port out of range. */
+int profile_set_ssh(struct profile *p, const struct profile_ssh_override *o, struct err *e);
+
 /* ---- writing the profiles file ------------------------------------------
  * core/profile/save.c is the only writer of profiles files. A copy of one
  * profile's JSON object (as written: a ${VAR} stays a reference) is changed

@@ -1347,6 +1347,67 @@ static void test_locate_errors(void **state)
 	free(hint);
 }
 
+/* ---- a profile of one's own --------------------------------------------- */
+
+static void test_clone_is_deep_and_equal(void **state)
+{
+	(void)state;
+	tu_mkdirs("app");
+	tu_write("app/.env", "");
+	setenv("API_TOKEN", "tok-1", 1);
+	profile_file *pf = load_q(FULL);
+	const struct profile *p = must(pf);
+	struct profile *c = profile_clone(p);
+	char *a = profile_to_json_redacted(p);
+	profile_file_free(pf);   /* the copy owns everything it points to */
+	char *b = profile_to_json_redacted(c);
+	assert_string_equal(a, b);
+	assert_int_equal(c->nhealth, 2);
+	assert_true(c->nactions > 0);
+	free(a);
+	free(b);
+	profile_free(c);
+	profile_free(NULL);
+}
+
+static void test_set_ssh(void **state)
+{
+	(void)state;
+	profile_file *pf = load_with("'ssh': {'host': 'old', 'user': 'u', 'port': 2200,"
+				     " 'identity_file': '/k/old', 'ferry_path': '/opt/ferry'}");
+	const struct profile *p = must(pf);
+	struct profile *c = profile_clone(p);
+	struct profile_ssh_override o = {.host = "new", .user = "", .port = 2222,
+					 .identity_file = "~/.ssh/id_new"};
+	assert_int_equal(profile_set_ssh(c, &o, &e), 0);
+	assert_string_equal(c->ssh.host, "new");
+	assert_null(c->ssh.user);
+	assert_int_equal(c->ssh.port, 2222);
+	char *key = xasprintf("%s/home/.ssh/id_new", scratch);
+	assert_string_equal(c->ssh.identity_file, key);
+	free(key);
+	assert_string_equal(c->ssh.ferry_path, "/opt/ferry");
+	assert_string_equal(p->ssh.host, "old");
+	assert_int_equal(p->ssh.port, 2200);
+	o = (struct profile_ssh_override){.host = "x", .port = 0};
+	assert_int_equal(profile_set_ssh(c, &o, &e), -1);
+	assert_int_equal(e.kind, ERR_PROFILE);
+	assert_string_equal(e.msg, "profile production: ssh.port: expected 1-65535, got 0");
+	o = (struct profile_ssh_override){.host = "", .port = 22};
+	assert_int_equal(profile_set_ssh(c, &o, &e), -1);
+	assert_string_equal(c->ssh.host, "new");
+	profile_free(c);
+	profile_file_free(pf);
+	pf = load_with("");
+	c = profile_clone(must(pf));
+	o = (struct profile_ssh_override){.host = "h", .port = 22};
+	assert_int_equal(profile_set_ssh(c, &o, &e), 0);
+	assert_true(c->has_ssh);
+	assert_null(c->ssh.identity_file);
+	profile_free(c);
+	profile_file_free(pf);
+}
+
 /* ---- saving a copy ------------------------------------------------------ */
 
 #define TWO_PROFILES \
@@ -1602,6 +1663,8 @@ int main(void)
 		T(test_get_only_profile),
 		T(test_locate_order),
 		T(test_locate_errors),
+		T(test_clone_is_deep_and_equal),
+		T(test_set_ssh),
 		T(test_save_copy),
 		T(test_save_plain_copy),
 		T(test_save_refused_leaves_file),
