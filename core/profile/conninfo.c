@@ -31,8 +31,8 @@ int profile_check_no_literal_password(struct profile_ctx *c, const char *kp, con
 }
 
 /* A connection string: type-checked, checked for a literal password, expanded. */
-int profile_get_conninfo(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-			 char **out)
+int profile_read_conninfo(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+			  char **out)
 {
 	char kp[KP_MAX];
 	json_t *v = profile_member(obj, parent, key, kp);

@@ -186,8 +186,8 @@ int profile_string_value(struct profile_ctx *c, const char *kp, const json_t *v,
 }
 
 /* A string member, expanded; absent is fine unless REQUIRED. */
-int profile_get_string(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		      int flags, char **out)
+int profile_read_string(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		       int flags, char **out)
 {
 	char kp[KP_MAX];
 	json_t *v = profile_member(obj, parent, key, kp);
@@ -197,11 +197,11 @@ int profile_get_string(struct profile_ctx *c, json_t *obj, const char *parent, c
 }
 
 /* A path: expanded, ~ expanded, absolute against base, cleaned. */
-int profile_get_path(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		    const char *base, char **out)
+int profile_read_path(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		     const char *base, char **out)
 {
 	char *s = NULL;
-	if (profile_get_string(c, obj, parent, key, NONEMPTY, &s) < 0)
+	if (profile_read_string(c, obj, parent, key, NONEMPTY, &s) < 0)
 		return -1;
 	if (s) {
 		free(*out);
@@ -212,7 +212,7 @@ int profile_get_path(struct profile_ctx *c, json_t *obj, const char *parent, con
 }
 
 /* A true/false member; absent leaves *out. */
-int profile_get_bool(struct profile_ctx *c, json_t *obj, const char *parent, const char *key, bool *out)
+int profile_read_bool(struct profile_ctx *c, json_t *obj, const char *parent, const char *key, bool *out)
 {
 	char kp[KP_MAX];
 	json_t *v = profile_member(obj, parent, key, kp);
@@ -227,8 +227,8 @@ int profile_get_bool(struct profile_ctx *c, json_t *obj, const char *parent, con
 /* An integer in [min, max]; max == INT_MAX reads "an integer >= min",
  * INT_MIN..INT_MAX just "an integer".
  * what, when not NULL, is appended to the range ("1-19 for zstd"). */
-int profile_get_int(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		   long min, long max, const char *what, int *out)
+int profile_read_int(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		    long min, long max, const char *what, int *out)
 {
 	char kp[KP_MAX];
 	json_t *v = profile_member(obj, parent, key, kp);
@@ -280,8 +280,8 @@ static int enum_value(struct profile_ctx *c, const char *kp, const json_t *v,
 }
 
 /* An enumerated string member; absent leaves *out. */
-int profile_get_enum(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		    const char *const *choices, char **out)
+int profile_read_enum(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		     const char *const *choices, char **out)
 {
 	char kp[KP_MAX];
 	json_t *v = profile_member(obj, parent, key, kp);
@@ -289,8 +289,8 @@ int profile_get_enum(struct profile_ctx *c, json_t *obj, const char *parent, con
 }
 
 /* An array of strings, each expanded, appended to out. */
-int profile_get_strv(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		    struct strv *out)
+int profile_read_strv(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		     struct strv *out)
 {
 	char kp[KP_MAX];
 	json_t *v = profile_member(obj, parent, key, kp);
@@ -313,8 +313,8 @@ int profile_get_strv(struct profile_ctx *c, json_t *obj, const char *parent, con
 }
 
 /* An object member, or NULL in *out when absent. */
-int profile_get_object(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		      json_t **out)
+int profile_read_object(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		       json_t **out)
 {
 	char kp[KP_MAX];
 	json_t *v = profile_member(obj, parent, key, kp);
@@ -328,11 +328,11 @@ int profile_get_object(struct profile_ctx *c, json_t *obj, const char *parent, c
 }
 
 /* The section object at parent.key, its keys checked; *out NULL when absent. */
-int profile_get_section(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		       const char *const *valid, json_t **out, char *kp)
+int profile_read_section(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+			const char *const *valid, json_t **out, char *kp)
 {
 	profile_keypath(kp, parent, key);
-	if (profile_get_object(c, obj, parent, key, out) < 0)
+	if (profile_read_object(c, obj, parent, key, out) < 0)
 		return -1;
 	return *out ? profile_check_keys(c, *out, kp, valid) : 0;
 }

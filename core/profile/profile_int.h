@@ -14,6 +14,11 @@
 
 #include "profile/profile.h"
 
+/* Nothing declared here is seen outside ferry's own objects: a shared
+ * library with names of its own in profile_ (MIT Kerberos's profile
+ * library, which libpq loads) keeps calling its own functions. */
+#pragma GCC visibility push(hidden)
+
 /* Longest key path in a message ("production.health[3].url"). */
 #define KP_MAX 512
 
@@ -82,37 +87,37 @@ int profile_string_value(struct profile_ctx *c, const char *kp, const json_t *v,
 			 char **out);
 /* Getters of obj's member key under parent: absent leaves *out as it is
  * (unless REQUIRED); a present value of the wrong type or range fails. */
-int profile_get_string(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		       int flags, char **out);
+int profile_read_string(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+			int flags, char **out);
 /* A path: expanded, ~ expanded, absolute against base, cleaned. */
-int profile_get_path(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		     const char *base, char **out);
-int profile_get_bool(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		     bool *out);
+int profile_read_path(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		      const char *base, char **out);
+int profile_read_bool(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		      bool *out);
 /* An integer in [min, max]; what (may be NULL) is added to the range in
  * the message ("1-19 for zstd"). */
-int profile_get_int(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		    long min, long max, const char *what, int *out);
+int profile_read_int(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		     long min, long max, const char *what, int *out);
 /* A string, expanded, that must be one of choices. */
-int profile_get_enum(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		     const char *const *choices, char **out);
+int profile_read_enum(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		      const char *const *choices, char **out);
 /* An array of non-empty strings, each expanded, appended to out. */
-int profile_get_strv(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		     struct strv *out);
+int profile_read_strv(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+		      struct strv *out);
 /* An object, or NULL in *out when absent. */
-int profile_get_object(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-		       json_t **out);
+int profile_read_object(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+			json_t **out);
 /* The section object at parent.key with its keys checked; kp receives its
  * key path; *out NULL when absent. */
-int profile_get_section(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
-			const char *const *valid, json_t **out, char *kp);
+int profile_read_section(struct profile_ctx *c, json_t *obj, const char *parent, const char *key,
+			 const char *const *valid, json_t **out, char *kp);
 
 /* ---- connection strings (conninfo.c) ------------------------------------ */
 
 /* A connection string: type-checked, refused when it holds a literal
  * password (anything but a whole ${VAR}), expanded. */
-int profile_get_conninfo(struct profile_ctx *c, json_t *obj, const char *parent,
-			 const char *key, char **out);
+int profile_read_conninfo(struct profile_ctx *c, json_t *obj, const char *parent,
+			  const char *key, char **out);
 /* Only the literal-password check of a raw (unexpanded) string. */
 int profile_check_no_literal_password(struct profile_ctx *c, const char *kp, const char *raw);
 
@@ -155,5 +160,7 @@ json_t *profile_parse_json(const char *text, size_t len, const char *path, struc
 
 /* Free everything p owns (not p itself). */
 void profile_done(struct profile *p);
+
+#pragma GCC visibility pop
 
 #endif

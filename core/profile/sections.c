@@ -82,7 +82,7 @@ static int load_app(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX];
 	json_t *app;
-	if (profile_get_section(c, prof, name, "app", app_keys, &app, kp) < 0)
+	if (profile_read_section(c, prof, name, "app", app_keys, &app, kp) < 0)
 		return -1;
 	if (!app)
 		return 0;
@@ -90,9 +90,9 @@ static int load_app(struct profile_ctx *c, json_t *prof, const char *name)
 	p->has_app = true;
 	p->app.root = xstrdup(p->dir);
 	c->env_only = true;
-	int rc = profile_get_path(c, app, kp, "root", c->dir, &p->app.root);
+	int rc = profile_read_path(c, app, kp, "root", c->dir, &p->app.root);
 	if (rc == 0)
-		rc = profile_get_path(c, app, kp, "env_file", p->app.root, &p->app.env_file);
+		rc = profile_read_path(c, app, kp, "env_file", p->app.root, &p->app.env_file);
 	c->env_only = false;
 	if (rc == 0 && p->app.env_file) {
 		char ekp[KP_MAX];
@@ -100,11 +100,11 @@ static int load_app(struct profile_ctx *c, json_t *prof, const char *name)
 		rc = profile_env_file_read(c, ekp, p->app.env_file);
 	}
 	if (rc == 0)
-		rc = profile_get_strv(c, app, kp, "paths", &p->app.paths);
+		rc = profile_read_strv(c, app, kp, "paths", &p->app.paths);
 	if (rc == 0)
 		rc = check_app_paths(c, kp, &p->app.paths);
 	if (rc == 0)
-		rc = profile_get_strv(c, app, kp, "exclude", &p->app.exclude);
+		rc = profile_read_strv(c, app, kp, "exclude", &p->app.exclude);
 	return rc;
 }
 
@@ -113,7 +113,7 @@ static int load_database(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX], ukp[KP_MAX];
 	json_t *db;
-	if (profile_get_section(c, prof, name, "database", database_keys, &db, kp) < 0)
+	if (profile_read_section(c, prof, name, "database", database_keys, &db, kp) < 0)
 		return -1;
 	json_t *url = db ? profile_member(db, kp, "url", ukp) : NULL;
 	profile_keypath(ukp, kp, "url");
@@ -132,7 +132,7 @@ static int load_database(struct profile_ctx *c, json_t *prof, const char *name)
 		return err_hint(c->e, "add \"database\": {\"url\": "
 				"\"postgresql://USER@HOST:5432/DBNAME\"} to the profile");
 	}
-	return profile_get_conninfo(c, db, kp, "url", &c->p->database.url);
+	return profile_read_conninfo(c, db, kp, "url", &c->p->database.url);
 }
 
 /* backup.keep: the retention counts. */
@@ -140,17 +140,17 @@ static int load_keep(struct profile_ctx *c, json_t *backup, const char *parent)
 {
 	char kp[KP_MAX];
 	json_t *keep;
-	if (profile_get_section(c, backup, parent, "keep", keep_keys, &keep, kp) < 0)
+	if (profile_read_section(c, backup, parent, "keep", keep_keys, &keep, kp) < 0)
 		return -1;
 	if (!keep)
 		return 0;
 	struct profile_keep *k = &c->p->backup.keep;
-	if (profile_get_int(c, keep, kp, "last", 0, INT_MAX, NULL, &k->last) < 0 ||
-	    profile_get_int(c, keep, kp, "daily", 0, INT_MAX, NULL, &k->daily) < 0 ||
-	    profile_get_int(c, keep, kp, "weekly", 0, INT_MAX, NULL, &k->weekly) < 0 ||
-	    profile_get_int(c, keep, kp, "monthly", 0, INT_MAX, NULL, &k->monthly) < 0)
+	if (profile_read_int(c, keep, kp, "last", 0, INT_MAX, NULL, &k->last) < 0 ||
+	    profile_read_int(c, keep, kp, "daily", 0, INT_MAX, NULL, &k->daily) < 0 ||
+	    profile_read_int(c, keep, kp, "weekly", 0, INT_MAX, NULL, &k->weekly) < 0 ||
+	    profile_read_int(c, keep, kp, "monthly", 0, INT_MAX, NULL, &k->monthly) < 0)
 		return -1;
-	return profile_get_int(c, keep, kp, "manual_days", 0, INT_MAX, NULL, &k->manual_days);
+	return profile_read_int(c, keep, kp, "manual_days", 0, INT_MAX, NULL, &k->manual_days);
 }
 
 /* Every backup.schedule entry is daily, weekly or monthly. */
@@ -173,10 +173,10 @@ static int get_level(struct profile_ctx *c, json_t *backup, const char *parent)
 {
 	const char *comp = c->p->backup.compression;
 	if (strcmp(comp, "zstd") == 0)
-		return profile_get_int(c, backup, parent, "level", 1, 19, "for zstd", &c->p->backup.level);
+		return profile_read_int(c, backup, parent, "level", 1, 19, "for zstd", &c->p->backup.level);
 	if (strcmp(comp, "gzip") == 0)
-		return profile_get_int(c, backup, parent, "level", 1, 9, "for gzip", &c->p->backup.level);
-	return profile_get_int(c, backup, parent, "level", INT_MIN, INT_MAX, NULL, &c->p->backup.level);
+		return profile_read_int(c, backup, parent, "level", 1, 9, "for gzip", &c->p->backup.level);
+	return profile_read_int(c, backup, parent, "level", INT_MIN, INT_MAX, NULL, &c->p->backup.level);
 }
 
 /* backup: directory, compression, level, globals, keep, schedule. */
@@ -184,17 +184,17 @@ static int load_backup(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX];
 	json_t *b;
-	if (profile_get_section(c, prof, name, "backup", backup_keys, &b, kp) < 0)
+	if (profile_read_section(c, prof, name, "backup", backup_keys, &b, kp) < 0)
 		return -1;
 	if (!b)
 		return 0;
 	struct profile *p = c->p;
-	if (profile_get_path(c, b, kp, "dir", c->dir, &p->backup.dir) < 0 ||
-	    profile_get_enum(c, b, kp, "compression", compressions, &p->backup.compression) < 0 ||
+	if (profile_read_path(c, b, kp, "dir", c->dir, &p->backup.dir) < 0 ||
+	    profile_read_enum(c, b, kp, "compression", compressions, &p->backup.compression) < 0 ||
 	    get_level(c, b, kp) < 0 ||
-	    profile_get_bool(c, b, kp, "globals", &p->backup.globals) < 0 ||
+	    profile_read_bool(c, b, kp, "globals", &p->backup.globals) < 0 ||
 	    load_keep(c, b, kp) < 0 ||
-	    profile_get_strv(c, b, kp, "schedule", &p->backup.schedule) < 0)
+	    profile_read_strv(c, b, kp, "schedule", &p->backup.schedule) < 0)
 		return -1;
 	return check_schedule(c, kp, &p->backup.schedule);
 }
@@ -204,7 +204,7 @@ static int load_ssh(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX];
 	json_t *s;
-	if (profile_get_section(c, prof, name, "ssh", ssh_keys, &s, kp) < 0)
+	if (profile_read_section(c, prof, name, "ssh", ssh_keys, &s, kp) < 0)
 		return -1;
 	if (!s)
 		return 0;
@@ -216,15 +216,15 @@ static int load_ssh(struct profile_ctx *c, json_t *prof, const char *name)
 		profile_fail_missing(c, hkp);
 		return err_hint(c->e, "ssh needs the server: \"ssh\": {\"host\": \"db2.example.com\"}");
 	}
-	if (profile_get_string(c, s, kp, "host", NONEMPTY, &p->ssh.host) < 0 ||
-	    profile_get_int(c, s, kp, "port", 1, 65535, NULL, &p->ssh.port) < 0 ||
-	    profile_get_string(c, s, kp, "user", NONEMPTY, &p->ssh.user) < 0 ||
-	    profile_get_path(c, s, kp, "identity_file", c->dir, &p->ssh.identity_file) < 0 ||
-	    profile_get_path(c, s, kp, "known_hosts", c->dir, &p->ssh.known_hosts) < 0 ||
-	    profile_get_bool(c, s, kp, "use_ssh_config", &p->ssh.use_ssh_config) < 0 ||
-	    profile_get_string(c, s, kp, "ferry_path", NONEMPTY, &p->ssh.ferry_path) < 0)
+	if (profile_read_string(c, s, kp, "host", NONEMPTY, &p->ssh.host) < 0 ||
+	    profile_read_int(c, s, kp, "port", 1, 65535, NULL, &p->ssh.port) < 0 ||
+	    profile_read_string(c, s, kp, "user", NONEMPTY, &p->ssh.user) < 0 ||
+	    profile_read_path(c, s, kp, "identity_file", c->dir, &p->ssh.identity_file) < 0 ||
+	    profile_read_path(c, s, kp, "known_hosts", c->dir, &p->ssh.known_hosts) < 0 ||
+	    profile_read_bool(c, s, kp, "use_ssh_config", &p->ssh.use_ssh_config) < 0 ||
+	    profile_read_string(c, s, kp, "ferry_path", NONEMPTY, &p->ssh.ferry_path) < 0)
 		return -1;
-	return profile_get_string(c, s, kp, "remote_profiles", NONEMPTY, &p->ssh.remote_profiles);
+	return profile_read_string(c, s, kp, "remote_profiles", NONEMPTY, &p->ssh.remote_profiles);
 }
 
 /* services: orchestrator and the commands. */
@@ -232,18 +232,18 @@ static int load_services(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX];
 	json_t *s;
-	if (profile_get_section(c, prof, name, "services", services_keys, &s, kp) < 0)
+	if (profile_read_section(c, prof, name, "services", services_keys, &s, kp) < 0)
 		return -1;
 	if (!s)
 		return 0;
 	struct profile *p = c->p;
-	if (profile_get_enum(c, s, kp, "orchestrator", orchestrators, &p->services.orchestrator) < 0 ||
-	    profile_get_strv(c, s, kp, "restart", &p->services.restart) < 0 ||
-	    profile_get_strv(c, s, kp, "stop", &p->services.stop) < 0 ||
-	    profile_get_strv(c, s, kp, "start", &p->services.start) < 0 ||
-	    profile_get_strv(c, s, kp, "status", &p->services.status) < 0)
+	if (profile_read_enum(c, s, kp, "orchestrator", orchestrators, &p->services.orchestrator) < 0 ||
+	    profile_read_strv(c, s, kp, "restart", &p->services.restart) < 0 ||
+	    profile_read_strv(c, s, kp, "stop", &p->services.stop) < 0 ||
+	    profile_read_strv(c, s, kp, "start", &p->services.start) < 0 ||
+	    profile_read_strv(c, s, kp, "status", &p->services.status) < 0)
 		return -1;
-	return profile_get_strv(c, s, kp, "rollback", &p->services.rollback);
+	return profile_read_strv(c, s, kp, "rollback", &p->services.rollback);
 }
 
 /* A health URL is http:// or https://. */
@@ -265,17 +265,17 @@ static int load_health_check(struct profile_ctx *c, json_t *obj, const char *kp,
 	if (!json_is_object(obj))
 		return profile_fail(c, kp, "expected an object, got %s", profile_describe(obj).s);
 	if (profile_check_keys(c, obj, kp, health_keys) < 0 ||
-	    profile_get_string(c, obj, kp, "url", REQUIRED | NONEMPTY, &h->url) < 0 ||
+	    profile_read_string(c, obj, kp, "url", REQUIRED | NONEMPTY, &h->url) < 0 ||
 	    check_health_url(c, kp, h->url) < 0 ||
-	    profile_get_string(c, obj, kp, "name", NONEMPTY, &h->name) < 0 ||
-	    profile_get_int(c, obj, kp, "expect", 100, 599, NULL, &h->expect) < 0 ||
-	    profile_get_int(c, obj, kp, "timeout_s", 1, 3600, NULL, &h->timeout_s) < 0 ||
-	    profile_get_int(c, obj, kp, "retries", 1, 10000, NULL, &h->retries) < 0 ||
-	    profile_get_int(c, obj, kp, "interval_s", 0, 3600, NULL, &h->interval_s) < 0)
+	    profile_read_string(c, obj, kp, "name", NONEMPTY, &h->name) < 0 ||
+	    profile_read_int(c, obj, kp, "expect", 100, 599, NULL, &h->expect) < 0 ||
+	    profile_read_int(c, obj, kp, "timeout_s", 1, 3600, NULL, &h->timeout_s) < 0 ||
+	    profile_read_int(c, obj, kp, "retries", 1, 10000, NULL, &h->retries) < 0 ||
+	    profile_read_int(c, obj, kp, "interval_s", 0, 3600, NULL, &h->interval_s) < 0)
 		return -1;
 	if (!h->name)
 		h->name = xstrdup(h->url);
-	return profile_get_bool(c, obj, kp, "follow_redirects", &h->follow_redirects);
+	return profile_read_bool(c, obj, kp, "follow_redirects", &h->follow_redirects);
 }
 
 /* health: an array of checks. */
@@ -346,17 +346,17 @@ static int load_registry(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX];
 	json_t *r;
-	if (profile_get_section(c, prof, name, "registry", registry_keys, &r, kp) < 0)
+	if (profile_read_section(c, prof, name, "registry", registry_keys, &r, kp) < 0)
 		return -1;
 	if (!r)
 		return 0;
 	struct profile *p = c->p;
 	p->has_registry = true;
 	const char *base = p->has_app ? p->app.root : c->dir;
-	if (profile_get_path(c, r, kp, "file", base, &p->registry.file) < 0 ||
-	    profile_get_conninfo(c, r, kp, "primary_url", &p->registry.primary_url) < 0 ||
-	    profile_get_conninfo(c, r, kp, "fallback_url", &p->registry.fallback_url) < 0 ||
-	    profile_get_string(c, r, kp, "grace_period", NONEMPTY, &p->registry.grace_period) < 0)
+	if (profile_read_path(c, r, kp, "file", base, &p->registry.file) < 0 ||
+	    profile_read_conninfo(c, r, kp, "primary_url", &p->registry.primary_url) < 0 ||
+	    profile_read_conninfo(c, r, kp, "fallback_url", &p->registry.fallback_url) < 0 ||
+	    profile_read_string(c, r, kp, "grace_period", NONEMPTY, &p->registry.grace_period) < 0)
 		return -1;
 	return check_grace_period(c, kp, p->registry.grace_period);
 }
@@ -366,18 +366,18 @@ static int load_hooks(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX];
 	json_t *h;
-	if (profile_get_section(c, prof, name, "hooks", hooks_keys, &h, kp) < 0)
+	if (profile_read_section(c, prof, name, "hooks", hooks_keys, &h, kp) < 0)
 		return -1;
 	if (!h)
 		return 0;
 	struct profile *p = c->p;
-	if (profile_get_strv(c, h, kp, "pre_backup", &p->hooks.pre_backup) < 0 ||
-	    profile_get_strv(c, h, kp, "post_backup", &p->hooks.post_backup) < 0 ||
-	    profile_get_strv(c, h, kp, "pre_restore", &p->hooks.pre_restore) < 0 ||
-	    profile_get_strv(c, h, kp, "post_restore", &p->hooks.post_restore) < 0 ||
-	    profile_get_strv(c, h, kp, "pre_deploy", &p->hooks.pre_deploy) < 0)
+	if (profile_read_strv(c, h, kp, "pre_backup", &p->hooks.pre_backup) < 0 ||
+	    profile_read_strv(c, h, kp, "post_backup", &p->hooks.post_backup) < 0 ||
+	    profile_read_strv(c, h, kp, "pre_restore", &p->hooks.pre_restore) < 0 ||
+	    profile_read_strv(c, h, kp, "post_restore", &p->hooks.post_restore) < 0 ||
+	    profile_read_strv(c, h, kp, "pre_deploy", &p->hooks.pre_deploy) < 0)
 		return -1;
-	return profile_get_strv(c, h, kp, "post_deploy", &p->hooks.post_deploy);
+	return profile_read_strv(c, h, kp, "post_deploy", &p->hooks.post_deploy);
 }
 
 /* migrations: a delegated command or ferry's own dir, not both. */
@@ -385,7 +385,7 @@ static int load_migrations(struct profile_ctx *c, json_t *prof, const char *name
 {
 	char kp[KP_MAX];
 	json_t *m;
-	if (profile_get_section(c, prof, name, "migrations", migrations_keys, &m, kp) < 0)
+	if (profile_read_section(c, prof, name, "migrations", migrations_keys, &m, kp) < 0)
 		return -1;
 	if (!m)
 		return 0;
@@ -401,10 +401,10 @@ static int load_migrations(struct profile_ctx *c, json_t *prof, const char *name
 		return err_hint(c->e, "add \"command\", or remove \"status_command\"");
 	}
 	struct profile *p = c->p;
-	if (profile_get_string(c, m, kp, "command", NONEMPTY, &p->migrations.command) < 0 ||
-	    profile_get_string(c, m, kp, "status_command", NONEMPTY, &p->migrations.status_command) < 0)
+	if (profile_read_string(c, m, kp, "command", NONEMPTY, &p->migrations.command) < 0 ||
+	    profile_read_string(c, m, kp, "status_command", NONEMPTY, &p->migrations.status_command) < 0)
 		return -1;
-	return profile_get_path(c, m, kp, "dir", c->dir, &p->migrations.dir);
+	return profile_read_path(c, m, kp, "dir", c->dir, &p->migrations.dir);
 }
 
 /* One named action: sql, params, confirm, description. */
@@ -413,11 +413,11 @@ static int load_action(struct profile_ctx *c, const char *kp, json_t *obj, struc
 	if (!json_is_object(obj))
 		return profile_fail(c, kp, "expected an object, got %s", profile_describe(obj).s);
 	if (profile_check_keys(c, obj, kp, action_keys) < 0 ||
-	    profile_get_string(c, obj, kp, "sql", REQUIRED | NONEMPTY, &a->sql) < 0 ||
-	    profile_get_strv(c, obj, kp, "params", &a->params) < 0 ||
-	    profile_get_bool(c, obj, kp, "confirm", &a->confirm) < 0)
+	    profile_read_string(c, obj, kp, "sql", REQUIRED | NONEMPTY, &a->sql) < 0 ||
+	    profile_read_strv(c, obj, kp, "params", &a->params) < 0 ||
+	    profile_read_bool(c, obj, kp, "confirm", &a->confirm) < 0)
 		return -1;
-	return profile_get_string(c, obj, kp, "description", OPTIONAL, &a->description);
+	return profile_read_string(c, obj, kp, "description", OPTIONAL, &a->description);
 }
 
 /* actions: an object of named actions. */
@@ -425,7 +425,7 @@ static int load_actions(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	char kp[KP_MAX];
 	json_t *acts;
-	if (profile_get_object(c, prof, name, "actions", &acts) < 0)
+	if (profile_read_object(c, prof, name, "actions", &acts) < 0)
 		return -1;
 	if (!acts)
 		return 0;
@@ -451,7 +451,7 @@ static int load_actions(struct profile_ctx *c, json_t *prof, const char *name)
 static int load_seeds(struct profile_ctx *c, json_t *prof, const char *name)
 {
 	struct strv raw = {0};
-	int rc = profile_get_strv(c, prof, name, "seeds", &raw);
+	int rc = profile_read_strv(c, prof, name, "seeds", &raw);
 	for (size_t i = 0; rc == 0 && i < raw.n; i++) {
 		char *abs = profile_path_resolve(c->dir, raw.v[i]);
 		strv_push(&c->p->seeds, abs);
@@ -464,9 +464,9 @@ static int load_seeds(struct profile_ctx *c, json_t *prof, const char *name)
 /* log_dir and description. */
 static int load_misc(struct profile_ctx *c, json_t *prof, const char *name)
 {
-	if (profile_get_path(c, prof, name, "log_dir", c->dir, &c->p->log_dir) < 0)
+	if (profile_read_path(c, prof, name, "log_dir", c->dir, &c->p->log_dir) < 0)
 		return -1;
-	return profile_get_string(c, prof, name, "description", OPTIONAL, &c->p->description);
+	return profile_read_string(c, prof, name, "description", OPTIONAL, &c->p->description);
 }
 
 typedef int (*section_loader)(struct profile_ctx *, json_t *, const char *);
