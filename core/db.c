@@ -447,6 +447,7 @@ static char *conninfo_rebuild(PQconninfoOption *opts, const char *skip_key,
 	return out;
 }
 
+/* The string without its password, and the password, for a child process. */
 int db_conninfo_split(const char *conninfo, char **without_password,
 		      char **password, struct err *e)
 {
@@ -462,6 +463,7 @@ int db_conninfo_split(const char *conninfo, char **without_password,
 	return 0;
 }
 
+/* conninfo rebuilt with another dbname. */
 char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct err *e)
 {
 	PQconninfoOption *opts = parse_conninfo(conninfo, e);
@@ -472,6 +474,7 @@ char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct e
 	return out;
 }
 
+/* conninfo rebuilt with options appended to its own. */
 char *db_conninfo_with_options(const char *conninfo, const char *options, struct err *e)
 {
 	PQconninfoOption *opts = parse_conninfo(conninfo, e);
@@ -488,6 +491,7 @@ char *db_conninfo_with_options(const char *conninfo, const char *options, struct
 	return out;
 }
 
+/* The database a connection would use, libpq's defaults included. */
 char *db_conninfo_dbname(const char *conninfo, struct err *e)
 {
 	PQconninfoOption *opts = parse_conninfo(conninfo, e);

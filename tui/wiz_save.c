@@ -9,6 +9,7 @@
 
 #include "wiz.h"
 
+/* The profile Save copies: the flow's choice, else the chosen one. */
 const char *wiz_save_base(const struct wiz *w)
 {
 	return w->flow->save_base ? w->flow->save_base(w) : w->p->name;

@@ -1,13 +1,21 @@
-/* profile — load and validate JSON migration profiles.
+/* profile — load, validate, locate and write JSON migration profiles
+ * (core/profile/: load sections get env paths conninfo locate redact save;
+ * their shared internals are in profile_int.h).
  *
  * A profiles file is a JSON object of named profiles, one per environment:
  *   {"production": {...}, "staging": {...}}
- * The reference of every key is profiles/README.md.
+ * The reference of every key is profiles/README.md. Connection strings are
+ * read by libpq (core/db.h); profile_save_copy is the only writer of the file.
  *
  * Ownership: profile_file_load() returns a heap object owned by the caller,
  * freed with profile_file_free() (NULL is fine). Profiles returned by
- * profile_file_get() belong to their file. Every string in a struct profile
- * is owned by it; absent optional strings are NULL. */
+ * profile_file_get() belong to their file and are read-only; profile_clone()
+ * gives one of the caller's own. Every string in a struct profile is owned
+ * by it; absent optional strings are NULL.
+ *
+ * Names: MIT Kerberos (loaded by libpq) exports profile_init,
+ * profile_get_string, profile_release and more; a ferry function of the same
+ * name would be called by it instead of its own. */
 #ifndef FERRY_PROFILE_H
 #define FERRY_PROFILE_H
 
