@@ -25,7 +25,9 @@ OPT      ?= -O2 -g
 SAN      ?=
 STD      := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
-BASE_CFLAGS = $(STD) $(WARN) $(OPT) $(SAN) -DFERRY_VERSION='"$(VERSION)"' -pthread -MMD -MP $(CFLAGS)
+# -fvisibility=hidden: ferry's names are never exported, so a shared library
+# (libkrb5 under libpq has profile_* functions of its own) never calls ours.
+BASE_CFLAGS = $(STD) $(WARN) $(OPT) $(SAN) -DFERRY_VERSION='"$(VERSION)"' -pthread -fvisibility=hidden -MMD -MP $(CFLAGS)
 
 # Evaluated when used (=, not :=), so `make deps` can install pkg-config first.
 CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(CORE_PKGS))

@@ -14,7 +14,7 @@
 
 #include "err.h"
 #include "event.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "util.h"
 
 /* Rows of a statement, as text. */

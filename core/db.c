@@ -1,6 +1,7 @@
 /* db — libpq wrapper: connections, queries, snapshots, row counts. */
 #include "db.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,6 +454,7 @@ static char *conninfo_rebuild(PQconninfoOption *opts, const char *skip_key,
 	return out;
 }
 
+/* The string without its password, and the password, for a child process. */
 int db_conninfo_split(const char *conninfo, char **without_password,
 		      char **password, struct err *e)
 {
@@ -468,6 +470,7 @@ int db_conninfo_split(const char *conninfo, char **without_password,
 	return 0;
 }
 
+/* conninfo rebuilt with another dbname. */
 char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct err *e)
 {
 	PQconninfoOption *opts = parse_conninfo(conninfo, e);
@@ -478,6 +481,7 @@ char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct e
 	return out;
 }
 
+/* conninfo rebuilt with options appended to its own. */
 char *db_conninfo_with_options(const char *conninfo, const char *options, struct err *e)
 {
 	PQconninfoOption *opts = parse_conninfo(conninfo, e);
@@ -494,6 +498,7 @@ char *db_conninfo_with_options(const char *conninfo, const char *options, struct
 	return out;
 }
 
+/* The database a connection would use, libpq's defaults included. */
 char *db_conninfo_dbname(const char *conninfo, struct err *e)
 {
 	PQconninfoOption *opts = parse_conninfo(conninfo, e);
@@ -511,4 +516,139 @@ char *db_conninfo_dbname(const char *conninfo, struct err *e)
 			    user && *user ? user : envuser && *envuser ? envuser : "postgres");
 	PQconninfoFree(opts);
 	return out;
+}
+
+/* A copy of the option key's value, or NULL when it is not given or empty. */
+static char *option_value(const PQconninfoOption *opts, const char *key)
+{
+	for (const PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0)
+			return o->val && *o->val ? xstrdup(o->val) : NULL;
+	return NULL;
+}
+
+/* The host, port, database, user and password conninfo gives, via libpq. */
+int db_conninfo_parts(const char *conninfo, struct db_conninfo_parts *out, struct err *e)
+{
+	*out = (struct db_conninfo_parts){0};
+	PQconninfoOption *opts = parse_conninfo(conninfo, e);
+	if (!opts)
+		return -1;
+	out->host = option_value(opts, "host");
+	out->port = option_value(opts, "port");
+	out->dbname = option_value(opts, "dbname");
+	out->user = option_value(opts, "user");
+	out->password = option_value(opts, "password");
+	PQconninfoFree(opts);
+	return 0;
+}
+
+/* Free the parts' strings; NULL is fine. */
+void db_conninfo_parts_done(struct db_conninfo_parts *parts)
+{
+	if (!parts)
+		return;
+	free(parts->host);
+	free(parts->port);
+	free(parts->dbname);
+	free(parts->user);
+	free(parts->password);
+	*parts = (struct db_conninfo_parts){0};
+}
+
+/* ---- passwords masked for display --------------------------------------- */
+
+#define MASKS_MAX 8
+
+struct span {
+	size_t start, len;
+};
+
+/* Where passwords are written in a URI: the user info after its first ':'
+ * up to the authority's last '@', and every password= query value. */
+static size_t uri_password_spans(const char *s, struct span *out, size_t max)
+{
+	size_t n = 0;
+	const char *auth = strstr(s, "://") + 3;
+	size_t auth_len = strcspn(auth, "/?#");
+	const char *at = memrchr(auth, '@', auth_len);
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon)
+		out[n++] = (struct span){(size_t)(colon + 1 - s), (size_t)(at - colon - 1)};
+	const char *q = strchr(auth + auth_len, '?');
+	size_t i = q ? (size_t)(q + 1 - s) : strlen(s);
+	while (s[i] && s[i] != '#' && n < max) {
+		size_t end = i + strcspn(s + i, "&#");
+		if (str_starts(s + i, "password="))
+			out[n++] = (struct span){i + 9, end - i - 9};
+		i = s[end] == '&' ? end + 1 : end;
+	}
+	return n;
+}
+
+/* Index of the first character from i on that is not white space. */
+static size_t skip_space(const char *s, size_t i)
+{
+	while (s[i] && isspace((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* The next "key = value" of a key=value string, as written (a quoted value
+ * with its quotes); false at the end. */
+static bool kv_next(const char *s, size_t *pos, struct span *key, struct span *value)
+{
+	size_t i = skip_space(s, *pos);
+	if (!s[i])
+		return false;
+	key->start = i;
+	while (s[i] && s[i] != '=' && !isspace((unsigned char)s[i]))
+		i++;
+	key->len = i - key->start;
+	i = skip_space(s, i);
+	if (s[i] == '=')
+		i = skip_space(s, i + 1);
+	value->start = i;
+	bool quoted = s[i] == '\'';
+	for (i += quoted; s[i] && (quoted ? s[i] != '\'' : !isspace((unsigned char)s[i])); i++)
+		if (s[i] == '\\' && s[i + 1])
+			i++;
+	if (quoted && s[i])
+		i++;
+	value->len = i - value->start;
+	*pos = i;
+	return true;
+}
+
+/* Where password= values are written in a key=value string. */
+static size_t kv_password_spans(const char *s, struct span *out, size_t max)
+{
+	size_t n = 0, pos = 0;
+	struct span key, value;
+	while (n < max && kv_next(s, &pos, &key, &value))
+		if (key.len == 8 && strncmp(s + key.start, "password", 8) == 0)
+			out[n++] = value;
+	return n;
+}
+
+/* conninfo with its passwords masked (see db.h). */
+char *db_conninfo_redact(const char *conninfo)
+{
+	if (!conninfo)
+		return NULL;
+	struct span spans[MASKS_MAX];
+	bool uri = str_starts(conninfo, "postgresql://") || str_starts(conninfo, "postgres://");
+	size_t n = uri ? uri_password_spans(conninfo, spans, MASKS_MAX)
+		       : kv_password_spans(conninfo, spans, MASKS_MAX);
+	struct sbuf b = {0};
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (spans[i].len == 0 || spans[i].start < at)
+			continue;
+		sbuf_add(&b, conninfo + at, spans[i].start - at);
+		sbuf_adds(&b, "***");
+		at = spans[i].start + spans[i].len;
+	}
+	sbuf_adds(&b, conninfo + at);
+	return sbuf_take(&b);
 }

@@ -93,11 +93,30 @@ int db_conninfo_split(const char *conninfo, char **without_password,
 /* A copy of conninfo pointing at another database name. Caller frees. */
 char *db_conninfo_with_dbname(const char *conninfo, const char *dbname, struct err *e);
 
-/* The database name a conninfo names (default: the user name). Caller frees. */
 /* conninfo with server options added to its own ("-c name=value ..."),
  * as a key=value string. */
 char *db_conninfo_with_options(const char *conninfo, const char *options, struct err *e);
+/* The database name a conninfo names (default: $PGDATABASE, the user name,
+ * $PGUSER, "postgres"). Caller frees. */
 char *db_conninfo_dbname(const char *conninfo, struct err *e);
+
+/* What a connection string itself says, as libpq reads it (no defaults,
+ * no environment); NULL = not given or empty. */
+struct db_conninfo_parts {
+	char *host, *port, *dbname, *user, *password;
+};
+/* Read conninfo (a libpq URI or key=value string) into out; -1 with e
+ * filled (ERR_PROFILE with libpq's reason) when libpq cannot read it, out
+ * then all NULL. The strings are out's: db_conninfo_parts_done frees them. */
+int db_conninfo_parts(const char *conninfo, struct db_conninfo_parts *out, struct err *e);
+void db_conninfo_parts_done(struct db_conninfo_parts *parts);
+
+/* conninfo for messages and screens: every password (URI user info and
+ * ?password=, key=value password=) written as "***", the rest unchanged. In
+ * a URI everything after the user name up to the last '@' of the authority
+ * is masked, so a password with an unencoded '@' does not show in part.
+ * NULL for NULL; caller frees. */
+char *db_conninfo_redact(const char *conninfo);
 
 /* Quote an identifier / literal for SQL text. Caller frees. */
 char *db_quote_ident(const char *s);

@@ -17,7 +17,7 @@
 #include "event.h"
 #include "manifest.h"
 #include "plan.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "step.h"
 
 /* --- backup ------------------------------------------------------------- */

@@ -12,7 +12,7 @@
 #include "err.h"
 #include "event.h"
 #include "plan.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "step.h"
 
 struct reset_opts {

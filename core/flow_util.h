@@ -14,7 +14,7 @@
 #include "event.h"
 #include "fsx.h"
 #include "util.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "step.h"
 
 #include "bundle.h"

@@ -11,7 +11,7 @@
 
 #include "err.h"
 #include "event.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 struct http_result {
 	int status;          /* HTTP status of the (last) answer; 0 = no answer */

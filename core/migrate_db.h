@@ -14,7 +14,7 @@
 
 #include "err.h"
 #include "event.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 struct migration {
 	char *version;       /* "0001" */

@@ -11,7 +11,7 @@
 
 #include "err.h"
 #include "event.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "ssh.h"
 
 /* `uname -sm` there, e.g. "Linux x86_64". */

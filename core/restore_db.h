@@ -11,7 +11,7 @@
 #include "err.h"
 #include "event.h"
 #include "manifest.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 /* A connection to the server's maintenance database (postgres, else
  * template1) for url's server; *conninfo_out (caller frees) is its

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 enum schedule_mode { SCHEDULE_AUTO, SCHEDULE_SYSTEMD, SCHEDULE_CRON };
 

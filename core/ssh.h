@@ -24,7 +24,7 @@
 
 #include "err.h"
 #include "event.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 typedef struct sshc_conn sshc_conn;
 

@@ -17,7 +17,7 @@
 #include "err.h"
 #include "event.h"
 #include "plan.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 enum status_state { STATUS_OK, STATUS_WARN, STATUS_FAIL };
 

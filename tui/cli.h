@@ -12,7 +12,7 @@
 #include "err.h"
 #include "event.h"
 #include "plan.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 /* Options every command understands; filled by cli_common_option(). */
 struct cli {

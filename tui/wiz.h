@@ -27,7 +27,7 @@
 #include "err.h"
 #include "event.h"
 #include "plan.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "ui.h"
 #include "util.h"
 
@@ -236,9 +236,9 @@ struct wiz_flow {
 	int (*run)(struct wiz *w, struct wiz_job *j, struct err *e);
 	/* After the run: result lines, the file written, the next command. */
 	void (*result)(struct wiz *w);
-	/* Save as profile: apply the answers to a copy of the profile's JSON
-	 * object (a json_t *); NULL = a plain copy. */
-	void (*save)(const struct wiz *w, void *profile_json);
+	/* Save as profile: apply the answers to the copy of the profile
+	 * (profile_edit_set_*); NULL = a plain copy. */
+	void (*save)(const struct wiz *w, profile_edit *ed);
 	/* Which profile Save copies (NULL hook = the chosen one, w->p) and the
 	 * command that uses the copy next time (NULL hook = "ferry FLOW
 	 * --profile NAME"; the string is the caller's to free). */

@@ -1,6 +1,5 @@
 /* wiz_backup — the backup wizard: profile, what goes in and where, the plan
  * from backup_plan(), then backup_run() exactly as `ferry backup` calls it. */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,18 +150,12 @@ static void backup_result_hook(struct wiz *w)
 }
 
 /* Save as profile: another bundle directory becomes backup.dir. */
-static void backup_save(const struct wiz *w, void *profile_json)
+static void backup_save(const struct wiz *w, profile_edit *ed)
 {
 	struct backup_opts o;
 	backup_options(w, &o);
-	if (!o.out_dir)
-		return;
-	json_t *backup = json_object_get(profile_json, "backup");
-	if (!json_is_object(backup)) {
-		backup = json_object();
-		json_object_set_new(profile_json, "backup", backup);
-	}
-	json_object_set_new(backup, "dir", json_string(o.out_dir));
+	if (o.out_dir)
+		profile_edit_set_string(ed, "backup", "dir", o.out_dir);
 }
 
 /* Free the result. */

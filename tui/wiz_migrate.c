@@ -4,7 +4,6 @@
  * (migrate_plan: it connects and checks the new server, the host-key
  * dialog there) → run (migrate_run, with the
  * typed confirmations) → result. */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 struct migrate_state {
 	struct migrate_result r;
 	bool have_r;
+	struct profile *run_target;   /* the target with the server answers */
 };
 
 static int check_host(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
@@ -144,24 +144,28 @@ static void fill_server(struct wiz *w, struct wiz_page *pg)
 		      t->name, t->ssh.known_hosts ? t->ssh.known_hosts : "~/.ssh/known_hosts");
 }
 
-/* Replace a profile string with an answer (empty = none). */
-static void set_str(char **field, const char *answer)
+/* The answers become the SSH settings of this run's copy of the target
+ * profile (the file changes only on Save). */
+static int apply_server(struct wiz *w, char *why, size_t n)
 {
-	free(*field);
-	*field = answer && *answer ? xstrdup(answer) : NULL;
-}
-
-/* The answers become the target profile's SSH settings for this run (the
- * wizard's own copy of the profiles; the file changes only on Save). */
-static void apply_server(struct wiz *w)
-{
-	struct profile *t = (struct profile *)target(w);
+	struct migrate_state *st = w->st;
+	const struct profile *t = target(w);
 	if (!t)
-		return;
-	set_str(&t->ssh.host, wiz_answer(w, "server", "host"));
-	set_str(&t->ssh.user, wiz_answer(w, "server", "user"));
-	t->ssh.port = atoi(wiz_answer(w, "server", "port"));
-	set_str(&t->ssh.identity_file, wiz_answer(w, "server", "key"));
+		return 0;
+	struct profile *copy = profile_clone(t);
+	struct profile_ssh_override o = {
+		.host = wiz_answer(w, "server", "host"), .user = wiz_answer(w, "server", "user"),
+		.port = atoi(wiz_answer(w, "server", "port")),
+		.identity_file = wiz_answer(w, "server", "key"),
+	};
+	struct err e = {0};
+	if (profile_set_ssh(copy, &o, &e) < 0) {
+		profile_free(copy);
+		return snprintf(why, n, "%s", e.msg), -1;
+	}
+	profile_free(st->run_target);
+	st->run_target = copy;
+	return 0;
 }
 
 /* Save as profile: a copy of the new server's profile with these answers. */
@@ -171,25 +175,13 @@ static const char *migrate_save_base(const struct wiz *w)
 	return t ? t->name : NULL;
 }
 
-static void set_json_str(json_t *obj, const char *key, const char *answer)
+/* Save as profile: the server answers become the copy's ssh section. */
+static void migrate_save(const struct wiz *w, profile_edit *ed)
 {
-	if (answer && *answer)
-		json_object_set_new(obj, key, json_string(answer));
-	else
-		json_object_del(obj, key);
-}
-
-static void migrate_save(const struct wiz *w, void *profile_json)
-{
-	json_t *ssh = json_object_get(profile_json, "ssh");
-	if (!json_is_object(ssh)) {
-		ssh = json_object();
-		json_object_set_new(profile_json, "ssh", ssh);
-	}
-	set_json_str(ssh, "host", wiz_answer(w, "server", "host"));
-	set_json_str(ssh, "user", wiz_answer(w, "server", "user"));
-	json_object_set_new(ssh, "port", json_integer(atoi(wiz_answer(w, "server", "port"))));
-	set_json_str(ssh, "identity_file", wiz_answer(w, "server", "key"));
+	profile_edit_set_string(ed, "ssh", "host", wiz_answer(w, "server", "host"));
+	profile_edit_set_string(ed, "ssh", "user", wiz_answer(w, "server", "user"));
+	profile_edit_set_int(ed, "ssh", "port", atoi(wiz_answer(w, "server", "port")));
+	profile_edit_set_string(ed, "ssh", "identity_file", wiz_answer(w, "server", "key"));
 }
 
 static char *migrate_save_next(const struct wiz *w, const char *saved_name)
@@ -208,10 +200,13 @@ static void migrate_enter(struct wiz *w, struct wiz_page *pg)
 		fill_server(w, pg);
 }
 
-/* The chosen target profile, or NULL. */
+/* The chosen target profile (with the server answers once given), or NULL. */
 static const struct profile *target(const struct wiz *w)
 {
 	const char *name = wiz_choice(w, "target");
+	const struct migrate_state *st = w->st;
+	if (name && st && st->run_target && strcmp(st->run_target->name, name) == 0)
+		return st->run_target;
 	for (size_t i = 0; name && i < profile_file_count(w->pf); i++)
 		if (strcmp(profile_file_at(w->pf, i)->name, name) == 0)
 			return profile_file_at(w->pf, i);
@@ -221,10 +216,8 @@ static const struct profile *target(const struct wiz *w)
 /* The target must be reachable over SSH. */
 static int migrate_leave(struct wiz *w, struct wiz_page *pg, char *why, size_t n)
 {
-	if (strcmp(pg->id, "server") == 0) {
-		apply_server(w);
-		return 0;
-	}
+	if (strcmp(pg->id, "server") == 0)
+		return apply_server(w, why, n);
 	if (strcmp(pg->id, "target") != 0)
 		return 0;
 	const struct profile *t = target(w);
@@ -302,6 +295,7 @@ static void migrate_free(struct wiz *w)
 		return;
 	if (st->have_r)
 		migrate_result_done(&st->r);
+	profile_free(st->run_target);
 	free(st);
 	w->st = NULL;
 }

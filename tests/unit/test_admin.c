@@ -12,7 +12,7 @@
 
 #include "admin.h"
 #include "http.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "status.h"
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* test_profile — profiles: parsing, defaults, paths, ${VAR}, errors, redaction.
+/* test_profile — profiles: parsing, defaults, paths, ${VAR}, errors, redaction, saving a copy.
  *
  * Every test runs in a fresh scratch directory (the current directory), with
  * HOME pointing at <scratch>/home and the variables ferry reads unset.
@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "profile.h"
+#include "fsx.h"
+#include "profile/profile.h"
 #include "testutil.h"
 
 #define DB "'database': {'url': 'postgresql://app@db.internal:5432/shop'}"
@@ -824,6 +826,30 @@ static void test_password_from_variable_is_fine(void **state)
 	profile_file_free(pf);
 }
 
+/* libpq reads the raw string: ${VAR} anywhere is no literal password, and a
+ * string libpq cannot read as written is left to the connection. */
+static void test_password_check_reads_like_libpq(void **state)
+{
+	(void)state;
+	setenv("DB_USER", "app", 1);
+	setenv("DB_PASSWORD", "s3cret", 1);
+	setenv("DB_HOST", "db9", 1);
+	setenv("FT_NAME", "postgresql://u@h/whole", 1);
+	profile_file *pf = load_q(
+		"{'a': {'database': {'url': "
+		"'postgresql://${DB_USER}:${DB_PASSWORD}@${DB_HOST}:5432/shop?sslmode=require'}},"
+		" 'b': {'database': {'url': '${FT_NAME}'}},"
+		" 'c': {'database': {'url': 'host=${DB_HOST} user=${DB_USER} password=${DB_PASSWORD}'}}}");
+	must(pf);
+	assert_string_equal(profile_file_at(pf, 0)->database.url,
+			    "postgresql://app:s3cret@db9:5432/shop?sslmode=require");
+	assert_string_equal(profile_file_at(pf, 1)->database.url, "postgresql://u@h/whole");
+	profile_file_free(pf);
+	expect_error("{'production': {'database': {'url': "
+		     "'postgresql://app@db/shop?sslmode=require&password=${DB_PASSWORD}x'}}}",
+		     "profiles.json: production.database.url: contains a literal password", NULL);
+}
+
 static void test_literal_password_checked_under_override(void **state)
 {
 	(void)state;
@@ -1157,6 +1183,8 @@ static void test_db_name(void **state)
 	assert_db_name("host=h dbname=shop user=u", "shop");
 	assert_db_name("host=h dbname = \\u0027my db\\u0027", "my db");
 	assert_db_name("host=h user=u", NULL);
+	assert_db_name("host=h dbname=my\\\\ db", "my db");
+	assert_db_name("postgresql://u@h/a?dbname=b", "b");
 	assert_null(profile_db_name(NULL));
 }
 
@@ -1319,6 +1347,184 @@ static void test_locate_errors(void **state)
 	free(hint);
 }
 
+/* ---- a profile of one's own --------------------------------------------- */
+
+static void test_clone_is_deep_and_equal(void **state)
+{
+	(void)state;
+	tu_mkdirs("app");
+	tu_write("app/.env", "");
+	setenv("API_TOKEN", "tok-1", 1);
+	profile_file *pf = load_q(FULL);
+	const struct profile *p = must(pf);
+	struct profile *c = profile_clone(p);
+	char *a = profile_to_json_redacted(p);
+	profile_file_free(pf);   /* the copy owns everything it points to */
+	char *b = profile_to_json_redacted(c);
+	assert_string_equal(a, b);
+	assert_int_equal(c->nhealth, 2);
+	assert_true(c->nactions > 0);
+	free(a);
+	free(b);
+	profile_free(c);
+	profile_free(NULL);
+}
+
+static void test_set_ssh(void **state)
+{
+	(void)state;
+	profile_file *pf = load_with("'ssh': {'host': 'old', 'user': 'u', 'port': 2200,"
+				     " 'identity_file': '/k/old', 'ferry_path': '/opt/ferry'}");
+	const struct profile *p = must(pf);
+	struct profile *c = profile_clone(p);
+	struct profile_ssh_override o = {.host = "new", .user = "", .port = 2222,
+					 .identity_file = "~/.ssh/id_new"};
+	assert_int_equal(profile_set_ssh(c, &o, &e), 0);
+	assert_string_equal(c->ssh.host, "new");
+	assert_null(c->ssh.user);
+	assert_int_equal(c->ssh.port, 2222);
+	char *key = xasprintf("%s/home/.ssh/id_new", scratch);
+	assert_string_equal(c->ssh.identity_file, key);
+	free(key);
+	assert_string_equal(c->ssh.ferry_path, "/opt/ferry");
+	assert_string_equal(p->ssh.host, "old");
+	assert_int_equal(p->ssh.port, 2200);
+	o = (struct profile_ssh_override){.host = "x", .port = 0};
+	assert_int_equal(profile_set_ssh(c, &o, &e), -1);
+	assert_int_equal(e.kind, ERR_PROFILE);
+	assert_string_equal(e.msg, "profile production: ssh.port: expected 1-65535, got 0");
+	o = (struct profile_ssh_override){.host = "", .port = 22};
+	assert_int_equal(profile_set_ssh(c, &o, &e), -1);
+	assert_string_equal(c->ssh.host, "new");
+	profile_free(c);
+	profile_file_free(pf);
+	pf = load_with("");
+	c = profile_clone(must(pf));
+	o = (struct profile_ssh_override){.host = "h", .port = 22};
+	assert_int_equal(profile_set_ssh(c, &o, &e), 0);
+	assert_true(c->has_ssh);
+	assert_null(c->ssh.identity_file);
+	profile_free(c);
+	profile_file_free(pf);
+}
+
+/* ---- saving a copy ------------------------------------------------------ */
+
+#define TWO_PROFILES \
+	"{'a': {'database': {'url': 'postgresql://app:${DB_PASSWORD}@db/shop'}," \
+	" 'ssh': {'host': 'old.example.com', 'user': 'deploy', 'port': 2200}}," \
+	" 'b': {" DB "}}"
+
+/* The answers a wizard would give: another host, no user, another port. */
+static void edit_ssh(profile_edit *ed, void *ud)
+{
+	(void)ud;
+	profile_edit_set_string(ed, "ssh", "host", "new.example.com");
+	profile_edit_set_string(ed, "ssh", "user", NULL);
+	profile_edit_set_int(ed, "ssh", "port", 2222);
+	profile_edit_set_string(ed, "backup", "dir", "/srv/bundles");
+	profile_edit_set_string(ed, "migrations", "dir", "");
+	profile_edit_set_string(ed, NULL, "description", "a copy");
+}
+
+/* The file's text, parsed. */
+static json_t *read_json(const char *path)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		fail_msg("%s: %s", path, jerr.text);
+	return root;
+}
+
+/* The whole file, as bytes. */
+static char *slurp(const char *path)
+{
+	size_t len;
+	char *text = fsx_read_file(path, 0, &len, &e);
+	if (!text)
+		fail_msg("%s", e.msg);
+	return text;
+}
+
+static void test_save_copy(void **state)
+{
+	(void)state;
+	setenv("DB_PASSWORD", "s3cret", 1);
+	char *json = tu_json(TWO_PROFILES);
+	tu_write("profiles.json", json);
+	free(json);
+	assert_int_equal(chmod("profiles.json", 0640), 0);
+	assert_int_equal(profile_save_copy("profiles.json", "a", "a-moved", edit_ssh, NULL, &e), 0);
+	struct stat st;
+	assert_int_equal(stat("profiles.json", &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	json_t *root = read_json("profiles.json");
+	char *want = tu_json("{'database': {'url': 'postgresql://app:${DB_PASSWORD}@db/shop'},"
+			     " 'ssh': {'host': 'new.example.com', 'port': 2222},"
+			     " 'backup': {'dir': '/srv/bundles'}, 'description': 'a copy'}");
+	json_t *copy = json_loads(want, 0, NULL);
+	assert_true(json_equal(json_object_get(root, "a-moved"), copy));
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(json_object_get(root, "a"), "ssh"), "host")), "old.example.com");
+	assert_non_null(json_object_get(root, "b"));
+	json_decref(copy);
+	json_decref(root);
+	free(want);
+	profile_file *pf = profile_file_load("profiles.json", &e);
+	assert_non_null(pf);
+	assert_int_equal(profile_file_count(pf), 3);
+	profile_file_free(pf);
+	assert_false(fsx_exists("profiles.json.part"));
+}
+
+/* A plain copy (no changes) of the only profile. */
+static void test_save_plain_copy(void **state)
+{
+	(void)state;
+	char *json = tu_json("{'b': {" DB "}}");
+	tu_write("profiles.json", json);
+	free(json);
+	assert_int_equal(profile_save_copy("profiles.json", "b", "c", NULL, NULL, &e), 0);
+	json_t *root = read_json("profiles.json");
+	assert_true(json_equal(json_object_get(root, "b"), json_object_get(root, "c")));
+	json_decref(root);
+}
+
+/* A copy that would not load: another ssh.port. */
+static void edit_bad_port(profile_edit *ed, void *ud)
+{
+	profile_edit_set_int(ed, "ssh", "port", *(const int *)ud);
+}
+
+static void test_save_refused_leaves_file(void **state)
+{
+	(void)state;
+	setenv("DB_PASSWORD", "s3cret", 1);
+	char *json = tu_json(TWO_PROFILES);
+	tu_write("profiles.json", json);
+	free(json);
+	char *before = slurp("profiles.json");
+	int port = 0;
+	assert_int_equal(profile_save_copy("profiles.json", "a", "x", edit_bad_port, &port, &e), -1);
+	assert_int_equal(e.kind, ERR_PROFILE);
+	assert_string_equal(e.msg, "profiles.json: x.ssh.port: expected an integer 1-65535, got 0");
+	assert_int_equal(profile_save_copy("profiles.json", "nope", "x", NULL, NULL, &e), -1);
+	assert_string_equal(e.msg, "no profile \"nope\" in profiles.json to copy");
+	assert_int_equal(profile_save_copy("profiles.json", "a", "b", NULL, NULL, &e), -1);
+	assert_string_equal(e.msg, "there is a profile \"b\" in profiles.json already");
+	assert_int_equal(profile_save_copy("profiles.json", "a", "", NULL, NULL, &e), -1);
+	char *after = slurp("profiles.json");
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	assert_int_equal(profile_save_copy("missing.json", "a", "x", NULL, NULL, &e), -1);
+	assert_int_equal(e.kind, ERR_FAILED);
+	tu_write("broken.json", "{\"a\": ");
+	assert_int_equal(profile_save_copy("broken.json", "a", "x", NULL, NULL, &e), -1);
+	assert_int_equal(e.kind, ERR_PROFILE);
+}
+
 /* ---- the shipped examples ----------------------------------------------- */
 
 static char *example_path(const char *name)
@@ -1432,6 +1638,7 @@ int main(void)
 		T(test_literal_password_keyvalue),
 		T(test_literal_password_registry),
 		T(test_password_from_variable_is_fine),
+		T(test_password_check_reads_like_libpq),
 		T(test_literal_password_checked_under_override),
 		T(test_expand_from_environment),
 		T(test_expand_from_env_file),
@@ -1456,6 +1663,11 @@ int main(void)
 		T(test_get_only_profile),
 		T(test_locate_order),
 		T(test_locate_errors),
+		T(test_clone_is_deep_and_equal),
+		T(test_set_ssh),
+		T(test_save_copy),
+		T(test_save_plain_copy),
+		T(test_save_refused_leaves_file),
 		T(test_example_local),
 		T(test_example_staging),
 		T(test_example_production),

@@ -1,13 +1,21 @@
-/* profile — load and validate JSON migration profiles.
+/* profile — load, validate, locate and write JSON migration profiles
+ * (core/profile/: load sections get env paths conninfo locate redact save;
+ * their shared internals are in profile_int.h).
  *
  * A profiles file is a JSON object of named profiles, one per environment:
  *   {"production": {...}, "staging": {...}}
- * The reference of every key is profiles/README.md.
+ * The reference of every key is profiles/README.md. Connection strings are
+ * read by libpq (core/db.h); profile_save_copy is the only writer of the file.
  *
  * Ownership: profile_file_load() returns a heap object owned by the caller,
  * freed with profile_file_free() (NULL is fine). Profiles returned by
- * profile_file_get() belong to their file. Every string in a struct profile
- * is owned by it; absent optional strings are NULL. */
+ * profile_file_get() belong to their file and are read-only; profile_clone()
+ * gives one of the caller's own. Every string in a struct profile is owned
+ * by it; absent optional strings are NULL.
+ *
+ * Names: MIT Kerberos (loaded by libpq) exports profile_init,
+ * profile_get_string, profile_release and more; a ferry function of the same
+ * name would be called by it instead of its own. */
 #ifndef FERRY_PROFILE_H
 #define FERRY_PROFILE_H
 
@@ -161,11 +169,64 @@ const struct profile *profile_file_get(const profile_file *pf,
  * and empty sections are left out. Never NULL; caller frees. */
 char *profile_to_json_redacted(const struct profile *p);
 
-/* A connection string with its password replaced by "***". Caller frees. */
+/* A connection string with its passwords replaced by "***"
+ * (db_conninfo_redact). NULL for NULL; caller frees. */
 char *profile_redact_url(const char *url);
 
-/* The database name in a libpq URI or key=value string; caller frees;
- * NULL when none is given. */
+/* The database name database.url gives, as libpq reads it (no defaults);
+ * NULL when none is given or libpq cannot read the string. Caller frees. */
 char *profile_db_name(const struct profile *p);
+
+/* ---- a profile of one's own ---------------------------------------------
+ * Profiles of a profile_file are read-only. A caller that changes one for
+ * a run (a wizard's answers) works on a copy. */
+
+/* A deep copy of p (secrets included); free it with profile_free(). */
+struct profile *profile_clone(const struct profile *p);
+/* Free a profile from profile_clone (never one of a profile_file's);
+ * NULL is fine. */
+void profile_free(struct profile *p);
+
+/* How to reach the server over SSH, e.g. a wizard's answers for one run. */
+struct profile_ssh_override {
+	const char *host;           /* required */
+	const char *user;           /* NULL or "": none (ssh config, local user) */
+	int port;                   /* 1-65535 */
+	const char *identity_file;  /* NULL or "": ssh-agent; ~ expanded, relative
+				     * to the profile's directory */
+};
+/* Set p's ssh host, user, port and key from o (has_ssh becomes true); the
+ * other ssh settings (known_hosts, ferry_path, ...) stay. -1 with e filled
+ * (ERR_PROFILE), p unchanged, when host is empty or port out of range. */
+int profile_set_ssh(struct profile *p, const struct profile_ssh_override *o, struct err *e);
+
+/* ---- writing the profiles file ------------------------------------------
+ * core/profile/save.c is the only writer of profiles files. A copy of one
+ * profile's JSON object (as written: a ${VAR} stays a reference) is changed
+ * through a profile_edit and added to the file under a new name. */
+
+typedef struct profile_edit profile_edit;
+
+/* Set key in the copy's section object (section NULL: a key of the profile
+ * itself) to a string; NULL or "" removes the key. A section that is
+ * missing (or not an object) becomes a new object when a value is set. */
+void profile_edit_set_string(profile_edit *ed, const char *section, const char *key,
+			     const char *value);
+/* Set key in the copy's section object to an integer. */
+void profile_edit_set_int(profile_edit *ed, const char *section, const char *key, long long value);
+
+/* The caller's changes to the copy; ud is the caller's, ed lives for the call. */
+typedef void (*profile_edit_fn)(profile_edit *ed, void *ud);
+
+/* Add a copy of profile base_name, named new_name and changed by apply
+ * (NULL = a plain copy), to the profiles file at path. The new text must
+ * load (every profile validated, as by profile_file_load) before it
+ * replaces the file, atomically and with the file's mode (fsx_write_atomic);
+ * otherwise the file is left as it was. Returns 0, or -1 with e filled:
+ * ERR_PROFILE when the file is not a profiles file, base_name is not in
+ * it, new_name already is, or the result does not load (that error);
+ * ERR_FAILED / ERR_SPACE when it cannot be read or written. */
+int profile_save_copy(const char *path, const char *base_name, const char *new_name,
+		      profile_edit_fn apply, void *ud, struct err *e);
 
 #endif
