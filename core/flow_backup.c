@@ -243,8 +243,6 @@ static uint64_t estimate_need(const struct backup_ctx *c)
 static int check_space(void *ctx, struct err *e)
 {
 	struct backup_ctx *c = ctx;
-	if (fsx_mkdir_p(c->out_dir, 0700, e) < 0)
-		return -1;
 	uint64_t avail;
 	if (fsx_free_space(c->out_dir, &avail, e) < 0)
 		return -1;
@@ -332,6 +330,8 @@ static int make_staging(struct backup_ctx *c)
 {
 	if (c->staging)
 		return 0;
+	if (fsx_mkdir_p(c->out_dir, 0700, c->e) < 0)
+		return -1;
 	c->staging = xasprintf("%s/.ferry-staging-XXXXXX", c->out_dir);
 	if (!mkdtemp(c->staging)) {
 		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s",
@@ -680,7 +680,7 @@ static int step_write(void *ctx, struct step_run *sr, struct err *e)
 	struct backup_ctx *c = ctx;
 	(void)e;
 	fill_manifest(c);
-	if (choose_free_name(c) < 0)
+	if (fsx_mkdir_p(c->out_dir, 0700, c->e) < 0 || choose_free_name(c) < 0)
 		return -1;
 	struct bundle_write_opts wo = {
 		.compression = c->compression,

@@ -159,11 +159,14 @@ static void read_live_revision(struct restore_ctx *c)
 /* The dump's table of contents, from its TOC member alone. */
 static int read_toc(struct restore_ctx *c)
 {
-	if (fsx_mkdir_p(c->p->backup.dir, 0700, c->e) < 0)
-		return -1;
-	char *tmp = xasprintf("%s/.ferry-toc-XXXXXX", c->p->backup.dir);
+	/* The backup dir when there is one (its disk has room for bundles),
+	 * else the temporary directory: a plan makes no directory of its own. */
+	const char *tmpdir = getenv("TMPDIR");
+	const char *parent = fsx_exists(c->p->backup.dir) ? c->p->backup.dir
+							   : tmpdir && *tmpdir ? tmpdir : "/tmp";
+	char *tmp = xasprintf("%s/.ferry-toc-XXXXXX", parent);
 	int rc = mkdtemp(tmp) ? 0 : err_set(c->e, ERR_FAILED, "cannot create a directory in %s: %s",
-					    c->p->backup.dir, strerror(errno));
+					    parent, strerror(errno));
 	if (rc == 0)
 		rc = toc_read_bundle(c->bundle, &c->r->manifest, c->pg_restore.path, tmp, c->o->cancel,
 				     &c->toc, c->e);
@@ -221,8 +224,6 @@ static char *confirm_word(void *ctx)
 static int check_space(void *ctx, struct err *e)
 {
 	struct restore_ctx *c = ctx;
-	if (fsx_mkdir_p(c->p->backup.dir, 0700, e) < 0)
-		return -1;
 	uint64_t need = manifest_total_bytes(&c->r->manifest), avail;
 	if (fsx_free_space(c->p->backup.dir, &avail, e) < 0)
 		return -1;
@@ -249,6 +250,8 @@ static char *make_private_dir(const char *parent, const char *name, struct err *
  * each in place is a rename. */
 static int make_workdirs(struct restore_ctx *c)
 {
+	if (c->want_db && fsx_mkdir_p(c->p->backup.dir, 0700, c->e) < 0)
+		return -1;
 	if (c->want_db && !(c->work = make_private_dir(c->p->backup.dir, ".ferry-restore", c->e)))
 		return -1;
 	if (!c->want_files)

@@ -159,7 +159,18 @@ void fsx_rm_rf(const char *path)
 int fsx_free_space(const char *path, uint64_t *avail, struct err *e)
 {
 	struct statvfs sv;
-	if (statvfs(path, &sv) < 0)
+	char *at = xstrdup(path);
+	int rc;
+	/* A directory not made yet: the space is that of the nearest one there is. */
+	while ((rc = statvfs(at, &sv)) < 0 && errno == ENOENT && strrchr(at, '/') && strcmp(at, "/") != 0) {
+		char *slash = strrchr(at, '/');
+		if (slash == at)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(at);
+	if (rc < 0)
 		return err_set(e, ERR_FAILED, "cannot read free space of %s: %s", path, strerror(errno));
 	*avail = fault_free_bytes((uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize);
 	return 0;

@@ -33,7 +33,8 @@ int fsx_mkdir_p(const char *path, unsigned mode, struct err *e);
 /* rm -rf, best effort, never following symbolic links. */
 void fsx_rm_rf(const char *path);
 
-/* Bytes available to an unprivileged writer on path's file system. */
+/* Bytes available to an unprivileged writer on path's file system (of its
+ * nearest existing ancestor when path is not made yet). */
 int fsx_free_space(const char *path, uint64_t *avail, struct err *e);
 
 /* Sum of the sizes of the regular files below path (links not followed). */
