@@ -9,6 +9,7 @@
 
 #include "admin.h"
 #include "db.h"
+#include "dbname.h"
 #include "flow.h"
 #include "flow_reset.h"
 #include "migrate_db.h"
@@ -210,7 +211,9 @@ static int step_safety(void *ctx, struct step_run *sr, struct err *e)
 static int swap_in_new(struct reset_ctx *c, struct err *e)
 {
 	const char *name = c->r->database;
-	char *scratch = xasprintf("%.40s_ferry_reset_%ld", name, (long)getpid());
+	char pid[24];
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	char *scratch = dbname_derive(name, "ferry_reset", pid);
 	char *sql = create_sql(scratch, &c->shape, true);
 	int rc = drop_database(c->admin, scratch, e);
 	if (rc == 0)

@@ -30,7 +30,9 @@
 #include "fault.h"
 #include "flow.h"
 #include "flow_util.h"
+#include "dbname.h"
 #include "fsx.h"
+#include "journal.h"
 #include "migrate_db.h"
 #include "restore_db.h"
 #include "step.h"
@@ -64,6 +66,7 @@ struct restore_ctx {
 
 	struct moved_path *moved;
 	size_t nmoved;
+	journal *journal;           /* the run's (NULL for a plan) */
 };
 
 /* --- preflight: what the bundle says, what the server is ------------------ */
@@ -122,7 +125,7 @@ static int resolve(struct restore_ctx *c)
 	c->jobs = c->o->jobs > 0 ? c->o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (!c->dbname)
 		return -1;
-	c->shadow = xasprintf("%s_ferry_shadow", c->dbname);
+	c->shadow = dbname_derive(c->dbname, "ferry_shadow", NULL);
 	return 0;
 }
 
@@ -463,14 +466,39 @@ static int run_pg_restore(struct restore_ctx *c)
 	return rc;
 }
 
+/* The shadow's name: a leftover shadow that a journal says ferry made is
+ * dropped and its name used again; a database of that name that ferry did
+ * not make is left alone and another name is taken. */
+static int choose_shadow(struct restore_ctx *c, struct err *e)
+{
+	int exists = restore_db_exists(c->admin, c->shadow, e);
+	if (exists <= 0)
+		return exists;
+	if (journal_made(c->journal, "database", c->shadow)) {
+		event_log(c->ev, EV_INFO, "dropping %s, left by an interrupted restore", c->shadow);
+		if (restore_db_drop(c->admin, c->shadow, e) < 0)
+			return -1;
+		return journal_forget(c->journal, "database", c->shadow, e);
+	}
+	char *other = dbname_unique(c->dbname, "ferry_shadow", NULL, restore_db_exists_fn, c->admin, e);
+	if (!other)
+		return -1;
+	event_log(c->ev, EV_WARN, "a database %s exists that ferry did not make: the shadow is %s",
+		  c->shadow, other);
+	free(c->shadow);
+	c->shadow = other;
+	return 0;
+}
+
 static int step_shadow(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct restore_ctx *c = ctx;
-	struct err ignored = {0};
-	restore_db_drop(c->admin, c->shadow, &ignored);   /* a leftover of an interrupted run */
-	if (restore_globals(c) < 0 || restore_db_create(c->admin, c->shadow, &c->r->manifest, e) < 0)
+	if (choose_shadow(c, e) < 0 || restore_globals(c) < 0 ||
+	    journal_make(c->journal, "database", c->shadow, e) < 0)
 		return -1;
 	c->shadow_created = true;
+	if (restore_db_create(c->admin, c->shadow, &c->r->manifest, e) < 0)
+		return -1;
 	c->shadow_conninfo = db_conninfo_with_dbname(c->p->database.url, c->shadow, e);
 	if (!c->shadow_conninfo)
 		return -1;
@@ -538,24 +566,19 @@ static char *swap_detail(void *ctx)
 	const struct restore_ctx *c = ctx;
 	if (!c->live_exists)
 		return xasprintf("%s → %s (new)", c->shadow, c->dbname);
-	return xasprintf("%s → %s_prev_%s, %s → %s (keep %d previous)", c->dbname, c->dbname, c->stamp,
-			 c->shadow, c->dbname, c->o->keep_previous > 0 ? c->o->keep_previous : 1);
+	char *prev = dbname_derive(c->dbname, "prev", c->stamp);
+	char *d = xasprintf("%s → %s, %s → %s (keep %d previous)", c->dbname, prev, c->shadow, c->dbname,
+			    c->o->keep_previous > 0 ? c->o->keep_previous : 1);
+	free(prev);
+	return d;
 }
 
 static void drop_old_previous(struct restore_ctx *c)
 {
 	int keep = c->o->keep_previous > 0 ? c->o->keep_previous : 1;
-	char *pattern = xasprintf("%s_prev_%%", c->dbname);
-	const char *params[] = {pattern};
-	struct err ignored = {0};
-	db_result *r = db_query(c->admin, "SELECT datname FROM pg_database WHERE datname LIKE $1 "
-				"ORDER BY datname DESC", 1, params, &ignored);
-	for (int i = keep; r && i < db_result_rows(r); i++) {
-		event_log(c->ev, EV_INFO, "dropping old previous database %s", db_result_value(r, i, 0));
-		restore_db_drop(c->admin, db_result_value(r, i, 0), &ignored);
-	}
-	db_result_free(r);
-	free(pattern);
+	char *prefix = dbname_prefix(c->dbname, "prev", strlen(c->stamp));
+	restore_db_prune_prefixed(c->admin, prefix, keep, c->ev);
+	free(prefix);
 }
 
 static int step_swap(void *ctx, struct step_run *sr, struct err *e)
@@ -564,13 +587,20 @@ static int step_swap(void *ctx, struct step_run *sr, struct err *e)
 	if (!c->live_exists) {
 		if (restore_db_swap(c->admin, c->dbname, NULL, c->shadow, e) < 0)
 			return -1;
+		journal_forget(c->journal, "database", c->shadow, NULL);
 		c->swapped = true;
 		step_note(sr, "a new database");
 		return STEP_DONE;
 	}
-	char *prev = xasprintf("%s_prev_%s", c->dbname, c->stamp);
-	int rc = restore_db_swap(c->admin, c->dbname, prev, c->shadow, e);
+	char *prev = dbname_unique(c->dbname, "prev", c->stamp, restore_db_exists_fn, c->admin, e);
+	if (!prev)
+		return -1;
+	int step = journal_begin(c->journal, json_pack("{s:s, s:s, s:s, s:s}", "op", "swap", "live",
+						       c->dbname, "previous", prev, "incoming", c->shadow), e);
+	int rc = step < 0 ? -1 : restore_db_swap(c->admin, c->dbname, prev, c->shadow, e);
 	if (rc == 0) {
+		journal_forget(c->journal, "database", c->shadow, NULL);
+		journal_done(c->journal, step, NULL);
 		c->swapped = true;
 		c->r->previous_db = xstrdup(prev);
 		drop_old_previous(c);
@@ -761,8 +791,10 @@ static void ctx_done(struct restore_ctx *c)
 {
 	if (c->shadow_created && !c->swapped && c->admin) {
 		struct err ignored = {0};
-		restore_db_drop(c->admin, c->shadow, &ignored);
+		if (restore_db_drop(c->admin, c->shadow, &ignored) == 0)
+			journal_forget(c->journal, "database", c->shadow, NULL);
 	}
+	journal_close(c->journal);
 	if (c->work)
 		fsx_rm_rf(c->work);
 	free(c->work);
@@ -787,6 +819,9 @@ int restore_run(const struct profile *p, const char *bundle, const struct restor
 	memset(r, 0, sizeof *r);
 	r->bundle = xstrdup(bundle);
 	struct restore_ctx c = {.p = p, .bundle = bundle, .o = o, .r = r, .e = e, .ev = o->events};
+	c.journal = journal_open(p->backup.dir, p->name, "restore", e);
+	if (!c.journal)
+		return -1;
 	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = o->yes,
 				   .confirm = o->confirm, .confirm_ud = o->confirm_ud};
 	int rc = flow_run(&restore_flow, &c, &ro, &r->report, e);

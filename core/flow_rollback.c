@@ -11,6 +11,7 @@
 
 #include "flow.h"
 #include "flow_util.h"
+#include "dbname.h"
 #include "restore_db.h"
 #include "step.h"
 #include "util.h"
@@ -21,6 +22,7 @@ struct rollback_ctx {
 	const char *database, *previous_db, *at;
 	json_t *paths;
 	char *stamp;
+	int keep;                     /* rolled-back databases kept */
 	db_conn *admin;
 	char *admin_conninfo;
 	struct sbuf report;
@@ -93,9 +95,15 @@ static char *swap_detail(void *ctx)
 static int step_swap(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct rollback_ctx *c = ctx;
-	char *aside = xasprintf("%s_rolledback_%s", c->database, c->stamp);
+	char *aside = dbname_unique(c->database, "rolledback", c->stamp, restore_db_exists_fn, c->admin, e);
+	if (!aside)
+		return -1;
 	int rc = restore_db_swap(c->admin, c->database, aside, c->previous_db, e);
 	if (rc == 0) {
+		/* Rolled-back databases are kept like previous ones (--keep-previous). */
+		char *prefix = dbname_prefix(c->database, "rolledback", strlen(c->stamp));
+		restore_db_prune_prefixed(c->admin, prefix, c->keep, step_events(sr));
+		free(prefix);
 		sbuf_addf(&c->report, "database: %s is back as %s; the restored one is now %s\n",
 			  c->previous_db, c->database, aside);
 		step_note(sr, "%s", aside);
@@ -161,7 +169,8 @@ static void ctx_done(struct rollback_ctx *c)
 int rollback_run(const struct profile *p, const struct restore_opts *o, char **report,
 		 struct err *e)
 {
-	struct rollback_ctx c = {.p = p, .stamp = util_stamp(time(NULL))};
+	struct rollback_ctx c = {.p = p, .stamp = util_stamp(time(NULL)),
+				 .keep = o->keep_previous > 0 ? o->keep_previous : 1};
 	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = o->yes,
 				   .confirm = o->confirm, .confirm_ud = o->confirm_ud};
 	int rc = flow_run(&rollback_flow, &c, &ro, NULL, e);

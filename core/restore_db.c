@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "dbname.h"
 #include "dump.h"
 #include "flow_util.h"
 #include "fsx.h"
@@ -38,6 +39,26 @@ int restore_db_exists(db_conn *admin, const char *name, struct err *e)
 	int yes = db_result_rows(r) > 0;
 	db_result_free(r);
 	return yes;
+}
+
+int restore_db_exists_fn(void *admin, const char *name, struct err *e)
+{
+	return restore_db_exists(admin, name, e);
+}
+
+void restore_db_prune_prefixed(db_conn *admin, const char *prefix, int keep,
+			       const struct event_sink *ev)
+{
+	const char *params[] = {prefix};
+	struct err ignored = {0};
+	/* left() rather than LIKE: '_' and '%' in a database name are no wildcards. */
+	db_result *r = db_query(admin, "SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1 "
+				"ORDER BY datname DESC", 1, params, &ignored);
+	for (int i = keep; r && i < db_result_rows(r); i++) {
+		event_log(ev, EV_INFO, "dropping old database %s", db_result_value(r, i, 0));
+		restore_db_drop(admin, db_result_value(r, i, 0), &ignored);
+	}
+	db_result_free(r);
 }
 
 static int set_allow_connections(db_conn *admin, const char *db, bool allow, struct err *e)
@@ -289,7 +310,13 @@ int restore_db_deep_check(const char *bundle, const struct manifest *m, const st
 	db_conn *admin = db_connect(p->database.url, e);
 	if (!admin)
 		return -1;
-	char *scratch = xasprintf("ferry_verify_%d", (int)getpid());
+	char pid[24];
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	char *scratch = dbname_unique("ferry", "verify", pid, restore_db_exists_fn, admin, e);
+	if (!scratch) {
+		db_close(admin);
+		return -1;
+	}
 	char *tmp = xstrdup("/tmp/ferry-verify-XXXXXX");
 	int rc = -1;
 	if (!mkdtemp(tmp))

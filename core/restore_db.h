@@ -21,6 +21,14 @@ db_conn *restore_db_connect_admin(const char *url, char **conninfo_out, struct e
 /* 1 when database name exists, 0 when not, -1 with e filled. */
 int restore_db_exists(db_conn *admin, const char *name, struct err *e);
 
+/* restore_db_exists as a dbname_exists_fn (ud = the admin connection). */
+int restore_db_exists_fn(void *admin, const char *name, struct err *e);
+
+/* Drop the databases whose names start with prefix (dbname_prefix), all
+ * but the keep newest (names sort by their time stamp); log says which. */
+void restore_db_prune_prefixed(db_conn *admin, const char *prefix, int keep,
+			       const struct event_sink *ev);
+
 /* Put incoming in live's place in one transaction, live becoming
  * previous: new connections to live are refused, its sessions ended, both
  * renames commit together (there is no moment without live), then
