@@ -17,7 +17,7 @@
 #include "http.h"
 #include "lock.h"
 #include "migrate_db.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 
 struct deploy_ctx {
 	const struct profile *p;

@@ -31,7 +31,7 @@
 #include "http.h"
 #include "lock.h"
 #include "registry.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 
 struct migrate_ctx {
 	const struct profile *from, *to;

@@ -1,5 +1,6 @@
 /* ssh — SSH connections to a profile's host: remote commands and verified,
- * resumable uploads. The only file that includes libssh.
+ * resumable uploads. core/ssh/ is the only folder that includes libssh
+ * (its private header is ssh_int.h); everyone else includes "ssh/ssh.h".
  *
  * Prefix: sshc_ (libssh owns the ssh_* names, so "ssh_" would clash).
  *
@@ -188,6 +189,17 @@ struct sshc_upload_result {
 int sshc_upload(sshc_conn *c, const char *local_path, const char *remote_path,
 		const struct sshc_upload_opts *o, struct sshc_upload_result *r,
 		struct err *e);
+
+/* ---- SFTP: files on the remote side ------------------------------------------ */
+
+/* What the server says of a file (SFTP attributes). */
+struct sshc_attrs {
+	uint64_t size;
+	int64_t mtime;             /* seconds since the epoch; 0 = not sent */
+	unsigned mode;             /* type and permission bits; 0 = not sent */
+	bool is_dir;
+	bool is_reg;
+};
 
 /* ---- pure helpers (exported for the unit tests and callers) ---------------- */
 
