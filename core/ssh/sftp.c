@@ -171,11 +171,17 @@ int sshc_sftp_status_of(struct sshc_sftp *sf)
 	return code;
 }
 
-/* One request, one reply (nothing else outstanding). */
+/* One request, its reply in sf->pkt. Replies to requests an earlier,
+ * failed operation left unanswered are skipped. */
 static int sftp_call(struct sshc_sftp *sf, struct fxbuf *f, struct err *e)
 {
-	if (sftp_send(sf, f, e) != 0 || sshc_sftp_next(sf, e) != 0)
+	uint32_t id = sshc_get_u32(f->b + 5);
+	if (sftp_send(sf, f, e) != 0)
 		return -1;
+	do {
+		if (sshc_sftp_next(sf, e) != 0)
+			return -1;
+	} while (sf->pkt_len < 5 || sshc_get_u32(sf->pkt + 1) != id);
 	return 0;
 }
 
