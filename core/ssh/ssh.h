@@ -179,9 +179,11 @@ struct sshc_upload_result {
  *   (openssl dgst, else sha256sum) and compared with the local SHA-256, and
  *   only then renamed to remote_path (mv -f). A final mismatch removes the
  *   .part (ERR_VERIFY).
- *   Data travels over one exec channel (`cat >> .part`) in 1 MiB writes;
- *   memory stays flat. The local SHA-256 is computed by a helper thread
- *   while the data is sent.
+ *   Data travels over the server's sftp subsystem (pipelined 128 KiB
+ *   writes) while a remote script hashes what the server has confirmed
+ *   written; without an sftp subsystem, over one exec channel (`cat >>
+ *   .part`). Memory stays flat. The local SHA-256 is computed as the file
+ *   is read for sending. r is filled also on failure (bytes sent so far).
  * remote_path: absolute, or relative to the remote user's home.
  * Test build (core/fault.h): FERRY_FAULT_KILL_AFTER_BYTES=N makes the
  * process SIGKILL itself once N bytes were sent (tests of the resume).
