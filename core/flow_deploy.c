@@ -21,7 +21,7 @@
 #include "lock.h"
 #include "migrate_db.h"
 #include "remote.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 #include "step.h"
 
 struct deploy_ctx {

@@ -32,7 +32,7 @@
 #include "migrate_target.h"
 #include "registry.h"
 #include "remote.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 #include "step.h"
 #include "util.h"
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 
 #define LOCK_FILE ".ferry.lock"
 

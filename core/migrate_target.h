@@ -12,7 +12,7 @@
 #include "err.h"
 #include "event.h"
 #include "profile/profile.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 
 /* `uname -sm` there, e.g. "Linux x86_64". */
 char *migrate_target_uname(sshc_conn *ssh, struct err *e);

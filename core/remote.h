@@ -22,7 +22,7 @@
 #include "err.h"
 #include "event.h"
 #include "flow.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 
 #define REMOTE_PROTOCOL 1
 

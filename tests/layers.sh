@@ -6,7 +6,7 @@
 #
 #   library      may be included in
 #   libpq        core/db.c
-#   libssh       core/ssh
+#   libssh       core/ssh/
 #   libarchive   core/bundle
 #   libcurl      core/http.c
 #   OpenSSL      core/hash.c core/crypto/
@@ -33,7 +33,7 @@ rule() {
 
 out=$(
     rule libpq 'libpq-fe\.h|libpq/|pg_config' core/db.c
-    rule libssh 'libssh/' core/ssh
+    rule libssh 'libssh/' core/ssh/
     rule libarchive 'archive\.h|archive_entry\.h' core/bundle
     rule libcurl 'curl/' core/http.c
     rule OpenSSL 'openssl/' core/hash.c core/crypto/

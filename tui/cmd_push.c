@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 
 static int run_push(struct cli *c, int argc, char **argv, struct err *e);
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ssh.h"
+#include "ssh/ssh.h"
 
 static int run_remote(struct cli *c, int argc, char **argv, struct err *e);
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ssh.h"
+#include "ssh/ssh.h"
 #include "testutil.h"
 #include "util.h"
 

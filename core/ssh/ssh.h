@@ -1,5 +1,6 @@
 /* ssh — SSH connections to a profile's host: remote commands and verified,
- * resumable uploads. The only file that includes libssh.
+ * resumable uploads. core/ssh/ is the only folder that includes libssh
+ * (its private header is ssh_int.h); everyone else includes "ssh/ssh.h".
  *
  * Prefix: sshc_ (libssh owns the ssh_* names, so "ssh_" would clash).
  *
@@ -178,9 +179,11 @@ struct sshc_upload_result {
  *   (openssl dgst, else sha256sum) and compared with the local SHA-256, and
  *   only then renamed to remote_path (mv -f). A final mismatch removes the
  *   .part (ERR_VERIFY).
- *   Data travels over one exec channel (`cat >> .part`) in 1 MiB writes;
- *   memory stays flat. The local SHA-256 is computed by a helper thread
- *   while the data is sent.
+ *   Data travels over the server's sftp subsystem (pipelined 128 KiB
+ *   writes) while a remote script hashes what the server has confirmed
+ *   written; without an sftp subsystem, over one exec channel (`cat >>
+ *   .part`). Memory stays flat. The local SHA-256 is computed as the file
+ *   is read for sending. r is filled also on failure (bytes sent so far).
  * remote_path: absolute, or relative to the remote user's home.
  * Test build (core/fault.h): FERRY_FAULT_KILL_AFTER_BYTES=N makes the
  * process SIGKILL itself once N bytes were sent (tests of the resume).
@@ -188,6 +191,72 @@ struct sshc_upload_result {
 int sshc_upload(sshc_conn *c, const char *local_path, const char *remote_path,
 		const struct sshc_upload_opts *o, struct sshc_upload_result *r,
 		struct err *e);
+
+/* ---- SFTP: files on the remote side ------------------------------------------ */
+
+/* An SFTP session (the server's sftp subsystem, on its own channel of a
+ * connection): stat, list, remove and download. Uploads do not need one
+ * (sshc_upload opens its own). Errors are ERR_SSH naming the path and
+ * user@host:port, ERR_INTERRUPTED when the cancel flag stopped it. */
+typedef struct sshc_sftp sshc_sftp;
+
+/* What the server says of a file (SFTP attributes). */
+struct sshc_attrs {
+	uint64_t size;
+	int64_t mtime;             /* seconds since the epoch; 0 = not sent */
+	unsigned mode;             /* type and permission bits; 0 = not sent */
+	bool is_dir;
+	bool is_reg;
+};
+
+/* Start a session on c, which must outlive it. NULL with e filled (ERR_SSH)
+ * when it cannot start, also when the server has no sftp subsystem. */
+sshc_sftp *sshc_sftp_new(sshc_conn *c, struct err *e);
+/* End the session (its channel closes); NULL-safe. */
+void sshc_sftp_free(sshc_sftp *s);
+
+/* stat path (links followed): 0 with *a filled, 1 when it does not exist,
+ * -1 with e filled. */
+int sshc_sftp_stat(sshc_sftp *s, const char *path, struct sshc_attrs *a, struct err *e);
+
+/* A directory listing; names and array are the caller's, freed with
+ * sshc_dir_done. */
+struct sshc_dirent {
+	char *name;                /* the entry's name, no directory */
+	struct sshc_attrs a;
+};
+struct sshc_dir {
+	struct sshc_dirent *v;
+	size_t n;
+};
+void sshc_dir_done(struct sshc_dir *d);
+
+/* The entries of dir except "." and "..", sorted by name: 0, 1 when dir
+ * does not exist (d left empty), -1 with e filled. */
+int sshc_sftp_list(sshc_sftp *s, const char *dir, struct sshc_dir *d, struct err *e);
+
+/* Remove the file path: 0, 1 when it did not exist, -1 with e filled. */
+int sshc_sftp_remove(sshc_sftp *s, const char *path, struct err *e);
+
+struct sshc_download_opts {
+	const struct event_sink *events;   /* progress (bytes of the file) */
+	const char *step;                  /* step id for progress; NULL = "download" */
+	volatile sig_atomic_t *cancel;
+};
+
+struct sshc_download_result {
+	uint64_t bytes;            /* written to fd */
+	char sha256[65];           /* hex of what was written */
+	double seconds;
+};
+
+/* Copy the remote file path into fd from offset 0 (pwrite; fd is neither
+ * truncated, synced nor closed), with pipelined reads, hashing what arrives
+ * (SHA-256 into r->sha256). A file that shrinks while it is read is an
+ * error. Returns 0 (r filled when not NULL) or -1 with e filled; 1 when
+ * path does not exist. */
+int sshc_sftp_download(sshc_sftp *s, const char *path, int fd, const struct sshc_download_opts *o,
+		       struct sshc_download_result *r, struct err *e);
 
 /* ---- pure helpers (exported for the unit tests and callers) ---------------- */
 
