@@ -33,7 +33,7 @@
 #include "err.h"
 #include "event.h"
 #include "plan.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "step.h"
 
 struct push_opts {

@@ -30,7 +30,7 @@
 #include "fsx.h"
 #include "hash.h"
 #include "host.h"
-#include "profile.h"
+#include "profile/profile.h"
 #include "ssh/ssh.h"
 #include "storage/storage.h"
 #include "testutil.h"
