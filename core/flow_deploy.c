@@ -17,6 +17,7 @@
 #include "fsx.h"
 #include "flow.h"
 #include "flow_util.h"
+#include "host.h"
 #include "http.h"
 #include "lock.h"
 #include "migrate_db.h"
@@ -33,6 +34,7 @@ struct deploy_ctx {
 	double started;
 	time_t started_wall;
 	sshc_conn *ssh;
+	host *host;               /* where the commands run */
 	char *profile_json;       /* this profile as written, for the remote ferry */
 	struct strv restart;      /* the restart commands */
 	bool locked;
@@ -61,53 +63,23 @@ static int restart_commands(const struct profile *p, struct strv *out, struct er
 
 /* --- running commands here or there ---------------------------------------- */
 
-struct remote_log {
-	const struct deploy_ctx *c;
-	struct sshc_lines lines;
-};
-
-static void remote_line(void *ud, const char *line)
-{
-	const struct remote_log *rl = ud;
-	event_log(rl->c->ev, EV_INFO, "[%s] %s", sshc_host(rl->c->ssh), line);
-}
-
-static int run_remote(struct deploy_ctx *c, const char *cmd)
-{
-	char *root = sshc_quote(c->p->has_app ? c->p->app.root : "/");
-	char *full = xasprintf("cd %s 2>/dev/null; %s", root, cmd);
-	struct remote_log rl = {.c = c, .lines = {.on_line = remote_line}};
-	rl.lines.ud = &rl;
-	struct sshc_exec_info info = {0};
-	struct sshc_exec_opts o = {.on_stdout = sshc_lines_feed, .on_stderr = sshc_lines_feed,
-				   .ud = &rl.lines, .cancel = c->o->cancel, .info = &info};
-	int status = 0;
-	int rc = sshc_exec(c->ssh, full, &o, &status, c->e);
-	sshc_lines_flush(&rl.lines);
-	if (rc == 0 && status != 0) {
-		err_set(c->e, ERR_FAILED, "`%s` on %s exited with status %d", cmd, sshc_target(c->ssh), status);
-		rc = info.stderr_tail[0] ? err_hint(c->e, "it said: %s", info.stderr_tail) : -1;
-	}
-	free(full);
-	free(root);
-	return rc;
-}
-
+/* Each command on the deploy's host (here or there), in app.root. */
 static int run_commands(struct deploy_ctx *c, const struct strv *cmds, const char *flow_env)
 {
-	if (!c->ssh) {
-		char *env_profile = xasprintf("FERRY_PROFILE=%s", c->p->name);
-		const char *env[] = {env_profile, flow_env, NULL};
-		int rc = flow_run_commands(cmds, c->p, env, c->ev, c->o->cancel, c->e);
-		free(env_profile);
-		return rc;
+	char *env_profile = xasprintf("FERRY_PROFILE=%s", c->p->name);
+	const char *env[] = {env_profile, flow_env, NULL};
+	struct host_run_opts ho = {.cwd = c->p->has_app ? c->p->app.root : c->p->dir, .env = env,
+				   .events = c->ev, .cancel = c->o->cancel};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < cmds->n; i++) {
+		if (host_is_local(c->host))
+			event_log(c->ev, EV_INFO, "$ %s", cmds->v[i]);
+		else
+			event_log(c->ev, EV_INFO, "[%s] $ %s", sshc_host(c->ssh), cmds->v[i]);
+		rc = host_run(c->host, cmds->v[i], &ho, c->e);
 	}
-	for (size_t i = 0; i < cmds->n; i++) {
-		event_log(c->ev, EV_INFO, "[%s] $ %s", sshc_host(c->ssh), cmds->v[i]);
-		if (run_remote(c, cmds->v[i]) < 0)
-			return -1;
-	}
-	return 0;
+	free(env_profile);
+	return rc;
 }
 
 static int profile_as_written(struct deploy_ctx *c)
@@ -131,21 +103,24 @@ static int prepare(void *ctx, struct err *e)
 	struct deploy_ctx *c = ctx;
 	if (restart_commands(c->p, &c->restart, e) < 0)
 		return -1;
-	if (!c->p->has_ssh)
+	if (!c->p->has_ssh) {
+		c->host = host_local();
 		return 0;
+	}
 	struct sshc_connect_opts so = {.accept_new_host_key = c->o->accept_new_host_key,
 				       .confirm_new_key = c->o->confirm_host_key,
 				       .confirm_ud = c->o->hostkey_ud, .events = c->ev};
 	c->ssh = sshc_connect(c->p, &so, e);
 	if (!c->ssh || profile_as_written(c) < 0)
 		return -1;
+	c->host = host_over_ssh(c->ssh);
 	c->r->remote = true;
 	return 0;
 }
 
 static const char *where(const struct deploy_ctx *c)
 {
-	return c->ssh ? sshc_target(c->ssh) : "this machine";
+	return c->host ? host_describe(c->host) : "this machine";
 }
 
 static char *plan_title(void *ctx)
@@ -413,7 +388,7 @@ static void write_log(struct deploy_ctx *c, const struct flow_report *rep, const
 	char *lines = c->rollback_line ? xasprintf("%s\n  %s", steps, c->rollback_line) : xstrdup(steps);
 	free(steps);
 	c->r->summary = xasprintf("ferry deploy %s: %s\n  started %s, %.1f s, on %s\n  %s\n%s%s%s%s%s",
-		c->p->name, status, when, util_now() - c->started, c->ssh ? sshc_target(c->ssh) : "this machine",
+		c->p->name, status, when, util_now() - c->started, where(c),
 		lines, error ? "  error: " : "", error ? error : "", error ? "\n" : "",
 		error && c->r->restore_command ? "  to go back: " : "",
 		error && c->r->restore_command ? c->r->restore_command : "");
@@ -472,6 +447,7 @@ static void ctx_done(struct deploy_ctx *c)
 {
 	if (c->locked)
 		lock_release(c->ssh, c->p->backup.dir);
+	host_free(c->host);
 	sshc_free(c->ssh);
 	free(c->profile_json);
 	free(c->rollback_line);
