@@ -278,9 +278,9 @@ static char *text_array(const struct strv *sv)
 }
 
 static const char list_tables_sql[] =
-	"SELECT n.nspname, c.relname FROM pg_class c "
+	"SELECT n.nspname, c.relname, c.oid, c.relkind = 'm' FROM pg_class c "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
-	"WHERE c.relkind = 'r' "
+	"WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) "
 	"AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
 	"AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
 	"AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) "
@@ -289,11 +289,34 @@ static const char list_tables_sql[] =
 	"AND NOT (c.relname = ANY($3::text[]) OR n.nspname || '.' || c.relname = ANY($3::text[])) "
 	"ORDER BY n.nspname, c.relname";
 
+static int count_one(db_conn *c, struct db_table_count *tc, struct err *e);
+
+/* Count each relation a listing query returned (schema, name, oid, is matview). */
+static int count_listed(db_conn *c, db_result *r, struct db_table_counts *out, struct err *e)
+{
+	int n = db_result_rows(r);
+	out->v = xcalloc((size_t)n + 1, sizeof *out->v);
+	for (int i = 0; i < n; i++) {
+		struct db_table_count *tc = &out->v[out->n++];
+		tc->schema = xstrdup(db_result_value(r, i, 0));
+		tc->table = xstrdup(db_result_value(r, i, 1));
+		tc->oid = (unsigned)strtoul(db_result_value(r, i, 2), NULL, 10);
+		tc->matview = strcmp(db_result_value(r, i, 3), "t") == 0;
+		if (count_one(c, tc, e) < 0) {
+			db_table_counts_done(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int count_one(db_conn *c, struct db_table_count *tc, struct err *e)
 {
 	char *qs = db_quote_ident(tc->schema);
 	char *qt = db_quote_ident(tc->table);
-	char *sql = xasprintf("SELECT count(*) FROM ONLY %s.%s", qs, qt);
+	/* ONLY: a partition's rows are its own, not its parent's again. */
+	char *sql = tc->matview ? xasprintf("SELECT count(*) FROM %s.%s", qs, qt)
+				: xasprintf("SELECT count(*) FROM ONLY %s.%s", qs, qt);
 	char *v = db_query_value(c, sql, e);
 	free(qs);
 	free(qt);
@@ -321,27 +344,37 @@ int db_count_rows(db_conn *c, const struct strv *schemas, const struct strv *tab
 	memset(out, 0, sizeof *out);
 	if (!r)
 		return -1;
-	int n = db_result_rows(r);
-	out->v = xcalloc((size_t)n + 1, sizeof *out->v);
-	for (int i = 0; i < n; i++) {
-		struct db_table_count *tc = &out->v[out->n++];
-		tc->schema = xstrdup(db_result_value(r, i, 0));
-		tc->table = xstrdup(db_result_value(r, i, 1));
-		if (count_one(c, tc, e) < 0) {
-			db_result_free(r);
-			db_table_counts_done(out);
-			return -1;
-		}
-	}
+	int rc = count_listed(c, r, out, e);
 	db_result_free(r);
-	return 0;
+	return rc;
+}
+
+int db_count_oids(db_conn *c, const unsigned *oids, size_t n, struct db_table_counts *out,
+		  struct err *e)
+{
+	struct sbuf a = {0};
+	sbuf_adds(&a, "{");
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(&a, "%s%u", i ? "," : "", oids[i]);
+	sbuf_adds(&a, "}");
+	const char *params[] = {a.data};
+	db_result *r = db_query(c, "SELECT n.nspname, c.relname, c.oid, c.relkind = 'm' FROM pg_class c "
+				"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::oid[]) "
+				"ORDER BY n.nspname, c.relname", 1, params, e);
+	sbuf_done(&a);
+	memset(out, 0, sizeof *out);
+	if (!r)
+		return -1;
+	int rc = count_listed(c, r, out, e);
+	db_result_free(r);
+	return rc;
 }
 
 void db_table_counts_add(struct db_table_counts *tc, const char *schema, const char *table,
 			 int64_t rows)
 {
 	tc->v = xrealloc(tc->v, (tc->n + 1) * sizeof *tc->v);
-	tc->v[tc->n++] = (struct db_table_count){xstrdup(schema), xstrdup(table), rows};
+	tc->v[tc->n++] = (struct db_table_count){xstrdup(schema), xstrdup(table), rows, 0, false};
 }
 
 void db_table_counts_done(struct db_table_counts *tc)

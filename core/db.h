@@ -63,18 +63,26 @@ struct db_table_count {
 	char *schema;
 	char *table;
 	int64_t rows;
+	unsigned oid;             /* pg_class oid (0 when not known) */
+	bool matview;             /* a materialized view */
 };
 struct db_table_counts {
 	struct db_table_count *v;
 	size_t n;
 };
-/* Exact row counts of every ordinary table and partition outside the
- * system schemas, ordered by schema and name. When schemas/tables are
- * non-empty only those are counted (names as pg_dump takes them). */
+/* Exact row counts of every ordinary table and partition, and every
+ * populated materialized view, outside the system schemas, ordered by
+ * schema and name. When schemas/tables are non-empty only those are
+ * counted (plain names; patterns are pg_dump's business: a backup counts
+ * what its dump holds with db_count_oids). */
 int db_count_rows(db_conn *c, const struct strv *schemas, const struct strv *tables,
 		  const struct strv *exclude_tables, struct db_table_counts *out,
 		  struct err *e);
 void db_table_counts_done(struct db_table_counts *tc);
+/* Counts of the relations with these oids (those that exist), ordered by
+ * schema and name: what a dump's TABLE DATA entries name. */
+int db_count_oids(db_conn *c, const unsigned *oids, size_t n, struct db_table_counts *out,
+		  struct err *e);
 /* Append one count (copies the names). */
 void db_table_counts_add(struct db_table_counts *tc, const char *schema, const char *table,
 			 int64_t rows);

@@ -24,8 +24,10 @@
 #include "flow.h"
 #include "flow_util.h"
 #include "hash.h"
+#include "dbprops.h"
 #include "proc.h"
 #include "step.h"
+#include "toc.h"
 
 /* One file, directory or link that goes into the bundle. */
 struct item {
@@ -57,7 +59,7 @@ struct backup_ctx {
 
 	db_conn *db;
 	struct db_info info;
-	struct pg_tool pg_dump;
+	struct pg_tool pg_dump, pg_restore;   /* pg_restore lists the dump's contents */
 	char *revision, *revision_source;
 
 	char *staging;           /* temp dir next to the output */
@@ -176,7 +178,8 @@ static int connect_db(struct backup_ctx *c)
 	if (db_schema_revision(c->db, &c->revision, &c->revision_source, c->e) < 0)
 		return -1;
 	int major = db_server_version_num(c->db) / 10000;
-	if (dump_find_tool("pg_dump", major, &c->pg_dump, c->e) < 0)
+	if (dump_find_tool("pg_dump", major, &c->pg_dump, c->e) < 0 ||
+	    dump_find_tool("pg_restore", c->pg_dump.major, &c->pg_restore, c->e) < 0)
 		return -1;
 	return dump_check_not_older(&c->pg_dump, "the server", major, c->info.server_version, c->e);
 }
@@ -354,16 +357,98 @@ static void dump_tick(void *ud)
 	event_progress(c->ev, "dump", done, (uint64_t)c->info.size_bytes);
 }
 
-static int count_rows(struct backup_ctx *c, struct db_table_counts *tc)
+/* A full backup counts every table while pg_dump runs (same snapshot); a
+ * backup of some schemas or tables counts, after the dump, exactly what
+ * the dump's table of contents says it holds. */
+/* By schema, then name: the manifest's order. */
+static int compare_counts(const void *a, const void *b)
 {
-	event_log(c->ev, EV_INFO, "counting rows in the snapshot");
-	return db_count_rows(c->db, c->o->schemas, c->o->tables, c->o->exclude_tables, tc, c->e);
+	const struct db_table_count *x = a, *y = b;
+	int d = strcmp(x->schema, y->schema);
+	return d ? d : strcmp(x->table, y->table);
 }
 
-static void record_counts(struct backup_ctx *c, const struct db_table_counts *tc)
+static bool counts_while_dumping(const struct backup_ctx *c)
 {
-	for (size_t i = 0; i < tc->n; i++)
-		manifest_add_table(&c->r->manifest, tc->v[i].schema, tc->v[i].table, tc->v[i].rows);
+	const struct backup_opts *o = c->o;
+	return !o->schema_only && !(o->schemas && o->schemas->n) && !(o->tables && o->tables->n) &&
+	       !(o->exclude_tables && o->exclude_tables->n);
+}
+
+static int count_rows(struct backup_ctx *c, struct db_table_counts *tc)
+{
+	if (!counts_while_dumping(c))
+		return 0;
+	event_log(c->ev, EV_INFO, "counting rows in the snapshot");
+	return db_count_rows(c->db, NULL, NULL, NULL, tc, c->e);
+}
+
+static int compare_oids(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int compare_count_oids(const void *a, const void *b)
+{
+	const struct db_table_count *x = a, *y = b;
+	return x->oid < y->oid ? -1 : x->oid > y->oid;
+}
+
+/* The count made while dumping of oid (during sorted by oid), or NULL. */
+static const struct db_table_count *counted(const struct db_table_counts *during, unsigned oid)
+{
+	struct db_table_count key = {.oid = oid};
+	return during->n ? bsearch(&key, during->v, during->n, sizeof key, compare_count_oids) : NULL;
+}
+
+static void add_count(struct manifest *m, const struct db_table_count *t)
+{
+	manifest_add_table(m, t->schema, t->table, t->rows);
+	m->tables[m->ntables - 1].matview = t->matview;
+}
+
+/* The dump's own table of contents decides what the manifest lists: the
+ * rows of exactly the tables (and materialized views) whose data it holds,
+ * counted in the dump's snapshot, whatever the patterns were. */
+static int record_counts(struct backup_ctx *c, struct db_table_counts *during)
+{
+	char *dump = xasprintf("%s/%s", c->staging, dump_member_path(c->o->format));
+	char *list = xasprintf("%s/toc.txt", c->staging);
+	struct toc toc;
+	int rc = toc_read_dump(c->pg_restore.path, dump, list, c->o->cancel, &toc, c->e);
+	free(dump);
+	free(list);
+	if (rc < 0)
+		return -1;
+	unsigned *oids, *missing;
+	size_t n, nmissing = 0;
+	toc_data_oids(&toc, &oids, &n);
+	missing = xcalloc(n + 1, sizeof *missing);
+	struct db_table_counts all = {0};
+	qsort(during->v, during->n, sizeof *during->v, compare_count_oids);
+	qsort(oids, n, sizeof *oids, compare_oids);
+	for (size_t i = 0; i < n; i++)
+		if (!counted(during, oids[i]))
+			missing[nmissing++] = oids[i];
+	if (nmissing)
+		rc = db_count_oids(c->db, missing, nmissing, &all, c->e);
+	for (size_t i = 0; rc == 0 && i < during->n; i++)
+		if (bsearch(&during->v[i].oid, oids, n, sizeof *oids, compare_oids)) {
+			db_table_counts_add(&all, during->v[i].schema, during->v[i].table, during->v[i].rows);
+			all.v[all.n - 1].matview = during->v[i].matview;
+		}
+	if (rc == 0) {
+		qsort(all.v, all.n, sizeof *all.v, compare_counts);
+		for (size_t i = 0; i < all.n; i++)
+			add_count(&c->r->manifest, &all.v[i]);
+		c->r->manifest.large_objects = (int64_t)toc_large_objects(&toc);
+	}
+	db_table_counts_done(&all);
+	free(oids);
+	free(missing);
+	toc_done(&toc);
+	return rc;
 }
 
 static struct proc *spawn_pg_dump(struct backup_ctx *c, const char *snapshot, const char *out)
@@ -427,11 +512,14 @@ static int step_dump(void *ctx, struct step_run *sr, struct err *e)
 	struct db_table_counts tc = {0};
 	int rc = count_rows(c, &tc);
 	/* pg_dump holds its own copy of the snapshot once started; still, keep
-	 * ours open until it is done so the snapshot stays importable. */
+	 * ours open until it is done so the snapshot stays importable, and the
+	 * counts after the dump are of the same snapshot. */
 	int wrc = dump_wait(pr, "pg_dump", rc < 0 ? NULL : c->e);
-	db_rollback(c->db);
 	if (rc == 0 && wrc == 0)
-		record_counts(c, &tc);
+		rc = record_counts(c, &tc);
+	if (rc == 0 && wrc == 0)
+		rc = dbprops_read(c->db, c->info.name, &c->r->manifest.db.props, c->e);
+	db_rollback(c->db);
 	db_table_counts_done(&tc);
 	if (rc < 0 || wrc < 0)
 		return -1;
@@ -596,6 +684,7 @@ static void fill_manifest(struct backup_ctx *c)
 			strv_push(&m->dump.tables, c->o->tables->v[i]);
 		for (size_t i = 0; c->o->exclude_tables && i < c->o->exclude_tables->n; i++)
 			strv_push(&m->dump.exclude_tables, c->o->exclude_tables->v[i]);
+		m->scope = xstrdup(manifest_scope(m));
 	}
 	if (c->want_files) {
 		m->has_files = true;
@@ -781,6 +870,7 @@ static void ctx_done(struct backup_ctx *c)
 	db_close(c->db);
 	db_info_done(&c->info);
 	pg_tool_done(&c->pg_dump);
+	pg_tool_done(&c->pg_restore);
 	free(c->revision);
 	free(c->revision_source);
 	free(c->out_dir);

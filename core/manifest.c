@@ -31,6 +31,16 @@ static json_t *db_json(const struct manifest *m)
 	json_object_set_new(d, "server_version", str_or_null(m->db.server_version));
 	json_object_set_new(d, "pg_dump_version", str_or_null(m->db.pg_dump_version));
 	json_object_set_new(d, "size_bytes", json_integer(m->db.size_bytes));
+	const struct manifest_db_properties *pr = &m->db.props;
+	if (pr->recorded) {
+		json_t *settings = json_array();
+		for (size_t i = 0; i < pr->nsettings; i++)
+			json_array_append_new(settings, json_pack("{s:o, s:s}", "role",
+				str_or_null(pr->settings[i].role), "setting", pr->settings[i].setting));
+		json_object_set_new(d, "properties", json_pack("{s:o, s:i, s:o, s:o}",
+			"comment", str_or_null(pr->comment), "connection_limit", pr->connection_limit,
+			"acl", str_or_null(pr->acl), "settings", settings));
+	}
 	return d;
 }
 
@@ -65,10 +75,13 @@ static json_t *files_json(const struct manifest *m)
 static json_t *tables_json(const struct manifest *m)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < m->ntables; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "schema", m->tables[i].schema,
-						   "table", m->tables[i].table,
-						   "rows", (json_int_t)m->tables[i].rows));
+	for (size_t i = 0; i < m->ntables; i++) {
+		json_t *t = json_pack("{s:s, s:s, s:I}", "schema", m->tables[i].schema,
+				      "table", m->tables[i].table, "rows", (json_int_t)m->tables[i].rows);
+		if (m->tables[i].matview)
+			json_object_set_new(t, "kind", json_string("matview"));
+		json_array_append_new(a, t);
+	}
 	return a;
 }
 
@@ -98,6 +111,10 @@ char *manifest_to_json(const struct manifest *m)
 		"source", str_or_null(m->revision_source)));
 	json_object_set_new(o, "snapshot", str_or_null(m->snapshot));
 	json_object_set_new(o, "dump", dump_json(m));
+	if (m->has_db) {
+		json_object_set_new(o, "scope", json_string(manifest_scope(m)));
+		json_object_set_new(o, "large_objects", json_integer(m->large_objects));
+	}
 	json_object_set_new(o, "files", files_json(m));
 	json_object_set_new(o, "tables", tables_json(m));
 	json_object_set_new(o, "totals", json_pack("{s:I, s:I, s:I, s:I}",
@@ -151,6 +168,20 @@ static void parse_db(json_t *d, struct manifest *m)
 	m->db.server_version = get_str(d, "server_version");
 	m->db.pg_dump_version = get_str(d, "pg_dump_version");
 	m->db.size_bytes = get_int(d, "size_bytes");
+	json_t *pr = json_object_get(d, "properties");
+	if (!json_is_object(pr))
+		return;
+	m->db.props.recorded = true;
+	m->db.props.comment = get_str(pr, "comment");
+	json_t *limit = json_object_get(pr, "connection_limit");
+	m->db.props.connection_limit = json_is_integer(limit) ? (int)json_integer_value(limit) : -1;
+	m->db.props.acl = get_str(pr, "acl");
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(pr, "settings"), i, s)
+		if (json_is_string(json_object_get(s, "setting")))
+			manifest_props_add_setting(&m->db.props, json_string_value(json_object_get(s, "role")),
+					     json_string_value(json_object_get(s, "setting")));
 }
 
 static void parse_dump(json_t *d, struct manifest *m)
@@ -189,6 +220,8 @@ static int parse_tables(json_t *a, struct manifest *m, struct err *e)
 			return err_set(e, ERR_VERIFY, "manifest.json: tables[%zu] is malformed", i);
 		manifest_add_table(m, json_string_value(schema), json_string_value(table),
 				   (int64_t)json_integer_value(rows));
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		m->tables[m->ntables - 1].matview = kind && strcmp(kind, "matview") == 0;
 	}
 	return 0;
 }
@@ -245,6 +278,8 @@ static int parse_root(json_t *o, struct manifest *m, struct err *e)
 	parse_db(json_object_get(o, "database"), m);
 	parse_dump(json_object_get(o, "dump"), m);
 	parse_files(json_object_get(o, "files"), m);
+	m->scope = get_str(o, "scope");
+	m->large_objects = get_int(o, "large_objects");
 	json_t *dur = json_object_get(o, "duration_s");
 	m->duration_s = json_is_number(dur) ? json_number_value(dur) : 0;
 	if (parse_tables(json_object_get(o, "tables"), m, e) < 0)
@@ -275,9 +310,10 @@ void manifest_done(struct manifest *m)
 			 &m->schema_revision, &m->revision_source, &m->snapshot, &m->db.name,
 			 &m->db.owner, &m->db.encoding, &m->db.collate, &m->db.ctype,
 			 &m->db.server_version, &m->db.pg_dump_version, &m->dump.format,
-			 &m->dump.path, &m->dump.globals, &m->files.root};
+			 &m->dump.path, &m->dump.globals, &m->files.root, &m->scope};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		free(*strs[i]);
+	manifest_props_done(&m->db.props);
 	strv_done(&m->dump.schemas);
 	strv_done(&m->dump.tables);
 	strv_done(&m->dump.exclude_tables);
@@ -336,4 +372,44 @@ uint64_t manifest_total_bytes(const struct manifest *m)
 	for (size_t i = 0; i < m->nmembers; i++)
 		total += m->members[i].size;
 	return total;
+}
+
+const char *manifest_scope(const struct manifest *m)
+{
+	static const char *const known[] = {MANIFEST_SCOPE_FULL, MANIFEST_SCOPE_SCHEMA_ONLY,
+					    MANIFEST_SCOPE_DATA_ONLY, MANIFEST_SCOPE_PARTIAL};
+	for (size_t i = 0; m->scope && i < 4; i++)
+		if (strcmp(m->scope, known[i]) == 0)
+			return known[i];
+	if (m->scope)
+		return MANIFEST_SCOPE_PARTIAL;   /* a scope this ferry does not know: the careful reading */
+	if (m->dump.schemas.n || m->dump.tables.n || m->dump.exclude_tables.n)
+		return MANIFEST_SCOPE_PARTIAL;
+	if (m->dump.schema_only)
+		return MANIFEST_SCOPE_SCHEMA_ONLY;
+	return m->dump.data_only ? MANIFEST_SCOPE_DATA_ONLY : MANIFEST_SCOPE_FULL;
+}
+
+bool manifest_is_full(const struct manifest *m)
+{
+	return strcmp(manifest_scope(m), MANIFEST_SCOPE_FULL) == 0;
+}
+
+void manifest_props_add_setting(struct manifest_db_properties *p, const char *role,
+				const char *setting)
+{
+	p->settings = xrealloc(p->settings, (p->nsettings + 1) * sizeof *p->settings);
+	p->settings[p->nsettings++] = (struct manifest_setting){xstrdup(role), xstrdup(setting)};
+}
+
+void manifest_props_done(struct manifest_db_properties *p)
+{
+	free(p->comment);
+	free(p->acl);
+	for (size_t i = 0; i < p->nsettings; i++) {
+		free(p->settings[i].role);
+		free(p->settings[i].setting);
+	}
+	free(p->settings);
+	memset(p, 0, sizeof *p);
 }

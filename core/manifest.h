@@ -28,7 +28,31 @@ struct manifest_table {
 	char *schema;
 	char *table;
 	int64_t rows;
+	bool matview;            /* a materialized view's rows (refreshed by a restore) */
 };
+
+/* A setting of the database (ALTER DATABASE ... SET), for every role when
+ * role is NULL, else for that role in it (ALTER ROLE ... IN DATABASE). */
+struct manifest_setting {
+	char *role;
+	char *setting;           /* "search_path=app, public" */
+};
+
+/* What a database is besides its objects, as pg_dump --create knows it. */
+struct manifest_db_properties {
+	bool recorded;           /* false in bundles of older ferries */
+	char *comment;           /* NULL = none */
+	int connection_limit;    /* -1 = none */
+	char *acl;               /* datacl as text ("{=Tc/owner,...}"); NULL = the default */
+	struct manifest_setting *settings;
+	size_t nsettings;
+};
+
+/* What the bundle's dump holds. */
+#define MANIFEST_SCOPE_FULL "full"               /* every schema and table, schema and rows */
+#define MANIFEST_SCOPE_SCHEMA_ONLY "schema-only" /* the definitions, no rows */
+#define MANIFEST_SCOPE_DATA_ONLY "data-only"     /* rows of every table, no definitions */
+#define MANIFEST_SCOPE_PARTIAL "partial"         /* some schemas or tables (--schema, --table, --exclude-table) */
 
 struct manifest {
 	int format_version;
@@ -46,7 +70,10 @@ struct manifest {
 		char *name, *owner, *encoding, *collate, *ctype;
 		char *server_version, *pg_dump_version;
 		int64_t size_bytes;
+		struct manifest_db_properties props;
 	} db;
+	char *scope;             /* MANIFEST_SCOPE_*; older bundles: see manifest_scope() */
+	int64_t large_objects;   /* large objects the dump holds */
 	struct {
 		char *format;    /* "directory" or "custom" */
 		char *path;      /* member path: "db/dump" (dir) or "db/dump.custom" */
@@ -80,5 +107,12 @@ void manifest_add_table(struct manifest *m, const char *schema, const char *tabl
 const struct manifest_member *manifest_find_member(const struct manifest *m, const char *name);
 int64_t manifest_total_rows(const struct manifest *m);
 uint64_t manifest_total_bytes(const struct manifest *m);
+/* The scope, derived from the dump options for bundles that do not record it. */
+const char *manifest_scope(const struct manifest *m);
+/* Whether the bundle holds every table's rows and every definition. */
+bool manifest_is_full(const struct manifest *m);
+void manifest_props_add_setting(struct manifest_db_properties *p, const char *role,
+				const char *setting);
+void manifest_props_done(struct manifest_db_properties *p);
 
 #endif

@@ -87,6 +87,44 @@ void toc_extensions(const struct toc *t, struct strv *out)
 	}
 }
 
+void toc_data_oids(const struct toc *t, unsigned **oids, size_t *n)
+{
+	*oids = xcalloc(t->n + 1, sizeof **oids);
+	*n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].desc, "TABLE DATA") == 0 ||
+		    strcmp(t->v[i].desc, "MATERIALIZED VIEW DATA") == 0)
+			(*oids)[(*n)++] = t->v[i].oid;
+}
+
+size_t toc_large_objects(const struct toc *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += strcmp(t->v[i].desc, "BLOB") == 0 || strcmp(t->v[i].desc, "LARGE OBJECT") == 0;
+	return n;
+}
+
+int toc_read_dump(const char *pg_restore, const char *dump, const char *list_path,
+		  volatile sig_atomic_t *cancel, struct toc *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	struct strv argv = {0};
+	strv_push(&argv, pg_restore);
+	strv_push(&argv, "--list");
+	strv_push(&argv, dump);
+	struct dump_run_opts ro = {.cancel = cancel};
+	int rc = dump_run_pg_program(&argv, NULL, list_path, &ro, e);
+	strv_done(&argv);
+	char *text = rc == 0 ? fsx_read_file(list_path, 0, NULL, e) : NULL;
+	unlink(list_path);
+	if (!text)
+		return -1;
+	toc_parse(text, out);
+	free(text);
+	return 0;
+}
+
 /* Copy up to max bytes of the reader's current member into path. */
 static int copy_member(bundle_reader *br, const char *path, uint64_t max, struct err *e)
 {
@@ -151,22 +189,8 @@ int toc_read_bundle(const char *bundle, const struct manifest *m, const char *pg
 	char *listed = NULL;
 	int rc = unpack_toc_member(bundle, m, tmpdir, cancel, &listed, e);
 	char *list_path = xasprintf("%s/toc.txt", tmpdir);
-	if (rc == 0) {
-		struct strv argv = {0};
-		strv_push(&argv, pg_restore);
-		strv_push(&argv, "--list");
-		strv_push(&argv, listed);
-		struct dump_run_opts ro = {.cancel = cancel};
-		rc = dump_run_pg_program(&argv, NULL, list_path, &ro, e);
-		strv_done(&argv);
-	}
-	char *text = rc == 0 ? fsx_read_file(list_path, 0, NULL, e) : NULL;
-	if (text)
-		toc_parse(text, out);
-	else
-		rc = -1;
-	free(text);
-	unlink(list_path);
+	if (rc == 0)
+		rc = toc_read_dump(pg_restore, listed, list_path, cancel, out, e);
 	free(list_path);
 	if (listed)
 		fsx_rm_rf(listed);

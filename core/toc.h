@@ -39,6 +39,18 @@ void toc_parse(const char *list, struct toc *out);
 /* The extension names the dump creates (EXTENSION entries). */
 void toc_extensions(const struct toc *t, struct strv *out);
 
+/* The oids of the relations whose rows the dump holds (TABLE DATA and
+ * MATERIALIZED VIEW DATA entries); caller frees *oids. */
+void toc_data_oids(const struct toc *t, unsigned **oids, size_t *n);
+/* The large objects it holds. */
+size_t toc_large_objects(const struct toc *t);
+
+/* `pg_restore --list` of a dump on disk (a directory or a custom file);
+ * the listing goes through list_path (a file name in a private directory,
+ * removed afterwards). */
+int toc_read_dump(const char *pg_restore, const char *dump, const char *list_path,
+		  volatile sig_atomic_t *cancel, struct toc *out, struct err *e);
+
 /* The list of the bundle's dump: its TOC member is unpacked into tmpdir
  * (an existing private directory) and listed with pg_restore, then
  * removed. The bundle is not verified here: that is the verify step's. */
