@@ -24,7 +24,7 @@
 
 #include "util.h"
 #include "fsx.h"
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "db.h"
 #include "dump.h"
 #include "flow.h"

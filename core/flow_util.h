@@ -16,7 +16,7 @@
 #include "util.h"
 #include "profile.h"
 
-#include "bundle.h"
+#include "bundle/bundle.h"
 
 /* "zstd" / "gzip" / "none" ↔ enum; the bundle file name's ending. */
 int flow_compression_parse(const char *name, enum bundle_compression *out);

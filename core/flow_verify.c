@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "db.h"
 #include "flow.h"
 #include "flow_util.h"
