@@ -180,6 +180,7 @@ static void close_disk(struct bundle_pass *p)
 	}
 }
 
+/* Extract through several routes in one verifying pass. */
 int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
 			  bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e)
 {
@@ -192,6 +193,7 @@ int bundle_extract_routes(const char *path, const struct bundle_route *routes, s
 	return rc;
 }
 
+/* Extract through a single route. */
 int bundle_extract(const char *path, const char *dest_dir, const char *prefix, bool strip_prefix,
 		   bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e)
 {

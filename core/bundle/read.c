@@ -34,12 +34,14 @@ static int damaged(bundle_reader *br, const char *where, struct err *e)
 	return err_hint(e, BUNDLE_CORRUPT_HINT);
 }
 
+/* ERR_VERIFY: the file is not a tar ferry can read. */
 static int not_a_bundle(bundle_reader *br, const char *why, struct err *e)
 {
 	err_set(e, ERR_VERIFY, "%s is not a ferry bundle (%s)", br->path, why ? why : "unreadable");
 	return err_hint(e, "give the path of a bundle made by ferry backup");
 }
 
+/* Open the bundle file, refusing a directory. */
 static int open_fd(bundle_reader *br, struct err *e)
 {
 	br->fd = open(br->path, O_RDONLY | O_CLOEXEC);
@@ -53,6 +55,7 @@ static int open_fd(bundle_reader *br, struct err *e)
 	return err_hint(e, "check the path (ferry list shows the bundles)");
 }
 
+/* Start libarchive on the fd and read the first header. */
 static int open_archive(bundle_reader *br, struct err *e)
 {
 	br->a = archive_read_new();
@@ -74,6 +77,7 @@ static int open_archive(bundle_reader *br, struct err *e)
 	return 0;
 }
 
+/* Open a bundle and read its first header. */
 bundle_reader *bundle_reader_open(const char *path, struct err *e)
 {
 	bundle_reader *br = xcalloc(1, sizeof *br);
@@ -86,6 +90,7 @@ bundle_reader *bundle_reader_open(const char *path, struct err *e)
 	return br;
 }
 
+/* The member type of a libarchive entry (a hard link is BUNDLE_OTHER). */
 static enum bundle_type entry_type(struct archive_entry *ent)
 {
 	if (archive_entry_hardlink(ent))
@@ -102,6 +107,7 @@ static enum bundle_type entry_type(struct archive_entry *ent)
 	}
 }
 
+/* Fill ent from the current libarchive entry. */
 static void fill_entry(bundle_reader *br, struct bundle_entry *ent)
 {
 	struct archive_entry *cur = br->cur;
@@ -121,6 +127,7 @@ static void fill_entry(bundle_reader *br, struct bundle_entry *ent)
 	};
 }
 
+/* The next member (the first one was read by open). */
 int bundle_reader_next(bundle_reader *br, struct bundle_entry *ent, struct err *e)
 {
 	if (!br->pending) {
@@ -141,11 +148,13 @@ struct archive_entry *bundle_reader_entry(bundle_reader *br)
 	return br->cur;
 }
 
+/* Watch *cancel while reading content. */
 void bundle_reader_set_cancel(bundle_reader *br, volatile sig_atomic_t *cancel)
 {
 	br->cancel = cancel;
 }
 
+/* Content of the current member, up to n bytes. */
 ssize_t bundle_reader_read(bundle_reader *br, void *buf, size_t n, struct err *e)
 {
 	if (br->cancel && *br->cancel)
@@ -157,6 +166,7 @@ ssize_t bundle_reader_read(bundle_reader *br, void *buf, size_t n, struct err *e
 	return (ssize_t)got;
 }
 
+/* Close and free; NULL-safe. */
 void bundle_reader_free(bundle_reader *br)
 {
 	if (!br)

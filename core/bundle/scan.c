@@ -15,8 +15,8 @@ static bool is_small_name(const char *name)
 
 /* Read the current member's content: hash it, keep it when asked (up to
  * BUNDLE_SMALL_MAX; *keep_ok false beyond), write it to disk when asked. */
-static int pass_content(struct bundle_pass *p, struct bundle_member *m, struct sbuf *keep, bool *keep_ok,
-			bool to_disk, struct err *e)
+static int pass_content(struct bundle_pass *p, struct bundle_member *m, struct sbuf *keep,
+			bool *keep_ok, bool to_disk, struct err *e)
 {
 	struct hash_ctx h = {0};
 	int rc = hash_init(&h, e);
@@ -133,6 +133,7 @@ void bundle_pass_done(struct bundle_pass *p)
 	free(p->buf);
 }
 
+/* Hash every member and check SHA256SUMS, extracting nothing. */
 int bundle_scan(const char *path, bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel,
 		struct err *e)
 {

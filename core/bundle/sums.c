@@ -14,6 +14,7 @@ static bool needs_escape(const char *name)
 	return strpbrk(name, "\\\n") != NULL;
 }
 
+/* The SHA256SUMS text of the regular members. */
 char *bundle_sha256sums_text(const struct bundle_member *members, size_t n)
 {
 	struct sbuf s = {0};
@@ -40,6 +41,7 @@ char *bundle_sha256sums_text(const struct bundle_member *members, size_t n)
 	return s.data;
 }
 
+/* Append a name (taken) and its digest. */
 void bundle_sums_push(struct bundle_sums *s, char *name_owned, const char *hex)
 {
 	if (s->n == s->cap) {
@@ -51,6 +53,7 @@ void bundle_sums_push(struct bundle_sums *s, char *name_owned, const char *hex)
 	s->n++;
 }
 
+/* Free the list. */
 void bundle_sums_done(struct bundle_sums *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -59,6 +62,7 @@ void bundle_sums_done(struct bundle_sums *s)
 	*s = (struct bundle_sums){0};
 }
 
+/* Order by name, for qsort and bsearch. */
 static int sum_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct bundle_sum *)a)->name, ((const struct bundle_sum *)b)->name);
@@ -109,6 +113,7 @@ static bool parse_sum_line(const char *line, size_t len, struct bundle_sums *out
 	return true;
 }
 
+/* Parse SHA256SUMS text into out, sorted by name. */
 static int parse_sums(const char *bundle, const char *text, struct bundle_sums *out, struct err *e)
 {
 	size_t lineno = 0;

@@ -18,6 +18,7 @@ struct walk {
 	void *ud;
 };
 
+/* true when rel matches an exclude pattern (or its base name does). */
 static bool excluded(const struct strv *ex, const char *rel)
 {
 	if (!ex)
@@ -34,11 +35,13 @@ static bool excluded(const struct strv *ex, const char *rel)
 	return false;
 }
 
+/* scandir order: by byte value. */
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* scandir filter: skip "." and "..". */
 static int not_dots(const struct dirent *d)
 {
 	return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
@@ -68,6 +71,7 @@ static char *read_link(const char *path, size_t size_hint)
 
 static int walk_path(struct walk *w, const char *rel, struct err *e);
 
+/* Walk the entries of directory full, sorted. */
 static int walk_children(struct walk *w, const char *rel, const char *full, struct err *e)
 {
 	struct dirent **list = NULL;
@@ -122,6 +126,7 @@ static int walk_report(struct walk *w, const char *rel, const char *full, const 
 	return rc < 0 ? -1 : 0;
 }
 
+/* Walk rel unless excluded; an entry that vanished is skipped. */
 static int walk_path(struct walk *w, const char *rel, struct err *e)
 {
 	if (excluded(w->exclude, rel))
@@ -139,7 +144,7 @@ static int walk_path(struct walk *w, const char *rel, struct err *e)
 	return rc;
 }
 
-
+/* Walk root/rel_path, reporting entries to fn. */
 int bundle_walk(const char *root, const char *rel_path, const struct strv *exclude_globs,
 		bundle_walk_fn fn, void *ud, struct err *e)
 {

@@ -25,6 +25,7 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/* Milliseconds since then (monotonic clock). */
 static int64_t ms_since(const struct timespec *then)
 {
 	struct timespec now;
@@ -32,6 +33,7 @@ static int64_t ms_since(const struct timespec *then)
 	return (int64_t)(now.tv_sec - then->tv_sec) * 1000 + (now.tv_nsec - then->tv_nsec) / 1000000;
 }
 
+/* Free a member's strings. */
 static void member_clear(struct bundle_member *m)
 {
 	free(m->name);
@@ -78,11 +80,13 @@ static int write_errno(bundle_writer *bw, int errnum, const char *detail, const 
 		       detail ? detail : "unknown error");
 }
 
+/* Fill e from libarchive's last write error. */
 static int archive_write_err(bundle_writer *bw, const char *member, struct err *e)
 {
 	return write_errno(bw, archive_errno(bw->a), archive_error_string(bw->a), member, e);
 }
 
+/* Report progress at most every PROGRESS_INTERVAL_MS (always when forced). */
 static void maybe_progress(bundle_writer *bw, bool force)
 {
 	if (!bw->progress || (!force && ms_since(&bw->last_progress) < PROGRESS_INTERVAL_MS))
@@ -116,6 +120,7 @@ static int create_part(bundle_writer *bw, struct err *e)
 	return 0;
 }
 
+/* Start the pax writer with its filter on the .part. */
 static int start_archive(bundle_writer *bw, const struct bundle_write_opts *o, int level,
 			 struct err *e)
 {
@@ -137,6 +142,7 @@ static int start_archive(bundle_writer *bw, const struct bundle_write_opts *o, i
 	return 0;
 }
 
+/* Open a writer on "<final_path>.part". */
 bundle_writer *bundle_writer_open(const char *final_path, const struct bundle_write_opts *opts,
 				  struct err *e)
 {
@@ -175,6 +181,7 @@ static int check_add(bundle_writer *bw, const char *name, struct err *e)
 	return 0;
 }
 
+/* Record an added member. */
 static struct bundle_member *member_push(bundle_writer *bw, const char *name,
 					 enum bundle_type type, unsigned mode, int64_t mtime)
 {
@@ -188,6 +195,7 @@ static struct bundle_member *member_push(bundle_writer *bw, const char *name,
 	return m;
 }
 
+/* A libarchive entry owned by the caller (uid/gid ours). */
 static struct archive_entry *new_entry(const char *name, mode_t type, unsigned mode, int64_t size,
 				       int64_t mtime)
 {
@@ -217,6 +225,7 @@ static int write_header(bundle_writer *bw, struct archive_entry *ent, const char
 	return 0;
 }
 
+/* Write all of data into the current member. */
 static int write_data(bundle_writer *bw, const void *data, size_t n, const char *name,
 		      struct err *e)
 {
@@ -235,6 +244,7 @@ static int write_data(bundle_writer *bw, const void *data, size_t n, const char 
 	return 0;
 }
 
+/* Add a regular member from memory. */
 int bundle_writer_add_buffer(bundle_writer *bw, const char *name, const void *data, size_t len,
 			     struct err *e)
 {
@@ -273,6 +283,7 @@ static int open_source(const char *src, struct stat *st, struct err *e)
 	return fd;
 }
 
+/* The source changed under the backup. */
 static int changed_error(const char *src, const char *how, struct err *e)
 {
 	err_set(e, ERR_FAILED, "%s changed while being backed up (%s)", src, how);
@@ -332,6 +343,7 @@ static bool source_grew(int fd)
 	return got > 0;
 }
 
+/* Add a regular file, streamed and hashed. */
 int bundle_writer_add_file(bundle_writer *bw, const char *name, const char *src_path,
 			   const char *expected_sha256, struct err *e)
 {
@@ -369,6 +381,7 @@ int bundle_writer_add_file(bundle_writer *bw, const char *name, const char *src_
 	return 0;
 }
 
+/* Add a directory member. */
 int bundle_writer_add_dir_entry(bundle_writer *bw, const char *name, unsigned mode, int64_t mtime,
 				struct err *e)
 {
@@ -380,6 +393,7 @@ int bundle_writer_add_dir_entry(bundle_writer *bw, const char *name, unsigned mo
 	return 0;
 }
 
+/* Add a symlink member. */
 int bundle_writer_add_symlink(bundle_writer *bw, const char *name, const char *target,
 			      struct err *e)
 {
@@ -396,6 +410,7 @@ int bundle_writer_add_symlink(bundle_writer *bw, const char *name, const char *t
 	return 0;
 }
 
+/* Add SHA256SUMS for the members so far. */
 int bundle_writer_add_sha256sums(bundle_writer *bw, struct err *e)
 {
 	char *text = bundle_sha256sums_text(bw->members, bw->n);
@@ -404,16 +419,19 @@ int bundle_writer_add_sha256sums(bundle_writer *bw, struct err *e)
 	return rc;
 }
 
+/* Members added so far. */
 size_t bundle_writer_count(const bundle_writer *bw)
 {
 	return bw ? bw->n : 0;
 }
 
+/* Member i, or NULL. */
 const struct bundle_member *bundle_writer_member(const bundle_writer *bw, size_t i)
 {
 	return bw && i < bw->n ? &bw->members[i] : NULL;
 }
 
+/* Free the writer and its members. */
 static void writer_free(bundle_writer *bw)
 {
 	for (size_t i = 0; i < bw->n; i++)
@@ -436,6 +454,7 @@ static int finish_archive(bundle_writer *bw, struct err *e)
 	return 0;
 }
 
+/* fsync and close the .part. */
 static int sync_close(bundle_writer *bw, struct err *e)
 {
 	if (fsync(bw->fd) < 0)
@@ -447,6 +466,7 @@ static int sync_close(bundle_writer *bw, struct err *e)
 	return 0;
 }
 
+/* fsync the directory of path (after the rename). */
 static int sync_dir(const char *path, struct err *e)
 {
 	char *dir = dir_of(path);
@@ -463,6 +483,7 @@ static int sync_dir(const char *path, struct err *e)
 	return rc;
 }
 
+/* Finish, sync, rename into place, free. */
 int bundle_writer_commit(bundle_writer *bw, struct err *e)
 {
 	if (!bw)
@@ -488,6 +509,7 @@ int bundle_writer_commit(bundle_writer *bw, struct err *e)
 	return rc;
 }
 
+/* Stop, remove the .part, free. */
 void bundle_writer_abort(bundle_writer *bw)
 {
 	if (!bw)
