@@ -132,7 +132,6 @@ static int parse_sums(const char *bundle, const char *text, struct bundle_sums *
 	return 0;
 }
 
-
 /* The first mismatch found (got or want NULL when one side lacks it). */
 static int sums_mismatch(const char *bundle, const struct bundle_sum *got,
 			 const struct bundle_sum *want, size_t more, struct err *e)
