@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "db.h"
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "dump.h"
 #include "err.h"
 #include "event.h"

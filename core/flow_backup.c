@@ -19,7 +19,7 @@
 
 #include "util.h"
 #include "fsx.h"
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "db.h"
 #include "flow.h"
 #include "flow_util.h"

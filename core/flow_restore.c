@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "db.h"
 #include "dump.h"
 #include "fault.h"

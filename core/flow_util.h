@@ -17,7 +17,7 @@
 #include "profile/profile.h"
 #include "step.h"
 
-#include "bundle.h"
+#include "bundle/bundle.h"
 
 /* "zstd" / "gzip" / "none" ↔ enum; the bundle file name's ending. */
 int flow_compression_parse(const char *name, enum bundle_compression *out);

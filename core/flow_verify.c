@@ -12,7 +12,7 @@
 #include "util.h"
 #include "fault.h"
 #include "fsx.h"
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "db.h"
 #include "flow.h"
 #include "flow_util.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "dbname.h"
 #include "dump.h"
 #include "flow_util.h"

@@ -7,7 +7,7 @@
 #   library      may be included in
 #   libpq        core/db.c
 #   libssh       core/ssh/
-#   libarchive   core/bundle
+#   libarchive   core/bundle/
 #   libcurl      core/http.c
 #   OpenSSL      core/hash.c core/crypto/
 #   curses       tui/ui/
@@ -34,7 +34,7 @@ rule() {
 out=$(
     rule libpq 'libpq-fe\.h|libpq/|pg_config' core/db.c
     rule libssh 'libssh/' core/ssh/
-    rule libarchive 'archive\.h|archive_entry\.h' core/bundle
+    rule libarchive 'archive\.h|archive_entry\.h' core/bundle/
     rule libcurl 'curl/' core/http.c
     rule OpenSSL 'openssl/' core/hash.c core/crypto/
     rule curses 'n?curses(w)?\.h|ncursesw/|term\.h|panel\.h' tui/ui

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "bundle/bundle.h"
 #include "hash.h"
 #include "util.h"
 

@@ -1,6 +1,7 @@
 /* bundle — the one-file backup: a pax tar, compressed with zstd (or gzip,
- * or not at all), that GNU tar opens (`tar --zstd -xf`). bundle.c is the
- * only file that includes libarchive.
+ * or not at all), that GNU tar opens (`tar --zstd -xf`). core/bundle/ is
+ * the only folder that includes libarchive (its private header is
+ * bundle_int.h).
  *
  * Layout (kept by the caller, checked by bundle_scan / bundle_extract):
  *   manifest.json   first
