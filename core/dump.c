@@ -170,12 +170,35 @@ struct tick_relay {
 	struct dump_run_opts run;   /* a copy: the caller's may be gone by then */
 	void (*on_tick)(void *);
 	void *tick_ud;
+	char first_error[512];      /* the first "ERROR:" line: the cause, not its echoes */
+	char command[512];          /* the "Command was:" after it */
 };
 
 static void relay_line(void *ud, const char *line, bool is_stderr)
 {
-	const struct tick_relay *r = ud;
+	struct tick_relay *r = ud;
 	log_line((void *)&r->run, line, is_stderr);
+	const char *err = is_stderr ? strstr(line, "ERROR:") : NULL;
+	if (err && !r->first_error[0])
+		snprintf(r->first_error, sizeof r->first_error, "%s", err);
+	else if (r->first_error[0] && !r->command[0] && strstr(line, "Command was:"))
+		snprintf(r->command, sizeof r->command, "%s", strstr(line, "Command was:"));
+}
+
+/* A hint for the errors a restore commonly meets. */
+static void known_hint(const char *error, struct err *e)
+{
+	char role[128];
+	const char *r = strstr(error, "role \"");
+	if (r && sscanf(r, "role \"%127[^\"]\" does not exist", role) == 1)
+		err_hint(e, "the dump's objects belong to role %s, which this server lacks: add --globals "
+			 "to the backup (or backup.globals), or create the role first", role);
+	else if (strstr(error, "permission denied"))
+		err_hint(e, "restore as a role that owns the objects (or a superuser): see "
+			 "\"Who runs the restore\" in the README");
+	else if (strstr(error, "does not exist"))
+		err_hint(e, "the dump needs something this database lacks; a partial bundle restores into "
+			 "a database that has its tables' schemas and types");
 }
 
 static void relay_tick(void *ud)
@@ -229,7 +252,12 @@ struct proc *dump_spawn_pg_program(const struct strv *argv, const char *conninfo
 int dump_wait(struct proc *p, const char *what, struct err *e)
 {
 	int rc = proc_wait(p, e);
-	if (rc > 0) {
+	const struct tick_relay *relay = proc_owned(p);
+	if (rc > 0 && relay && relay->first_error[0]) {
+		err_set(e, ERR_FAILED, "%s failed with status %d: %s%s%s", what, rc, relay->first_error,
+			relay->command[0] ? " — " : "", relay->command);
+		known_hint(relay->first_error, e);
+	} else if (rc > 0) {
 		char line[512];
 		proc_last_line(p, line, sizeof line);
 		bool full = strstr(proc_stderr_tail(p), "No space left on device") != NULL;

@@ -121,6 +121,8 @@ struct restore_opts {
 	bool no_safety_backup;
 	int keep_previous;            /* previous databases / file sets kept; default 1 */
 	bool migrate;                 /* run the profile's migrations afterwards */
+	bool keep_target_settings;    /* the restored database gets the live one's settings,
+	                               * ACL, comment and connection limit, not the bundle's */
 	bool yes;                     /* confirmed already (--yes) */
 	flow_confirm_fn confirm;      /* NULL and !yes = refuse */
 	void *confirm_ud;

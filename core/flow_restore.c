@@ -31,6 +31,7 @@
 #include "flow.h"
 #include "flow_util.h"
 #include "dbname.h"
+#include "dbprops.h"
 #include "fsx.h"
 #include "journal.h"
 #include "migrate_db.h"
@@ -57,9 +58,11 @@ struct restore_ctx {
 	char *admin_conninfo, *shadow_conninfo;
 	db_conn *admin;
 	bool live_exists, shadow_created, swapped;
+	bool superuser;             /* the restoring role is one */
 	char *live_revision;
 	struct pg_tool pg_restore;
 	struct toc toc;             /* the dump's table of contents */
+	struct manifest_db_properties live_props;   /* --keep-target-settings */
 	char *work;                 /* extraction dir */
 	char *files_staging;        /* files/ unpacked, under app.root (same filesystem) */
 	int jobs;
@@ -189,6 +192,9 @@ static int prepare_db(struct restore_ctx *c)
 	c->live_exists = exists;
 	if (c->live_exists)
 		read_live_revision(c);
+	if (c->live_exists && c->o->keep_target_settings &&
+	    dbprops_read(c->admin, c->dbname, &c->live_props, c->e) < 0)
+		return -1;
 	return read_toc(c);
 }
 
@@ -354,9 +360,8 @@ static bool wants_db(void *ctx)
 }
 
 /* Extensions the dump creates must be installable on this server. */
-static int check_extensions(void *ctx, struct err *e)
+static int check_extensions(struct restore_ctx *c, struct err *e)
 {
-	struct restore_ctx *c = ctx;
 	struct strv names = {0};
 	toc_extensions(&c->toc, &names);
 	int rc = 0;
@@ -376,6 +381,89 @@ static int check_extensions(void *ctx, struct err *e)
 	}
 	strv_done(&names);
 	return rc;
+}
+
+/* The restoring role may create the shadow, and the roles that own the
+ * dump's objects exist here (or come with the bundle's roles). */
+static int check_privileges(struct restore_ctx *c, struct err *e)
+{
+	db_result *r = db_query(c->admin, "SELECT rolsuper, rolcreatedb, current_user FROM pg_roles "
+				"WHERE rolname = current_user", 0, NULL, e);
+	if (!r)
+		return -1;
+	bool ok = db_result_rows(r) == 1 && (strcmp(db_result_value(r, 0, 0), "t") == 0 ||
+					     strcmp(db_result_value(r, 0, 1), "t") == 0);
+	char *who = xstrdup(db_result_rows(r) == 1 ? db_result_value(r, 0, 2) : "?");
+	c->superuser = db_result_rows(r) == 1 && strcmp(db_result_value(r, 0, 0), "t") == 0;
+	db_result_free(r);
+	if (!ok) {
+		err_set(e, ERR_DB, "role %s may not create databases: the restore loads a shadow database "
+			"first", who);
+		err_hint(e, "ALTER ROLE %s CREATEDB (as a superuser), or restore as a role that may; "
+			 "nothing was changed", who);
+	}
+	free(who);
+	return ok ? 0 : -1;
+}
+
+static int check_roles(struct restore_ctx *c, struct err *e)
+{
+	if (c->r->manifest.dump.globals)
+		return 0;   /* the bundle brings its roles */
+	struct strv owners = {0}, missing = {0};
+	toc_owners(&c->toc, &owners);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < owners.n; i++) {
+		const char *params[] = {owners.v[i]};
+		db_result *r = db_query(c->admin, "SELECT 1 FROM pg_roles WHERE rolname = $1", 1, params, e);
+		if (!r)
+			rc = -1;
+		else if (db_result_rows(r) == 0)
+			strv_push(&missing, owners.v[i]);
+		db_result_free(r);
+	}
+	if (rc == 0 && missing.n) {
+		char *names = strv_join(&missing, ", ");
+		err_set(e, ERR_DB, "the dump's objects belong to role%s %s, which this server does not have",
+			missing.n == 1 ? "" : "s", names);
+		rc = err_hint(e, "add --globals to the backup (or backup.globals), or create role%s %s; "
+			      "nothing was changed", missing.n == 1 ? "" : "s", names);
+		free(names);
+	}
+	strv_done(&owners);
+	strv_done(&missing);
+	return rc;
+}
+
+/* Renaming the live database needs its owner (or a superuser). */
+static int check_swap(void *ctx, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	if (!c->live_exists || c->superuser)
+		return 0;
+	const char *params[] = {c->dbname};
+	db_result *r = db_query(c->admin, "SELECT pg_get_userbyid(datdba) = current_user, "
+				"pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", 1, params, e);
+	if (!r)
+		return -1;
+	bool owner = db_result_rows(r) == 1 && strcmp(db_result_value(r, 0, 0), "t") == 0;
+	char *who = xstrdup(db_result_rows(r) == 1 ? db_result_value(r, 0, 1) : "?");
+	db_result_free(r);
+	if (!owner) {
+		err_set(e, ERR_DB, "database %s belongs to %s: only its owner (or a superuser) can swap "
+			"the restored one in", c->dbname, who);
+		err_hint(e, "restore as %s, or make the restoring role its owner; nothing was changed", who);
+	}
+	free(who);
+	return owner ? 0 : -1;
+}
+
+static int check_shadow(void *ctx, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	if (check_privileges(c, e) < 0 || check_roles(c, e) < 0)
+		return -1;
+	return check_extensions(c, e);
 }
 
 static char *shadow_detail(void *ctx)
@@ -507,6 +595,12 @@ static int step_shadow(void *ctx, struct step_run *sr, struct err *e)
 	if (fault_point("restore.shadow.created") < 0)
 		return err_set(e, ERR_FAILED, "injected fault before loading the shadow");
 	if (run_pg_restore(c) < 0)
+		return -1;
+	/* The database that takes the live one's place behaves as the one
+	 * backed up (or, asked, as the one it replaces). */
+	const struct manifest_db_properties *props = c->o->keep_target_settings && c->live_exists
+						       ? &c->live_props : &c->r->manifest.db.props;
+	if (dbprops_apply(c->admin, c->shadow, props, c->ev, e) < 0)
 		return -1;
 	step_note(sr, "%s", c->shadow);
 	return STEP_DONE;
@@ -719,6 +813,17 @@ static bool wants_migrate(void *ctx)
 	return ((struct restore_ctx *)ctx)->o->migrate;
 }
 
+/* --migrate without migrations would fail only after the swap. */
+static int check_migrate(void *ctx, struct err *e)
+{
+	const struct profile *p = ((struct restore_ctx *)ctx)->p;
+	if (p->migrations.dir || p->migrations.command)
+		return 0;
+	err_set(e, ERR_USAGE, "--migrate: profile %s has no migrations (migrations.dir or migrations.command)",
+		p->name);
+	return err_hint(e, "add them to the profile, or restore without --migrate; nothing was changed");
+}
+
 static int step_migrate(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct restore_ctx *c = ctx;
@@ -763,17 +868,17 @@ static const struct step restore_steps[] = {
 	{.id = "safety", .title = "safety backup of what is there now", .detail = safety_detail,
 	 .run = step_safety, .asks = true},
 	{.id = "shadow", .title = "restore into a shadow database", .applies = wants_db,
-	 .check = check_extensions, .detail = shadow_detail, .run = step_shadow},
+	 .check = check_shadow, .detail = shadow_detail, .run = step_shadow},
 	{.id = "gate", .title = "check every table's row count against the manifest",
 	 .applies = wants_gate, .detail = gate_detail, .run = step_gate},
 	{.id = "swap", .title = "swap the shadow database in", .applies = wants_db,
-	 .detail = swap_detail, .run = step_swap, .destructive = true},
+	 .check = check_swap, .detail = swap_detail, .run = step_swap, .destructive = true},
 	{.id = "files", .title = "put the app files in place", .applies = wants_files,
 	 .detail = files_detail, .run = step_files, .destructive = true},
 	{.id = "hooks", .title = "run post_restore hooks", .applies = has_hooks, .detail = hooks_detail,
 	 .run = step_hooks},
 	{.id = "migrate", .title = "run the schema migrations", .applies = wants_migrate,
-	 .run = step_migrate},
+	 .check = check_migrate, .run = step_migrate},
 };
 
 static const struct flow_def restore_flow = {
@@ -804,6 +909,7 @@ static void ctx_done(struct restore_ctx *c)
 	db_close(c->admin);
 	pg_tool_done(&c->pg_restore);
 	toc_done(&c->toc);
+	manifest_props_done(&c->live_props);
 	free(c->dbname), free(c->shadow), free(c->stamp), free(c->admin_conninfo);
 	free(c->shadow_conninfo), free(c->live_revision);
 	for (size_t i = 0; i < c->nmoved; i++) {

@@ -268,6 +268,11 @@ void proc_free(proc *p)
 	free(p);
 }
 
+void *proc_owned(const proc *p)
+{
+	return p->owned;
+}
+
 void proc_set_owned(proc *p, void *block)
 {
 	free(p->owned);

@@ -43,6 +43,8 @@ const char *proc_stderr_tail(const proc *p);
 void proc_last_line(const proc *p, char *out, size_t len);
 /* Hand p a heap block to free with it (callback data that must outlive it). */
 void proc_set_owned(proc *p, void *block);
+/* That block (NULL when none). */
+void *proc_owned(const proc *p);
 pid_t proc_pid(const proc *p);
 void proc_free(proc *p);
 

@@ -87,6 +87,18 @@ void toc_extensions(const struct toc *t, struct strv *out)
 	}
 }
 
+void toc_owners(const struct toc *t, struct strv *out)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		/* "namespace tag owner": the owner is the last word, empty when the
+		 * line ends in a blank (extensions, comments). */
+		const char *space = strrchr(t->v[i].rest, ' ');
+		const char *owner = space ? space + 1 : NULL;
+		if (owner && *owner && !strv_contains(out, owner))
+			strv_push(out, owner);
+	}
+}
+
 void toc_data_oids(const struct toc *t, unsigned **oids, size_t *n)
 {
 	*oids = xcalloc(t->n + 1, sizeof **oids);

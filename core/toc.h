@@ -39,6 +39,9 @@ void toc_parse(const char *list, struct toc *out);
 /* The extension names the dump creates (EXTENSION entries). */
 void toc_extensions(const struct toc *t, struct strv *out);
 
+/* The roles that own the dump's objects (each once, in TOC order). */
+void toc_owners(const struct toc *t, struct strv *out);
+
 /* The oids of the relations whose rows the dump holds (TABLE DATA and
  * MATERIALIZED VIEW DATA entries); caller frees *oids. */
 void toc_data_oids(const struct toc *t, unsigned **oids, size_t *n);
