@@ -113,6 +113,70 @@ int db_exec(db_conn *c, const char *sql, struct err *e)
 	return rc;
 }
 
+/* Start a COPY and check the server went into the wanted state. */
+static int copy_start(db_conn *c, const char *sql, ExecStatusType want, struct err *e)
+{
+	PGresult *res = PQexec(c->pg, sql);
+	int rc = PQresultStatus(res) == want ? 0 : result_error(c, res, sql, e);
+	PQclear(res);
+	return rc;
+}
+
+/* The outcome of a finished COPY. */
+static int copy_result(db_conn *c, const char *what, struct err *e)
+{
+	int rc = 0;
+	PGresult *res;
+	while ((res = PQgetResult(c->pg)) != NULL) {
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = result_error(c, res, what, e);
+		PQclear(res);
+	}
+	return rc;
+}
+
+int db_copy_out(db_conn *c, const char *sql, struct err *e)
+{
+	return copy_start(c, sql, PGRES_COPY_OUT, e);
+}
+
+long db_copy_read(db_conn *c, char **buf, struct err *e)
+{
+	*buf = NULL;
+	int n = PQgetCopyData(c->pg, buf, 0);
+	if (n >= 0)
+		return n;
+	if (n == -1)
+		return copy_result(c, "COPY TO STDOUT", e) < 0 ? -1 : 0;
+	return result_error(c, NULL, "COPY TO STDOUT", e);
+}
+
+void db_copy_free(char *buf)
+{
+	if (buf)
+		PQfreemem(buf);
+}
+
+int db_copy_in(db_conn *c, const char *sql, struct err *e)
+{
+	return copy_start(c, sql, PGRES_COPY_IN, e);
+}
+
+int db_copy_write(db_conn *c, const char *buf, size_t len, struct err *e)
+{
+	if (PQputCopyData(c->pg, buf, (int)len) == 1)
+		return 0;
+	return result_error(c, NULL, "COPY FROM STDIN", e);
+}
+
+int db_copy_end(db_conn *c, const char *error, struct err *e)
+{
+	if (PQputCopyEnd(c->pg, error) != 1)
+		return result_error(c, NULL, "COPY FROM STDIN", e);
+	int rc = copy_result(c, "COPY FROM STDIN", error ? NULL : e);
+	return error ? -1 : rc;
+}
+
 db_result *db_query(db_conn *c, const char *sql, int nparams,
 		    const char *const *params, struct err *e)
 {

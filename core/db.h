@@ -39,6 +39,18 @@ long long db_result_affected(const db_result *r);
  * (NULL with e filled on error; an SQL NULL gives ""). */
 char *db_query_value(db_conn *c, const char *sql, struct err *e);
 
+/* COPY streams. db_copy_out starts `COPY ... TO STDOUT`; db_copy_read
+ * then hands over one chunk at a time (a row, as libpq gives it): its
+ * length and *buf (free with db_copy_free), 0 at the end, -1 on error.
+ * db_copy_in starts `COPY ... FROM STDIN`; db_copy_write sends bytes;
+ * db_copy_end finishes it (error != NULL aborts it with that message). */
+int db_copy_out(db_conn *c, const char *sql, struct err *e);
+long db_copy_read(db_conn *c, char **buf, struct err *e);
+void db_copy_free(char *buf);
+int db_copy_in(db_conn *c, const char *sql, struct err *e);
+int db_copy_write(db_conn *c, const char *buf, size_t len, struct err *e);
+int db_copy_end(db_conn *c, const char *error, struct err *e);
+
 /* Server facts. */
 int db_server_version_num(const db_conn *c);         /* e.g. 150020 */
 const char *db_name(const db_conn *c);

@@ -406,6 +406,7 @@ static void add_count(struct manifest *m, const struct db_table_count *t)
 {
 	manifest_add_table(m, t->schema, t->table, t->rows);
 	m->tables[m->ntables - 1].matview = t->matview;
+	m->tables[m->ntables - 1].oid = t->oid;
 }
 
 /* The dump's own table of contents decides what the manifest lists: the
@@ -437,6 +438,7 @@ static int record_counts(struct backup_ctx *c, struct db_table_counts *during)
 		if (bsearch(&during->v[i].oid, oids, n, sizeof *oids, compare_oids)) {
 			db_table_counts_add(&all, during->v[i].schema, during->v[i].table, during->v[i].rows);
 			all.v[all.n - 1].matview = during->v[i].matview;
+			all.v[all.n - 1].oid = during->v[i].oid;
 		}
 	if (rc == 0) {
 		qsort(all.v, all.n, sizeof *all.v, compare_counts);

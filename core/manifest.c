@@ -80,6 +80,8 @@ static json_t *tables_json(const struct manifest *m)
 				      "table", m->tables[i].table, "rows", (json_int_t)m->tables[i].rows);
 		if (m->tables[i].matview)
 			json_object_set_new(t, "kind", json_string("matview"));
+		if (m->tables[i].oid)
+			json_object_set_new(t, "oid", json_integer(m->tables[i].oid));
 		json_array_append_new(a, t);
 	}
 	return a;
@@ -222,6 +224,7 @@ static int parse_tables(json_t *a, struct manifest *m, struct err *e)
 				   (int64_t)json_integer_value(rows));
 		const char *kind = json_string_value(json_object_get(t, "kind"));
 		m->tables[m->ntables - 1].matview = kind && strcmp(kind, "matview") == 0;
+		m->tables[m->ntables - 1].oid = (unsigned)get_int(t, "oid");
 	}
 	return 0;
 }

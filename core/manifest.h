@@ -29,6 +29,7 @@ struct manifest_table {
 	char *table;
 	int64_t rows;
 	bool matview;            /* a materialized view's rows (refreshed by a restore) */
+	unsigned oid;            /* in the database backed up: its TABLE DATA entry's id; 0 = unknown */
 };
 
 /* A setting of the database (ALTER DATABASE ... SET), for every role when
