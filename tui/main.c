@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 static const struct cli_command help_command = {
 	"help", "show help for ferry or one command (`ferry help exit-codes`)",

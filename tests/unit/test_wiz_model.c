@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "plan.h"
-#include "ui.h"
-#include "wiz.h"
+#include "ui/ui.h"
+#include "wiz/wiz.h"
 
 static struct event ev_of(enum event_type type, const char *step, const char *text)
 {

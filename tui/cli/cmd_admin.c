@@ -1,0 +1,564 @@
+/* cmd_admin — the database tools: `ferry action`, `sql`, `exec`, `shell`,
+ * `seed` and `reset`. The work is in core/admin.c; this file parses,
+ * confirms and prints. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "cli/cli.h"
+#include "db.h"
+
+static int run_action(struct cli *c, int argc, char **argv, struct err *e);
+static int run_sql(struct cli *c, int argc, char **argv, struct err *e);
+static int run_exec(struct cli *c, int argc, char **argv, struct err *e);
+static int run_shell(struct cli *c, int argc, char **argv, struct err *e);
+static int run_seed(struct cli *c, int argc, char **argv, struct err *e);
+static int run_reset(struct cli *c, int argc, char **argv, struct err *e);
+
+const struct cli_command command_action = {
+	"action", "run a named SQL action from the profile (no name: list them)",
+	"usage: ferry action [--profile NAME] [--json]\n"
+	"       ferry action NAME [ARG]... [--yes] [--profile NAME] [--json]\n"
+	"\n"
+	"Without NAME, lists the profile's actions: name, parameters, description.\n"
+	"With NAME, runs the action's SQL in one transaction with the arguments\n"
+	"bound as $1, $2, ... in the order of its \"params\" (never pasted into the\n"
+	"SQL text), and reports the rows affected (or prints the rows it returns).\n"
+	"The number of arguments must equal the number of params (else exit 2).\n"
+	"An argument that starts with '-' goes after `--`: ferry action NAME -- -1\n"
+	"\n"
+	"  --yes     run an action marked \"confirm\" without asking; without a\n"
+	"            terminal to ask on, such an action needs --yes (else exit 10)\n"
+	"  --json    {\"status\":\"success\",\"action\":...,\"rows_affected\":N,\"rows\":[...]}\n",
+	run_action};
+
+const struct cli_command command_sql = {
+	"sql", "run an SQL file in one transaction",
+	"usage: ferry sql FILE [--yes] [--profile NAME] [--json]\n"
+	"\n"
+	"Runs FILE on the profile's database in one transaction (BEGIN; FILE;\n"
+	"COMMIT). The first error rolls everything back and names the file and\n"
+	"the server's message (exit 3): nothing of the file stays applied.\n"
+	"FILE is plain SQL executed by the server: no psql backslash commands, no\n"
+	"COPY ... FROM STDIN, and no BEGIN/COMMIT of its own.\n"
+	"\n"
+	"  --yes     do not ask; without a terminal to ask on --yes is needed (else exit 10)\n"
+	"  --json    {\"status\":\"success\",\"file\":...}\n",
+	run_sql};
+
+const struct cli_command command_exec = {
+	"exec", "run one SQL statement and print its rows",
+	"usage: ferry exec 'SQL' [--profile NAME] [--json]\n"
+	"\n"
+	"Runs one statement on the profile's database and prints its rows as an\n"
+	"aligned table (column names, a rule, the rows, \"(N rows)\"); a statement\n"
+	"without result columns prints \"N rows affected\". NULL shows as empty;\n"
+	"newlines and tabs in values show as \\n and \\t.\n"
+	"\n"
+	"  --json    an array of objects, one per row, column name → text value (or null)\n",
+	run_exec};
+
+const struct cli_command command_shell = {
+	"shell", "open psql on the profile's database",
+	"usage: ferry shell [--profile NAME] [-- PSQL_ARGS...]\n"
+	"\n"
+	"Replaces ferry with psql (the newest installed, or FERRY_PG_BIN) connected\n"
+	"to the profile's database. The password, when the URL has one, goes to\n"
+	"psql in PGPASSWORD, never on its command line. Arguments after `--` go to\n"
+	"psql, e.g. ferry shell -- -c 'SELECT count(*) FROM tasks'\n",
+	run_shell};
+
+const struct cli_command command_seed = {
+	"seed", "load the profile's seed SQL files (or --file F ...)",
+	"usage: ferry seed [--file FILE]... [--profile NAME] [--json]\n"
+	"\n"
+	"Runs the profile's \"seeds\" (or the files given with --file, in that order)\n"
+	"each in its own transaction. Every file is checked readable first; the\n"
+	"first failing file is rolled back and stops the run (exit 3), the files\n"
+	"before it stay applied. Plain SQL as for `ferry sql`.\n"
+	"\n"
+	"  --file FILE   run FILE instead of the profile's seeds (repeatable)\n"
+	"  --json        {\"status\":\"success\",\"files\":[...],\"applied\":N}\n",
+	run_seed};
+
+const struct cli_command command_reset = {
+	"reset", "drop and recreate the database, migrate and seed (needs --force)",
+	"usage: ferry reset --force [--no-seed] [--yes] [--profile NAME] [--json]\n"
+	"\n"
+	"Starts the database over, for development and staging:\n"
+	"  1. a safety backup of the database (type pre-reset, never pruned)\n"
+	"  2. the new database is created under a scratch name with the same owner,\n"
+	"     encoding and locale, the old one dropped (its sessions terminated)\n"
+	"     and the new one renamed to its name\n"
+	"  3. the profile's migrations (migrations.dir or migrations.command)\n"
+	"  4. the profile's seeds (unless --no-seed)\n"
+	"Database-level settings (ALTER DATABASE ... SET) and grants on the database\n"
+	"itself are not carried over. Undo with `ferry restore` of the safety bundle.\n"
+	"\n"
+	"  --force     required: reset destroys every row of the database\n"
+	"  --no-seed   do not load the seeds\n"
+	"  --yes       do not ask for the database name; without a terminal to ask\n"
+	"              on --yes is needed (else exit 10)\n"
+	"  --json      {\"status\":\"success\",\"database\":...,\"safety_bundle\":...,...}\n",
+	run_reset};
+
+/* --- shared ----------------------------------------------------------------- */
+
+/* Parse only the common options; positional arguments stay in argv[optind..]. */
+static int parse_common(struct cli *c, const struct cli_command *cmd, int argc, char **argv,
+			struct err *e)
+{
+	static const struct option longopts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int r = cli_common_option(c, cmd, opt, optarg, e);
+		if (r == 2 || r < 0)
+			return r == 2 ? 1 : -1;
+		if (r == 0)
+			return cli_bad_option(cmd, argv, e);
+	}
+	return 0;
+}
+
+/* Ask on the terminal for `expected`, unless --yes. */
+static int confirm(const struct cli *c, const char *question, const char *expected, struct err *e)
+{
+	return c->yes ? 0 : cli_ask_typed(c, question, expected, e);
+}
+
+/* Load the profiles file and pick the profile; NULL with e filled. */
+static const struct profile *load_profile(struct cli *c, profile_file **pf, struct err *e)
+{
+	*pf = cli_load_profiles(c, e);
+	return *pf ? cli_pick_profile(c, *pf, e) : NULL;
+}
+
+/* Print a JSON value on stdout and drop it. */
+static void print_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+/* The rows as an array of objects (text values, null for NULL). */
+static json_t *rows_json(const struct admin_rows *r)
+{
+	json_t *a = json_array();
+	for (size_t row = 0; row < r->nrows; row++) {
+		json_t *o = json_object();
+		for (size_t col = 0; col < r->ncols; col++) {
+			const char *v = r->cells[row * r->ncols + col];
+			json_object_set_new(o, r->headers[col], v ? json_string(v) : json_null());
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* The rows as a table on stdout. */
+static void print_table(const struct admin_rows *r)
+{
+	char *text = admin_format_table(r);
+	fputs(text, stdout);
+	free(text);
+}
+
+/* "db on host:port" of the profile, for questions; caller frees. */
+static char *describe_target(const struct profile *p)
+{
+	char *redacted = profile_redact_url(p->database.url);
+	struct err ignored = {0};
+	char *name = db_conninfo_dbname(p->database.url, &ignored);
+	char *out = xasprintf("database %s (%s)", name ? name : "?", redacted);
+	free(redacted);
+	free(name);
+	return out;
+}
+
+/* --- action ----------------------------------------------------------------- */
+
+/* The profile's actions: name, parameters, description. */
+static void list_actions(const struct cli *c, const struct profile *p)
+{
+	json_t *a = c->json ? json_array() : NULL;
+	if (!c->json && p->nactions == 0)
+		printf("profile %s has no actions (see \"actions\" in profiles/README.md)\n", p->name);
+	for (size_t i = 0; i < p->nactions; i++) {
+		const struct profile_action *act = &p->actions[i];
+		if (a) {
+			json_t *params = json_array();
+			for (size_t k = 0; k < act->params.n; k++)
+				json_array_append_new(params, json_string(act->params.v[k]));
+			json_array_append_new(a, json_pack("{s:s, s:o, s:b, s:o}", "name", act->name,
+				"params", params, "confirm", act->confirm, "description",
+				act->description ? json_string(act->description) : json_null()));
+			continue;
+		}
+		char *syn = admin_action_synopsis(act);
+		printf("%-40s %s%s\n", syn, act->description ? act->description : "",
+		       act->confirm ? " (asks to confirm)" : "");
+		free(syn);
+	}
+	if (a)
+		print_json(a);
+}
+
+/* The confirmation question of an action: what runs where, with which values. */
+static int confirm_action(const struct cli *c, const struct profile *p, const struct profile_action *a,
+			  char **args, struct err *e)
+{
+	char *target = describe_target(p);
+	char *question = xasprintf("action %s on %s:\n  %s", a->name, target, a->sql);
+	for (size_t i = 0; i < a->params.n; i++) {
+		char *more = xasprintf("%s\n  $%zu %s = %s", question, i + 1, a->params.v[i], args[i]);
+		free(question);
+		question = more;
+	}
+	int rc = confirm(c, question, "yes", e);
+	free(question);
+	free(target);
+	return rc;
+}
+
+/* Check, confirm and run one action, then report. */
+static int do_action(struct cli *c, const struct profile *p, char **args, size_t nargs, struct err *e)
+{
+	const struct profile_action *a = admin_find_action(p, args[0]);
+	if (!a)
+		return admin_unknown_action(p, args[0], e);
+	if (admin_check_args(a, nargs - 1, e) < 0)
+		return -1;
+	if (a->confirm && confirm_action(c, p, a, args + 1, e) < 0)
+		return -1;
+	struct admin_rows r;
+	if (admin_run_action(p, a, (const char *const *)(args + 1), nargs - 1, &r, e) < 0)
+		return -1;
+	if (c->json)
+		print_json(json_pack("{s:s, s:s, s:I, s:o}", "status", "success", "action", a->name,
+				     "rows_affected", (json_int_t)r.affected, "rows", rows_json(&r)));
+	else
+		print_table(&r);
+	admin_rows_done(&r);
+	return 0;
+}
+
+static int run_action(struct cli *c, int argc, char **argv, struct err *e)
+{
+	int rc = parse_common(c, &command_action, argc, argv, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	profile_file *pf;
+	const struct profile *p = load_profile(c, &pf, e);
+	if (p && optind == argc)
+		list_actions(c, p);
+	else if (p)
+		rc = do_action(c, p, argv + optind, (size_t)(argc - optind), e);
+	profile_file_free(pf);
+	return p ? rc : -1;
+}
+
+/* --- sql, exec, seed -------------------------------------------------------- */
+
+/* Exactly one positional argument, named what; ERR_USAGE otherwise. */
+static int one_argument(const struct cli_command *cmd, const char *what, int argc, char **argv,
+			struct err *e)
+{
+	if (argc - optind == 1)
+		return 0;
+	if (argc - optind == 0)
+		err_set(e, ERR_USAGE, "%s: expected %s", cmd->name, what);
+	else
+		err_set(e, ERR_USAGE, "%s: unexpected argument \"%s\" after %s", cmd->name,
+			argv[optind + 1], what);
+	return err_hint(e, "`ferry help %s`", cmd->name);
+}
+
+/* Confirm, then run the file in one transaction. */
+static int do_sql(struct cli *c, const struct profile *p, const char *file, struct err *e)
+{
+	if (access(file, R_OK) < 0) {
+		err_set(e, ERR_USAGE, "sql: cannot read %s: %s", file, strerror(errno));
+		return err_hint(e, "give the path of an SQL file");
+	}
+	char *target = describe_target(p);
+	char *question = xasprintf("run %s on %s in one transaction?", file, target);
+	int rc = confirm(c, question, "yes", e);
+	free(question);
+	free(target);
+	struct strv files = {0};
+	strv_push(&files, file);
+	if (rc == 0)
+		rc = admin_run_sql_files(p, &files, NULL, cli_cancel_flag(), NULL, e);
+	strv_done(&files);
+	if (rc == 0 && c->json)
+		print_json(json_pack("{s:s, s:s}", "status", "success", "file", file));
+	else if (rc == 0)
+		printf("%s applied (one transaction)\n", file);
+	return rc;
+}
+
+static int run_sql(struct cli *c, int argc, char **argv, struct err *e)
+{
+	int rc = parse_common(c, &command_sql, argc, argv, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (one_argument(&command_sql, "one SQL FILE", argc, argv, e) < 0)
+		return -1;
+	profile_file *pf;
+	const struct profile *p = load_profile(c, &pf, e);
+	rc = p ? do_sql(c, p, argv[optind], e) : -1;
+	profile_file_free(pf);
+	return rc;
+}
+
+static int run_exec(struct cli *c, int argc, char **argv, struct err *e)
+{
+	int rc = parse_common(c, &command_exec, argc, argv, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (one_argument(&command_exec, "one SQL statement (quoted)", argc, argv, e) < 0)
+		return -1;
+	profile_file *pf;
+	const struct profile *p = load_profile(c, &pf, e);
+	struct admin_rows r = {0};
+	rc = p ? admin_exec(p, argv[optind], &r, e) : -1;
+	if (rc == 0 && c->json)
+		print_json(rows_json(&r));
+	else if (rc == 0)
+		print_table(&r);
+	admin_rows_done(&r);
+	profile_file_free(pf);
+	return rc;
+}
+
+enum { OPT_FILE = OPT_COMMAND_BASE, OPT_FORCE, OPT_NO_SEED };
+
+/* Parse seed's options: the common ones and --file. */
+static int parse_seed(struct cli *c, struct strv *files, int argc, char **argv, struct err *e)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_OPTIONS, {"file", required_argument, NULL, OPT_FILE}, {0, 0, 0, 0}};
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int r = cli_common_option(c, &command_seed, opt, optarg, e);
+		if (r == 2 || r < 0)
+			return r == 2 ? 1 : -1;
+		if (r == 1)
+			continue;
+		if (opt != OPT_FILE)
+			return cli_bad_option(&command_seed, argv, e);
+		strv_push(files, optarg);
+	}
+	if (optind < argc) {
+		err_set(e, ERR_USAGE, "seed: unexpected argument \"%s\"", argv[optind]);
+		return err_hint(e, "give files with --file FILE (repeatable)");
+	}
+	return 0;
+}
+
+/* Run the given files, else the profile's seeds. */
+static int do_seed(struct cli *c, const struct profile *p, const struct strv *given, struct err *e)
+{
+	const struct strv *files = given->n ? given : &p->seeds;
+	if (files->n == 0) {
+		err_set(e, ERR_USAGE, "seed: profile %s has no seeds and no --file was given", p->name);
+		return err_hint(e, "add \"seeds\": [\"seeds/demo.sql\"] to the profile, or pass --file FILE");
+	}
+	struct cli_render *render = cli_render_new(c);
+	struct event_sink sink = cli_render_sink(render);
+	size_t applied = 0;
+	int rc = admin_run_sql_files(p, files, &sink, cli_cancel_flag(), &applied, e);
+	cli_render_free(render);
+	if (rc < 0)
+		return -1;
+	if (c->json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < files->n; i++)
+			json_array_append_new(a, json_string(files->v[i]));
+		print_json(json_pack("{s:s, s:o, s:I}", "status", "success", "files", a,
+				     "applied", (json_int_t)applied));
+	} else {
+		printf("%zu seed file%s loaded\n", applied, applied == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static int run_seed(struct cli *c, int argc, char **argv, struct err *e)
+{
+	struct strv files = {0};
+	int rc = parse_seed(c, &files, argc, argv, e);
+	if (rc == 0) {
+		profile_file *pf;
+		const struct profile *p = load_profile(c, &pf, e);
+		rc = p ? do_seed(c, p, &files, e) : -1;
+		profile_file_free(pf);
+	}
+	strv_done(&files);
+	return rc < 0 ? -1 : 0;
+}
+
+/* --- shell ------------------------------------------------------------------ */
+
+/* Replace ferry with psql; returns only on failure. */
+static int exec_psql(const struct profile *p, const struct strv *extra, struct err *e)
+{
+	struct strv argv = {0};
+	char *password = NULL;
+	if (admin_shell_argv(p, extra, &argv, &password, e) < 0)
+		return -1;
+	if (password && setenv("PGPASSWORD", password, 1) < 0) {
+		err_set(e, ERR_FAILED, "shell: cannot set PGPASSWORD: %s", strerror(errno));
+	} else {
+		fflush(NULL);
+		execv(argv.v[0], argv.v);
+		err_set(e, ERR_TOOL, "shell: cannot run %s: %s", argv.v[0], strerror(errno));
+		err_hint(e, "install the PostgreSQL client, or set FERRY_PG_BIN to its bin directory");
+	}
+	if (password)
+		memset(password, 0, strlen(password));
+	free(password);
+	strv_done(&argv);
+	return -1;
+}
+
+static int run_shell(struct cli *c, int argc, char **argv, struct err *e)
+{
+	int rc = parse_common(c, &command_shell, argc, argv, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	struct strv extra = {0};
+	for (int i = optind; i < argc; i++)
+		strv_push(&extra, argv[i]);
+	profile_file *pf;
+	const struct profile *p = load_profile(c, &pf, e);
+	rc = p ? exec_psql(p, &extra, e) : -1;
+	strv_done(&extra);
+	profile_file_free(pf);
+	return rc;
+}
+
+/* --- reset ------------------------------------------------------------------ */
+
+struct reset_args {
+	bool force, no_seed;
+};
+
+/* Parse reset's options. */
+static int parse_reset(struct cli *c, struct reset_args *a, int argc, char **argv, struct err *e)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_OPTIONS, {"force", no_argument, NULL, OPT_FORCE},
+		{"no-seed", no_argument, NULL, OPT_NO_SEED}, {0, 0, 0, 0}};
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int r = cli_common_option(c, &command_reset, opt, optarg, e);
+		if (r == 2 || r < 0)
+			return r == 2 ? 1 : -1;
+		if (r == 1)
+			continue;
+		if (opt == OPT_FORCE)
+			a->force = true;
+		else if (opt == OPT_NO_SEED)
+			a->no_seed = true;
+		else
+			return cli_bad_option(&command_reset, argv, e);
+	}
+	if (optind < argc) {
+		err_set(e, ERR_USAGE, "reset: unexpected argument \"%s\"", argv[optind]);
+		return err_hint(e, "`ferry help reset`");
+	}
+	if (!a->force) {
+		err_set(e, ERR_USAGE, "reset drops the database and creates it again: every row is lost");
+		return err_hint(e, "pass --force to mean it (a safety backup is taken first); "
+				"`ferry help reset`");
+	}
+	return 0;
+}
+
+/* What reset is about to do, and the database name typed back. */
+static int confirm_reset(const struct cli *c, const struct profile *p, const struct reset_args *a,
+			 struct err *e)
+{
+	char *name = db_conninfo_dbname(p->database.url, e);
+	if (!name)
+		return -1;
+	char *target = describe_target(p);
+	char *question = xasprintf(
+		"reset %s:\n  1. safety backup into %s\n  2. drop it and create it again\n"
+		"  3. %s\n  4. %s", target, p->backup.dir,
+		p->migrations.dir || p->migrations.command ? "apply the migrations" : "(no migrations)",
+		a->no_seed ? "(no seeds: --no-seed)" : p->seeds.n ? "load the seeds" : "(no seeds)");
+	int rc = confirm(c, question, name, e);
+	free(question);
+	free(target);
+	free(name);
+	return rc;
+}
+
+/* The outcome of a reset on stdout. */
+static void print_reset(const struct cli *c, const struct admin_reset_result *r)
+{
+	if (c->json) {
+		print_json(json_pack("{s:s, s:s, s:o, s:b, s:b, s:I, s:f}", "status", "success",
+			"database", r->database, "safety_bundle",
+			r->safety_bundle ? json_string(r->safety_bundle) : json_null(),
+			"existed", r->existed, "migrated", r->migrated, "seeded", (json_int_t)r->seeded,
+			"duration_s", r->duration_s));
+		return;
+	}
+	printf("database %s %s (%.1f s)\n", r->database, r->existed ? "reset" : "created", r->duration_s);
+	if (r->safety_bundle)
+		printf("  safety bundle: %s\n", r->safety_bundle);
+	printf("  migrations: %s\n  seeds: %zu file%s loaded\n", r->migrated ? "applied" : "none",
+	       r->seeded, r->seeded == 1 ? "" : "s");
+}
+
+/* Add where the database as it was is kept to the error's hint. */
+static void keep_safety_hint(struct err *e, const char *bundle)
+{
+	char old[ERR_HINT_MAX];
+	snprintf(old, sizeof old, "%s", e->hint);
+	if (old[0])
+		err_hint(e, "%s; the database as it was is in %s", old, bundle);
+	else
+		err_hint(e, "the database as it was is in %s (`ferry restore` it)", bundle);
+}
+
+/* Confirm and reset, rendering progress. */
+static int do_reset(struct cli *c, const struct profile *p, const struct reset_args *a, struct err *e)
+{
+	if (confirm_reset(c, p, a, e) < 0)
+		return -1;
+	struct cli_render *render = cli_render_new(c);
+	struct event_sink sink = cli_render_sink(render);
+	struct admin_reset_opts o = {.no_seed = a->no_seed, .events = &sink, .cancel = cli_cancel_flag()};
+	struct admin_reset_result r;
+	int rc = admin_reset(p, &o, &r, e);
+	cli_render_free(render);
+	if (rc == 0)
+		print_reset(c, &r);
+	else if (r.safety_bundle && e->kind != ERR_REFUSED)
+		keep_safety_hint(e, r.safety_bundle);
+	admin_reset_result_done(&r);
+	return rc;
+}
+
+static int run_reset(struct cli *c, int argc, char **argv, struct err *e)
+{
+	struct reset_args a = {0};
+	int rc = parse_reset(c, &a, argc, argv, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	profile_file *pf;
+	const struct profile *p = load_profile(c, &pf, e);
+	rc = p ? do_reset(c, p, &a, e) : -1;
+	profile_file_free(pf);
+	return rc;
+}
