@@ -86,7 +86,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBFERRY)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itests/unit -o $@ $< $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm
 
 # The wizard's curses-free models are tested with their own objects.
-WIZ_MODEL_OBJ := $(filter %/wiz/wiz_runview.o %/ui/key.o,$(TUI_OBJ))
+WIZ_MODEL_OBJ := $(filter %/wiz/wiz_runview.o %/wiz/wiz_job.o %/wiz/wiz_dialog.o %/ui/key.o,$(TUI_OBJ))
 $(BUILD)/tests/test_wiz_model: tests/unit/test_wiz_model.c $(WIZ_MODEL_OBJ) $(LIBFERRY)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itui -Itests/unit -o $@ $< $(WIZ_MODEL_OBJ) $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm

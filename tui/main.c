@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "wiz/wiz_easy.h"
 
 static const struct cli_command help_command = {
 	"help", "show help for ferry or one command (`ferry help exit-codes`)",
@@ -31,7 +32,7 @@ static const struct cli_command *const commands[] = {
 	&command_remote,
 	&command_push,
 	&command_status,
-	&command_easy,
+	&wiz_easy_command,
 	&command_action,
 	&command_sql,
 	&command_exec,
@@ -166,11 +167,11 @@ int main(int argc, char **argv)
 	struct err e = {0};
 	setlocale(LC_ALL, "");
 	init_cli(&c, argv);
-	if (argc < 2 && !wiz_helper_wanted(&c)) {
+	if (argc < 2 && !wiz_easy_wanted(&c)) {
 		print_main_usage(stdout);
 		return 0;
 	}
-	int rc = argc < 2 ? wiz_helper(&c, &e) : dispatch(&c, argc, argv, &e);
+	int rc = argc < 2 ? wiz_easy_helper(&c, &e) : dispatch(&c, argc, argv, &e);
 	if (rc < 0) {
 		cli_print_error(&c, &e);
 		return err_exit_code(e.kind);

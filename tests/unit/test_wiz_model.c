@@ -1,6 +1,6 @@
 /* Unit tests for the wizard's curses-free models: the run view (checklist,
  * progress, log), the worker thread's questions, the key-script parser and
- * the line editor (tui/wiz_model.c, tui/ui_key.c). */
+ * the line editor (tui/wiz/wiz_runview.c, wiz_job.c, wiz_dialog.c, tui/ui/key.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,7 +89,7 @@ static void test_progress(void **state)
 	(void)state;
 	struct wiz_runview rv;
 	wiz_runview_init(&rv, NULL, 0);
-	assert_int_equal(wiz_progress_pct(&rv), -1);
+	assert_int_equal(wiz_runview_pct(&rv), -1);
 	struct event e = ev_of(EV_STEP_START, "write", "write");
 	wiz_runview_apply(&rv, &e, 0);
 	e = ev_of(EV_PROGRESS, "write", NULL);
@@ -98,14 +98,14 @@ static void test_progress(void **state)
 	wiz_runview_apply(&rv, &e, 0);
 	e.done = 25u << 20;
 	wiz_runview_apply(&rv, &e, 1);
-	assert_int_equal(wiz_progress_pct(&rv), 25);
+	assert_int_equal(wiz_runview_pct(&rv), 25);
 	char text[128];
-	wiz_progress_text(&rv, 1, text, sizeof text);
+	wiz_runview_progress_text(&rv, 1, text, sizeof text);
 	assert_non_null(strstr(text, "25.0 MiB of 100.0 MiB"));
 	assert_non_null(strstr(text, "ETA"));
 	e.done = 200u << 20;   /* more than announced: capped */
 	wiz_runview_apply(&rv, &e, 2);
-	assert_int_equal(wiz_progress_pct(&rv), 100);
+	assert_int_equal(wiz_runview_pct(&rv), 100);
 	wiz_runview_done(&rv);
 }
 
@@ -114,7 +114,7 @@ static int ask_once(struct wiz_job *j, void *ud, struct err *e)
 {
 	(void)e;
 	int *answer = ud;
-	*answer = wiz_job_ask(j, WIZ_ASK_WORD, "the plan", "shop");
+	*answer = wiz_job_ask(j, WIZ_JOB_ASK_WORD, "the plan", "shop");
 	return 0;
 }
 
@@ -124,11 +124,11 @@ static void test_job_question_and_answer(void **state)
 	struct wiz_job j;
 	int answer = -1;
 	assert_int_equal(wiz_job_start(&j, ask_once, &answer), 0);
-	enum wiz_ask_kind kind;
+	enum wiz_job_ask kind;
 	char *a = NULL, *b = NULL;
 	while (!wiz_job_question(&j, &kind, &a, &b))
 		;
-	assert_int_equal(kind, WIZ_ASK_WORD);
+	assert_int_equal(kind, WIZ_JOB_ASK_WORD);
 	assert_string_equal(b, "shop");
 	assert_false(wiz_job_question(&j, &kind, &a, &b));   /* shown once */
 	wiz_job_answer(&j, 1);
@@ -146,7 +146,7 @@ static void test_job_cancel_answers_no(void **state)
 	struct wiz_job j;
 	int answer = -1;
 	assert_int_equal(wiz_job_start(&j, ask_once, &answer), 0);
-	enum wiz_ask_kind kind;
+	enum wiz_job_ask kind;
 	char *a = NULL, *b = NULL;
 	while (!wiz_job_question(&j, &kind, &a, &b))
 		;

@@ -110,9 +110,6 @@ extern const struct cli_command command_exec;
 extern const struct cli_command command_shell;
 extern const struct cli_command command_seed;
 extern const struct cli_command command_reset;
-extern const struct cli_command command_easy;       /* tui/wiz_menu.c: the wizards */
-extern bool wiz_helper_wanted(const struct cli *c);  /* `ferry` alone opens the menu? */
-extern int wiz_helper(struct cli *c, struct err *e); /* the helper menu; the exit code */
 int cmd_help(struct cli *c, int argc, char **argv, struct err *e);
 int cmd_version(struct cli *c, int argc, char **argv, struct err *e);
 

@@ -20,8 +20,8 @@
  * keyboard takes over at the end of the script.
  *
  * This header does not include curses: the key, script and line-editor
- * parts (ui_key.c) are plain C and unit-tested without a terminal. Only
- * ui_term.c and ui_draw.c (and the screens) draw. */
+ * parts (ui/key.c) are plain C and unit-tested without a terminal. Only
+ * ui/term.c and ui/draw.c include curses; the screens draw through them. */
 #ifndef FERRY_UI_H
 #define FERRY_UI_H
 

@@ -1,18 +1,11 @@
-/* wiz_pages — a wizard's pages and answers: building them, Next and Back
- * with validation, the profile question, shared checks, the run's log file
- * and the bridges from the flows' callbacks to the UI. No curses here. */
-#include <errno.h>
-#include <stdarg.h>
+/* wiz — a wizard's pages and answers: building them, Next and Back with
+ * validation, the profile question. No curses here. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "util.h"
-#include "fsx.h"
-#include "flow_util.h"
 #include "wiz/wiz.h"
+#include "wiz/wiz_log.h"
 
 /* --- building ---------------------------------------------------------------- */
 
@@ -71,15 +64,6 @@ struct wiz *wiz_new(const struct wiz_flow *flow, const char *profiles_path, cons
 	return w;
 }
 
-/* Free a page's content. */
-static void page_free(struct wiz_page *pg)
-{
-	free(pg->text);
-	free(pg->header);
-	free(pg->made_for);
-	wiz_page_clear_items(pg);
-}
-
 /* Free the wizard (the worker must have been joined). */
 void wiz_free(struct wiz *w)
 {
@@ -89,7 +73,7 @@ void wiz_free(struct wiz *w)
 	if (w->flow->free_state)
 		w->flow->free_state(w);
 	for (size_t i = 0; i < w->npages; i++)
-		page_free(&w->pages[i]);
+		wiz_page_done(&w->pages[i]);
 	if (w->have_plan)
 		plan_done(&w->plan);
 	wiz_runview_done(&w->rv);
@@ -119,84 +103,10 @@ struct wiz_page *wiz_add_page(struct wiz *w, const char *id, enum wiz_page_kind 
 	return pg;
 }
 
-/* Add a text field to a form page. */
-struct wiz_field *wiz_add_text(struct wiz_page *pg, const char *id, const char *label,
-			       const char *help, wiz_check_fn check)
-{
-	if (pg->nfields == WIZ_MAX_FIELDS)
-		abort();
-	struct wiz_field *f = &pg->fields[pg->nfields++];
-	memset(f, 0, sizeof *f);
-	f->id = id;
-	f->label = label;
-	f->help = help;
-	f->kind = WF_TEXT;
-	f->check = check;
-	return f;
-}
-
-/* Add a field choosing one of options (Left/Right). */
-struct wiz_field *wiz_add_option(struct wiz_page *pg, const char *id, const char *label,
-				 const char *help, const char *const *options)
-{
-	struct wiz_field *f = wiz_add_text(pg, id, label, help, NULL);
-	f->kind = WF_OPTION;
-	f->options = options;
-	return f;
-}
-
-/* Set the page's explanation text. */
-void wiz_page_text(struct wiz_page *pg, const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	free(pg->text);
-	pg->text = xstrdup(buf);
-}
-
-/* Remove a choice page's items. */
-void wiz_page_clear_items(struct wiz_page *pg)
-{
-	for (size_t i = 0; i < pg->nitems; i++) {
-		free(pg->items[i].label);
-		free(pg->items[i].value);
-	}
-	free(pg->items);
-	pg->items = NULL;
-	pg->nitems = pg->sel = pg->top = 0;
-}
-
-/* Add an item to a choice page. */
-void wiz_page_item(struct wiz_page *pg, const char *value, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	pg->items = xrealloc(pg->items, (pg->nitems + 1) * sizeof *pg->items);
-	pg->items[pg->nitems].label = xstrdup(buf);
-	pg->items[pg->nitems].value = xstrdup(value);
-	pg->nitems++;
-}
-
-/* True when the page was filled for something else than key. */
-bool wiz_page_refill(struct wiz_page *pg, const char *key)
-{
-	if (pg->made_for && key && strcmp(pg->made_for, key) == 0)
-		return false;
-	free(pg->made_for);
-	pg->made_for = xstrdup(key ? key : "");
-	return true;
-}
-
 /* --- answers ----------------------------------------------------------------------- */
 
 /* The page with this id. */
-struct wiz_page *wiz_page(struct wiz *w, const char *id)
+struct wiz_page *wiz_find_page(struct wiz *w, const char *id)
 {
 	for (size_t i = 0; i < w->npages; i++)
 		if (strcmp(w->pages[i].id, id) == 0)
@@ -205,7 +115,7 @@ struct wiz_page *wiz_page(struct wiz *w, const char *id)
 }
 
 /* The page with this id, read-only. */
-const struct wiz_page *wiz_page_c(const struct wiz *w, const char *id)
+const struct wiz_page *wiz_find_page_c(const struct wiz *w, const char *id)
 {
 	for (size_t i = 0; i < w->npages; i++)
 		if (strcmp(w->pages[i].id, id) == 0)
@@ -216,7 +126,7 @@ const struct wiz_page *wiz_page_c(const struct wiz *w, const char *id)
 /* A field of a page. */
 const struct wiz_field *wiz_field(const struct wiz *w, const char *page, const char *field)
 {
-	const struct wiz_page *pg = wiz_page_c(w, page);
+	const struct wiz_page *pg = wiz_find_page_c(w, page);
 	for (size_t i = 0; pg && i < pg->nfields; i++)
 		if (strcmp(pg->fields[i].id, field) == 0)
 			return &pg->fields[i];
@@ -226,7 +136,7 @@ const struct wiz_field *wiz_field(const struct wiz *w, const char *page, const c
 /* The value of a choice page's picked item. */
 const char *wiz_choice(const struct wiz *w, const char *page)
 {
-	const struct wiz_page *pg = wiz_page_c(w, page);
+	const struct wiz_page *pg = wiz_find_page_c(w, page);
 	return pg && pg->sel < pg->nitems ? pg->items[pg->sel].value : NULL;
 }
 
@@ -387,172 +297,3 @@ struct wiz_page *wiz_add_profile_page(struct wiz *w, const char *id, const char 
 	return pg;
 }
 
-/* --- checks ---------------------------------------------------------------------- */
-
-/* A directory given as an absolute path whose nearest existing part is a
- * writable directory. */
-int wiz_check_abs_dir(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
-{
-	(void)w;
-	const char *v = f->line.text;
-	struct stat sb;
-	if (!*v)
-		return snprintf(why, n, "give a directory"), -1;
-	if (v[0] != '/')
-		return snprintf(why, n, "\"%s\" is not an absolute path (it must start with /)", v), -1;
-	char path[UI_LINE_MAX];
-	snprintf(path, sizeof path, "%s", v);
-	while (stat(path, &sb) < 0) {
-		char *slash = strrchr(path, '/');
-		if (!slash || slash == path) {
-			snprintf(path, sizeof path, "/");
-			break;
-		}
-		*slash = '\0';
-	}
-	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
-		return snprintf(why, n, "%s is a file, not a directory", path), -1;
-	if (access(path, W_OK) != 0)
-		return snprintf(why, n, "%s is not writable (%s)", path, strerror(errno)), -1;
-	return 0;
-}
-
-/* Something must be typed. */
-int wiz_check_nonempty(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
-{
-	(void)w;
-	if (f->line.len > 0)
-		return 0;
-	snprintf(why, n, "this cannot be empty");
-	return -1;
-}
-
-/* A name for a new profile: letters, digits, - _ . and not taken. */
-int wiz_check_profile_name(const char *text, const void *wiz, char *why, size_t n)
-{
-	const struct wiz *w = wiz;
-	if (!*text)
-		return snprintf(why, n, "give the new profile a name"), -1;
-	if (strlen(text) > 64)
-		return snprintf(why, n, "a profile name has at most 64 characters"), -1;
-	for (const char *c = text; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-		      *c == '-' || *c == '_' || *c == '.'))
-			return snprintf(why, n, "use letters, digits, '-', '_' and '.' only (not '%c')", *c), -1;
-	for (size_t i = 0; w->pf && i < profile_file_count(w->pf); i++)
-		if (strcmp(profile_file_at(w->pf, i)->name, text) == 0)
-			return snprintf(why, n, "there is a profile \"%s\" already", text), -1;
-	return 0;
-}
-
-/* --- the run's log file ---------------------------------------------------------- */
-
-/* Open <log_dir>/ferry-<flow>-<UTC time>.log for the run. */
-void wiz_log_open(struct wiz *w)
-{
-	if (!w->p || !w->p->log_dir)
-		return;
-	struct err e = {0};
-	if (fsx_mkdir_p(w->p->log_dir, 0755, &e) < 0) {
-		wiz_runview_log(&w->rv, "warning: no log file: cannot create the log directory");
-		return;
-	}
-	time_t now = time(NULL);
-	char *stamp = util_stamp(now);
-	/* A new file: another run in the same second (another profile sharing
-	 * the log_dir) gets -2, -3, ... rather than writing into this one. */
-	for (int i = 1; i < 100 && !w->log; i++) {
-		free(w->log_path);
-		w->log_path = i == 1 ? xasprintf("%s/ferry-%s-%s.log", w->p->log_dir, w->flow->name, stamp)
-				     : xasprintf("%s/ferry-%s-%s-%d.log", w->p->log_dir, w->flow->name, stamp, i);
-		w->log = fopen(w->log_path, "wx");
-		if (!w->log && errno != EEXIST)
-			break;
-	}
-	free(stamp);
-	if (!w->log) {
-		free(w->log_path);
-		w->log_path = NULL;
-		return;
-	}
-	char *iso = util_iso_time(now);
-	fprintf(w->log, "ferry %s: %s, profile %s, started %s\n", FERRY_VERSION, w->flow->name,
-		w->p->name, iso);
-	free(iso);
-	fflush(w->log);
-}
-
-/* One event as a log line (progress is left out). */
-void wiz_log_event(struct wiz *w, const struct event *ev)
-{
-	if (!w->log || ev->type == EV_PROGRESS)
-		return;
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	char hms[16];
-	strftime(hms, sizeof hms, "%H:%M:%S", &tm);
-	fprintf(w->log, "%s %-10s %s%s%s\n", hms, event_type_name(ev->type), ev->step ? ev->step : "",
-		ev->step && ev->text ? ": " : "", ev->text ? ev->text : "");
-	fflush(w->log);
-}
-
-/* Write the result and close the log. */
-void wiz_log_close(struct wiz *w)
-{
-	if (!w->log)
-		return;
-	for (size_t i = 0; i < w->result.n; i++)
-		fprintf(w->log, "result: %s\n", w->result.v[i]);
-	if (w->written)
-		fprintf(w->log, "result: %s\n", w->written);
-	if (w->next_cmd)
-		fprintf(w->log, "next: %s\n", w->next_cmd);
-	fclose(w->log);
-	w->log = NULL;
-}
-
-/* --- the flows' callbacks, answered by the UI ------------------------------------ */
-
-/* The plan as short lines (title, then the steps' titles); caller frees. */
-static char *plan_text(const struct plan *plan)
-{
-	if (!plan)
-		return xstrdup("");
-	struct strv lines = {0};
-	strv_push(&lines, plan->title);
-	for (size_t i = 0; i < plan->n; i++) {
-		char *l = xasprintf("  %zu. %s", i + 1, plan->steps[i].title);
-		strv_push(&lines, l);
-		free(l);
-	}
-	char *text = strv_join(&lines, "\n");
-	strv_done(&lines);
-	return text;
-}
-
-/* A flow's confirm callback: the UI asks for the word to be typed. */
-int wiz_confirm_word(void *ud, const struct plan *plan, const char *word, struct err *e)
-{
-	struct wiz_job *j = ud;
-	char *text = plan_text(plan);
-	int yes = wiz_job_ask(j, WIZ_ASK_WORD, text, word);
-	free(text);
-	if (yes)
-		return 0;
-	if (j->cancel)
-		err_set(e, ERR_INTERRUPTED, "cancelled before anything was changed");
-	else
-		err_set(e, ERR_REFUSED, "not confirmed: \"%s\" was not typed", word);
-	return err_hint(e, "nothing was changed");
-}
-
-/* An SSH connection's unknown host key: the UI shows Accept / Reject. */
-int wiz_confirm_host_key(void *ud, const char *host, int port, const char *fingerprint,
-			 const char *type)
-{
-	char where[300], what[300];
-	snprintf(where, sizeof where, "%s:%d", host, port);
-	snprintf(what, sizeof what, "%s %s", type ? type : "", fingerprint);
-	return wiz_job_ask(ud, WIZ_ASK_HOSTKEY, where, what);
-}

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "flow.h"
-#include "wiz/wiz.h"
+#include "wiz/wiz_backup.h"
+#include "wiz/wiz_check.h"
 
 struct backup_state {
 	struct backup_result r;
@@ -33,10 +34,10 @@ static void backup_setup(struct wiz *w)
 		"The bundle holds the database (dumped in one consistent snapshot, with every "
 		"table's row count) and the profile's app files. It is written as <name>.part "
 		"and renamed when complete, then the retention policy runs.");
-	struct wiz_field *f = wiz_add_option(pg, "include", "Back up",
+	struct wiz_field *f = wiz_page_add_option(pg, "include", "Back up",
 		"Left/Right: database and app files, database only, or app files only.", include_options);
 	f->check = check_include;
-	wiz_add_text(pg, "dir", "Bundle directory",
+	wiz_page_add_text(pg, "dir", "Bundle directory",
 		"Default: the profile's backup.dir. Another directory works like --out: the "
 		"retention policy is not applied there.", wiz_check_abs_dir);
 }
@@ -177,7 +178,7 @@ static void backup_free(struct wiz *w)
 	w->st = NULL;
 }
 
-const struct wiz_flow wiz_flow_backup = {
+const struct wiz_flow wiz_backup_flow = {
 	.name = "backup",
 	.title = "Backup your instance",
 	.doing = "Backing up",

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "flow.h"
-#include "wiz/wiz.h"
+#include "wiz/wiz_deploy.h"
 
 struct deploy_state {
 	struct deploy_result r;
@@ -30,7 +30,7 @@ static void deploy_setup(struct wiz *w)
 	pg = wiz_add_page(w, "options", WP_FORM, "Restore point first?",
 		"A restore point is a bundle of type pre-deploy: if the new release breaks the "
 		"data, `ferry restore` of it puts everything back.");
-	wiz_add_option(pg, "backup", "Restore point", "Left/Right to change.", restore_point_options);
+	wiz_page_add_option(pg, "backup", "Restore point", "Left/Right to change.", restore_point_options);
 }
 
 /* Say where the deploy runs. */
@@ -78,7 +78,7 @@ static int deploy_run_hook(struct wiz *w, struct wiz_job *j, struct err *e)
 	struct deploy_opts o;
 	deploy_options(w, &o);
 	o.yes = true;      /* confirmed on the summary with Start */
-	o.confirm_host_key = wiz_confirm_host_key;
+	o.confirm_host_key = wiz_job_confirm_host_key;
 	o.hostkey_ud = j;
 	o.events = &j->sink;
 	o.cancel = &j->cancel;
@@ -123,7 +123,7 @@ static void deploy_free(struct wiz *w)
 	w->st = NULL;
 }
 
-const struct wiz_flow wiz_flow_deploy = {
+const struct wiz_flow wiz_deploy_flow = {
 	.name = "deploy",
 	.title = "Deploy or restart services",
 	.doing = "Deploying",

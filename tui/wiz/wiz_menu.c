@@ -1,34 +1,15 @@
-/* wiz_menu — the helper-mode menu (`ferry` with no arguments), dialogs
- * drawn over any screen, and the `ferry easy` command. */
+/* wiz_menu — the helper-mode menu (`ferry` with no arguments): one item
+ * per wizard, and the lookup of a wizard by name for `ferry easy NAME`. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "wiz/wiz.h"
-
-static int run_easy(struct cli *c, int argc, char **argv, struct err *e);
-
-const struct cli_command command_easy = {
-	"easy", "the guided wizards (helper mode): ferry easy [backup|restore|migrate|deploy]",
-	"usage: ferry easy [backup | restore | migrate | deploy | status] [--profiles FILE]\n"
-	"                  [--profile NAME] [--keys FILE]\n"
-	"\n"
-	"Opens a wizard on the terminal: it says what it is about to do, asks only\n"
-	"what the profile does not say, shows the plan, runs the same core call as\n"
-	"the command, and ends with the result and the next command. Without a\n"
-	"wizard name: the helper menu (also what `ferry` alone opens on a terminal).\n"
-	"\n"
-	"  --profile NAME   use this profile (the question is skipped)\n"
-	"  --keys FILE      read keys from FILE instead of the keyboard (also\n"
-	"                   FERRY_KEYS=FILE); tokens: Enter Esc Tab Up Down Left Right\n"
-	"                   PgUp PgDn Home End Backspace Space F1 C-c, a character,\n"
-	"                   text:STRING wait:MS waitfor:TEXT dump:PATH resize:COLSxROWS;\n"
-	"                   without a terminal the screen is drawn off-screen\n"
-	"                   ($COLUMNS x $LINES, else 80x24) and the script's end quits\n"
-	"\n"
-	"Exit status: the wizard's run (0, or the error's code), 10 when left before\n"
-	"anything ran, 130 when cancelled.\n",
-	run_easy};
+#include "wiz/wiz_app.h"
+#include "wiz/wiz_backup.h"
+#include "wiz/wiz_deploy.h"
+#include "wiz/wiz_menu.h"
+#include "wiz/wiz_migrate.h"
+#include "wiz/wiz_restore.h"
+#include "wiz/wiz_status.h"
 
 enum { M_UP = 1, M_DOWN, M_HOME, M_END, M_OPEN, M_QUIT, M_HELP, M_PICK1 };
 
@@ -60,19 +41,19 @@ struct menu_item {
 };
 
 static const struct menu_item menu_items[] = {
-	{"Backup your instance", &wiz_flow_backup,
+	{"Backup your instance", &wiz_backup_flow,
 	 "One verified bundle: the database in one consistent snapshot, the app files, "
 	 "and a manifest with every table's row count."},
-	{"Restore from a backup", &wiz_flow_restore,
+	{"Restore from a backup", &wiz_restore_flow,
 	 "Pick a bundle. It is verified, what is there now is backed up, and the database "
 	 "is swapped in only when every row count matches."},
-	{"Migrate to a new server", &wiz_flow_migrate,
+	{"Migrate to a new server", &wiz_migrate_flow,
 	 "Back up here, copy to the new server over SSH, restore there, rewrite the "
 	 "connection registry, restart services and compare both sides."},
-	{"Deploy or restart services", &wiz_flow_deploy,
+	{"Deploy or restart services", &wiz_deploy_flow,
 	 "A restore point first, then schema migrations, restarts and health checks, "
 	 "rolled back when they fail."},
-	{"Check system status", &wiz_flow_status,
+	{"Check system status", &wiz_status_flow,
 	 "The self-check: database, services, health URLs, the last backup."},
 	{"Quit", NULL, "Leave ferry."},
 };
@@ -80,7 +61,7 @@ static const struct menu_item menu_items[] = {
 #define NITEMS (sizeof menu_items / sizeof menu_items[0])
 
 /* The wizard named on the command line (`ferry easy NAME`). */
-const struct wiz_flow *wiz_flow_find(const char *name)
+const struct wiz_flow *wiz_menu_flow_find(const char *name)
 {
 	for (size_t i = 0; i < NITEMS; i++)
 		if (menu_items[i].flow && strcmp(menu_items[i].flow->name, name) == 0)
@@ -177,129 +158,4 @@ static void menu_key(struct wiz_app *a, int act, int key)
 	}
 }
 
-const struct wiz_screen wiz_screen_menu = {"menu", menu_keys, menu_init, menu_draw, menu_key};
-
-/* --- dialogs -------------------------------------------------------------------- */
-
-/* Rows the dialog's body takes wrapped to w columns. */
-static int body_rows(const struct wiz_dialog *d, int w)
-{
-	int rows = 0;
-	for (size_t i = 0; i < d->body.n; i++) {
-		int r = ui_wrap_rows(d->body.v[i], w);
-		rows += r > 0 ? r : 1;
-	}
-	return rows;
-}
-
-/* The body, from line scroll on, within h rows. */
-static int draw_body(const struct ui *ui, const struct wiz_dialog *d, int y, int x, int w, int h)
-{
-	int used = 0;
-	for (size_t i = d->scroll; i < d->body.n && used < h; i++) {
-		int r = ui_wrap(ui, y + used, x, w, h - used, US_NORMAL, d->body.v[i]);
-		used += r > 0 ? r : 1;
-	}
-	return used;
-}
-
-/* The prompt, the input line with its cursor, and why it does not do. */
-static void draw_input(const struct ui *ui, const struct wiz_dialog *d, int y, int x, int w)
-{
-	ui_put(ui, y++, x, w, US_HEADER, d->prompt);
-	char shown[UI_LINE_MAX + 8];
-	snprintf(shown, sizeof shown, "%s", d->input.text);
-	ui_put_pad(ui, y, x, w, US_FIELD_FOCUS, shown);
-	char before[UI_LINE_MAX];
-	snprintf(before, sizeof before, "%.*s", (int)d->input.cursor, d->input.text);
-	int cx = x + ui_text_width(before);
-	if (cx < x + w)
-		ui_put(ui, y, cx, 1, US_SELECTED, d->input.cursor < d->input.len ? "_" : " ");
-	if (d->error[0])
-		ui_put(ui, y + 1, x, w, US_ERROR, d->error);
-}
-
-/* The buttons, the focused one highlighted. */
-static void draw_dialog_buttons(const struct ui *ui, const struct wiz_dialog *d, int y, int x)
-{
-	for (size_t i = 0; i < d->nbuttons; i++) {
-		char label[64];
-		snprintf(label, sizeof label, "[ %s ]", d->buttons[i]);
-		x += ui_put(ui, y, x, ui->cols - x, i == d->focus ? US_BUTTON_FOCUS : US_BUTTON, label) + 3;
-	}
-}
-
-/* A dialog in a frame over the middle of the screen; its keys at the bottom. */
-void wiz_draw_dialog(const struct wiz_app *a, const struct wiz_dialog *d)
-{
-	const struct ui *ui = &a->ui;
-	int w = ui->cols - 8 > 74 ? 74 : ui->cols - 8;
-	int inner = w - 4;
-	bool input = d->kind == WD_TYPE || d->kind == WD_INPUT;
-	int extra = (input ? 4 : 0) + (d->nbuttons ? 2 : 0);
-	int h = body_rows(d, inner) + extra + 2;
-	if (h > ui->rows - 2)
-		h = ui->rows - 2;
-	int y0 = (ui->rows - 1 - h) / 2, x0 = (ui->cols - w) / 2;
-	ui_frame(ui, y0, x0, h, w, d->title);
-	int y = y0 + 1;
-	y += draw_body(ui, d, y, x0 + 2, inner, h - 2 - extra) + 1;
-	if (input)
-		draw_input(ui, d, y, x0 + 2, inner);
-	if (d->nbuttons)
-		draw_dialog_buttons(ui, d, y0 + h - 2, x0 + 2);
-	size_t n;
-	const struct ui_binding *k = wiz_dialog_keys(d, &n);
-	ui_keybar(ui, k, n);
-}
-
-/* --- `ferry easy` --------------------------------------------------------------------- */
-
-enum { OPT_KEYS = OPT_COMMAND_BASE };
-
-/* Options and the wizard's name. */
-static int parse_easy(struct cli *c, int argc, char **argv, const char **keys, const char **name,
-		      struct err *e)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTIONS, {"keys", required_argument, NULL, OPT_KEYS}, {0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &command_easy, opt, optarg, e);
-		if (r == 2)
-			return 1;
-		if (r == 1)
-			continue;
-		if (opt != OPT_KEYS)
-			return cli_bad_option(&command_easy, argv, e);
-		*keys = optarg;
-	}
-	if (argc - optind > 1) {
-		err_set(e, ERR_USAGE, "easy: unexpected argument \"%s\"", argv[optind + 1]);
-		return err_hint(e, "ferry easy [backup|restore|migrate|deploy|status]");
-	}
-	*name = optind < argc ? argv[optind] : NULL;
-	return 0;
-}
-
-/* `ferry easy [NAME]`: a wizard, or the menu. */
-static int run_easy(struct cli *c, int argc, char **argv, struct err *e)
-{
-	const char *keys = NULL, *name = NULL;
-	int rc = parse_easy(c, argc, argv, &keys, &name, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	const struct wiz_flow *flow = name ? wiz_flow_find(name) : NULL;
-	if (name && !flow) {
-		err_set(e, ERR_USAGE, "easy: no wizard \"%s\"", name);
-		return err_hint(e, "the wizards: backup, restore, migrate, deploy, status");
-	}
-	return wiz_app_run(c, flow, keys, e);
-}
-
-/* `ferry` with no arguments on a terminal (or with FERRY_KEYS): the menu. */
-int wiz_helper(struct cli *c, struct err *e)
-{
-	return wiz_app_run(c, NULL, NULL, e);
-}
+const struct wiz_screen wiz_menu_screen = {"menu", menu_keys, menu_init, menu_draw, menu_key};

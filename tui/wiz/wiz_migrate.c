@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "flow.h"
-#include "wiz/wiz.h"
+#include "wiz/wiz_migrate.h"
 
 struct migrate_state {
 	struct migrate_result r;
@@ -75,10 +75,10 @@ static void migrate_setup(struct wiz *w)
 		"Filled in from the target profile's \"ssh\" section; change what is different "
 		"for this move. Changes apply to this run; Save as profile on the summary keeps "
 		"them as a copy of the target profile.");
-	wiz_add_text(pg2, "host", "Host", "The new server's name or address.", check_host);
-	wiz_add_text(pg2, "user", "User", "Empty: your user name here (or ~/.ssh/config's).", NULL);
-	wiz_add_text(pg2, "port", "Port", "The SSH port, 22 unless the server says otherwise.", check_port);
-	wiz_add_text(pg2, "key", "Key file",
+	wiz_page_add_text(pg2, "host", "Host", "The new server's name or address.", check_host);
+	wiz_page_add_text(pg2, "user", "User", "Empty: your user name here (or ~/.ssh/config's).", NULL);
+	wiz_page_add_text(pg2, "port", "Port", "The SSH port, 22 unless the server says otherwise.", check_port);
+	wiz_page_add_text(pg2, "key", "Key file",
 		"The private key to log in with. Empty: ssh-agent, then ~/.ssh/config and the "
 		"default keys.", check_key);
 }
@@ -238,7 +238,7 @@ static int migrate_leave(struct wiz *w, struct wiz_page *pg, char *why, size_t n
 /* One line: what is about to happen. */
 static void migrate_about(const struct wiz *w, char *out, size_t n)
 {
-	const struct wiz_page *tp = wiz_page_c(w, "target");
+	const struct wiz_page *tp = wiz_find_page_c(w, "target");
 	const struct profile *t = tp && w->cur > (size_t)(tp - w->pages) ? target(w) : NULL;
 	if (!w->p || !t || !t->has_ssh)
 		snprintf(out, n, "About to move the database and app files to a new server over SSH.");
@@ -259,8 +259,8 @@ static int migrate_run_hook(struct wiz *w, struct wiz_job *j, struct err *e)
 {
 	struct migrate_state *st = w->st;
 	struct migrate_opts o = {
-		.confirm = wiz_confirm_word, .confirm_ud = j,
-		.confirm_host_key = wiz_confirm_host_key, .hostkey_ud = j,
+		.confirm = wiz_job_confirm_word, .confirm_ud = j,
+		.confirm_host_key = wiz_job_confirm_host_key, .hostkey_ud = j,
 		.events = &j->sink, .cancel = &j->cancel,
 	};
 	int rc = migrate_run(w->p, target(w), &o, &st->r, e);
@@ -304,7 +304,7 @@ static void migrate_free(struct wiz *w)
 	w->st = NULL;
 }
 
-const struct wiz_flow wiz_flow_migrate = {
+const struct wiz_flow wiz_migrate_flow = {
 	.name = "migrate",
 	.title = "Migrate to a new server",
 	.doing = "Migrating",

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "flow.h"
-#include "wiz/wiz.h"
+#include "wiz/wiz_restore.h"
 
 struct restore_state {
 	struct restore_result r;
@@ -32,9 +32,9 @@ static void restore_setup(struct wiz *w)
 		"The database is restored into a shadow copy, every table's row count is "
 		"checked against the manifest, and only then is it swapped in; the old "
 		"database is kept for `ferry rollback`. App files are moved aside, not deleted.");
-	wiz_add_option(pg, "what", "Restore",
+	wiz_page_add_option(pg, "what", "Restore",
 		"Left/Right: database and app files, database only, or app files only.", what_options);
-	wiz_add_option(pg, "safety", "Safety backup first",
+	wiz_page_add_option(pg, "safety", "Safety backup first",
 		"A backup (type pre-restore) of what is there now, before anything is replaced.", yes_no);
 }
 
@@ -106,7 +106,7 @@ static const char *bundle_name(const struct wiz *w)
 /* One line: what is about to happen. */
 static void restore_about(const struct wiz *w, char *out, size_t n)
 {
-	const struct wiz_page *bp = wiz_page_c(w, "bundle");
+	const struct wiz_page *bp = wiz_find_page_c(w, "bundle");
 	const char *name = w->p ? bundle_name(w) : NULL;
 	if (!name || !bp || w->cur <= (size_t)(bp - w->pages)) {
 		snprintf(out, n, "About to restore a bundle: verified first, a safety backup, then an atomic swap.");
@@ -144,7 +144,7 @@ static int restore_run_hook(struct wiz *w, struct wiz_job *j, struct err *e)
 	restore_options(w, &o);
 	o.events = &j->sink;
 	o.cancel = &j->cancel;
-	o.confirm = wiz_confirm_word;
+	o.confirm = wiz_job_confirm_word;
 	o.confirm_ud = j;
 	int rc = restore_run(w->p, wiz_choice(w, "bundle"), &o, &st->r, e);
 	st->have_r = true;
@@ -195,7 +195,7 @@ static void restore_free(struct wiz *w)
 	w->st = NULL;
 }
 
-const struct wiz_flow wiz_flow_restore = {
+const struct wiz_flow wiz_restore_flow = {
 	.name = "restore",
 	.title = "Restore from a backup",
 	.doing = "Restoring",

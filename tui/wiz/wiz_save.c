@@ -1,40 +1,20 @@
 /* wiz_save — "Save as profile" on the summary: a copy of the chosen
  * profile's JSON object (for a migrate, the new server's), with the
- * wizard's answers applied, added to the profiles file under a new name. The file is written to a temporary file
- * and renamed, then loaded again; a file that no longer loads is put back. */
-#include <errno.h>
+ * wizard's answers applied, added to the profiles file under a new name.
+ * The file is replaced atomically (fsx_write_atomic), then loaded again; a
+ * file that no longer loads is put back. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "wiz/wiz.h"
+#include "fsx.h"
 
-/* Write text to path atomically (temp file, fsync, rename), keeping mode. */
-static int write_atomic(const char *path, const char *text, mode_t mode, char *why, size_t n)
-{
-	char *tmp = xasprintf("%s.ferry-tmp-%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-	if (!f) {
-		snprintf(why, n, "cannot write %s: %s", tmp, strerror(errno));
-	} else {
-		bool ok = fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-		ok = fclose(f) == 0 && ok;
-		if (ok && chmod(tmp, mode & 07777) == 0 && rename(tmp, path) == 0)
-			rc = 0;
-		else
-			snprintf(why, n, "cannot write %s: %s", path, strerror(errno));
-	}
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
+#include "wiz/wiz_save.h"
 
+/* The profile Save copies. */
 const char *wiz_save_base(const struct wiz *w)
 {
 	return w->flow->save_base ? w->flow->save_base(w) : w->p->name;
@@ -68,22 +48,14 @@ static char *with_copy(const struct wiz *w, json_t *root, const char *name, char
 	return text;
 }
 
-/* Read the whole file; caller frees. */
-static char *read_all(const char *path)
+/* Replace the profiles file with text (atomically, keeping its mode). */
+static int write_profiles(const char *path, const char *text, mode_t mode, char *why, size_t n)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	size_t cap = 8192, len = 0, got;
-	char *buf = xmalloc(cap);
-	while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += got;
-		if (cap - len < 2)
-			buf = xrealloc(buf, cap *= 2);
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
+	struct err e = {0};
+	if (fsx_write_atomic(path, text, strlen(text), mode & 07777, &e) == 0)
+		return 0;
+	snprintf(why, n, "%.500s", e.msg);
+	return -1;
 }
 
 /* Whether the file still loads; when not, why. */
@@ -102,7 +74,8 @@ int wiz_save_profile(struct wiz *w, const char *name, char *msg, size_t n)
 {
 	char why[768] = "";
 	struct stat sb;
-	char *old = read_all(w->profiles_path);
+	struct err ignored = {0};
+	char *old = fsx_read_file(w->profiles_path, PROFILE_FILE_MAX, NULL, &ignored);
 	json_error_t je;
 	json_t *root = old ? json_loads(old, JSON_DECODE_ANY, &je) : NULL;
 	char *text = json_is_object(root) ? with_copy(w, root, name, why, sizeof why) : NULL;
@@ -110,11 +83,11 @@ int wiz_save_profile(struct wiz *w, const char *name, char *msg, size_t n)
 	if (!old || !json_is_object(root))
 		snprintf(why, sizeof why, "cannot read %s as JSON", w->profiles_path);
 	else if (text && stat(w->profiles_path, &sb) == 0 &&
-		 write_atomic(w->profiles_path, text, sb.st_mode, why, sizeof why) == 0) {
+		 write_profiles(w->profiles_path, text, sb.st_mode, why, sizeof why) == 0) {
 		rc = 0;
 		if (!still_loads(w->profiles_path, why, sizeof why)) {
-			char ignored[256];
-			write_atomic(w->profiles_path, old, sb.st_mode, ignored, sizeof ignored);
+			char unused[256];
+			write_profiles(w->profiles_path, old, sb.st_mode, unused, sizeof unused);
 			rc = -1;
 		}
 	}

@@ -6,7 +6,7 @@
 
 #include "flow.h"
 #include "status.h"
-#include "wiz/wiz.h"
+#include "wiz/wiz_status.h"
 
 struct status_wiz {
 	struct status_report r;
@@ -98,7 +98,7 @@ static void status_free(struct wiz *w)
 	w->st = NULL;
 }
 
-const struct wiz_flow wiz_flow_status = {
+const struct wiz_flow wiz_status_flow = {
 	.name = "status",
 	.title = "Check system status",
 	.doing = "Checking",
