@@ -1,20 +1,36 @@
-/* cli — common options, profile loading and error printing for commands. */
-#include "cli/cli.h"
-#include "fsx.h"
-
+/* cli — the context of a command: terminal facts, profiles, questions,
+ * the cancel flag, errors and JSON on the way out. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "fsx.h"
+
+/* The terminal and the environment; the options come later. */
+void cli_init(struct cli *c, char **argv)
+{
+	memset(c, 0, sizeof *c);
+	c->program = argv[0];
+	c->stdout_tty = isatty(STDOUT_FILENO);
+	c->stdin_tty = isatty(STDIN_FILENO);
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	c->color = isatty(STDERR_FILENO) && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);
+}
 
 /* The one flag the signal handlers may touch. */
 static volatile sig_atomic_t cancel_requested;
 
+/* SIGINT / SIGTERM: ask the flow to stop. */
 static void on_cancel_signal(int sig)
 {
 	(void)sig;
 	cancel_requested = 1;
 }
 
+/* Install the handlers and hand out the flag. */
 volatile sig_atomic_t *cli_cancel_flag(void)
 {
 	struct sigaction sa;
@@ -25,27 +41,6 @@ volatile sig_atomic_t *cli_cancel_flag(void)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return &cancel_requested;
-}
-
-int cli_common_option(struct cli *c, const struct cli_command *cmd, int opt,
-		      const char *arg, struct err *e)
-{
-	(void)e;
-	switch (opt) {
-	case OPT_PROFILES: c->profiles_path = arg; return 1;
-	case OPT_PROFILE: c->profile_name = arg; return 1;
-	case OPT_JSON: c->json = true; return 1;
-	case OPT_YES: c->yes = true; return 1;
-	case OPT_HELP: fputs(cmd->usage, stdout); return 2;
-	default: return 0;
-	}
-}
-
-int cli_bad_option(const struct cli_command *cmd, char **argv, struct err *e)
-{
-	const char *opt = argv[optind - 1] ? argv[optind - 1] : "?";
-	err_set(e, ERR_USAGE, "%s: bad option or missing value near \"%s\"", cmd->name, opt);
-	return err_hint(e, "`ferry help %s` lists its options", cmd->name);
 }
 
 /* `--profiles -`: the profiles JSON on standard input (how a remote ferry
@@ -60,6 +55,7 @@ static profile_file *load_profiles_stdin(struct err *e)
 	return pf;
 }
 
+/* The profiles file: from stdin, or where profile_locate finds it. */
 profile_file *cli_load_profiles(const struct cli *c, struct err *e)
 {
 	if (c->profiles_path && strcmp(c->profiles_path, "-") == 0)
@@ -72,11 +68,20 @@ profile_file *cli_load_profiles(const struct cli *c, struct err *e)
 	return pf;
 }
 
+/* The profile --profile names, or FERRY_PROFILE's, or the only one. */
 const struct profile *cli_pick_profile(const struct cli *c, profile_file *pf, struct err *e)
 {
 	return profile_file_get(pf, c->profile_name, e);
 }
 
+/* Load and pick. */
+const struct profile *cli_profile(const struct cli *c, profile_file **pf, struct err *e)
+{
+	*pf = cli_load_profiles(c, e);
+	return *pf ? cli_pick_profile(c, *pf, e) : NULL;
+}
+
+/* The error as JSON on stdout. */
 static void print_error_json(const struct err *e)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "status", "error",
@@ -84,11 +89,19 @@ static void print_error_json(const struct err *e)
 			      "exit_code", err_exit_code(e->kind));
 	if (e->hint[0])
 		json_object_set_new(o, "hint", json_string(e->hint));
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
+	cli_print_json(o);
 }
 
+/* Print a JSON value and drop it. */
+void cli_print_json(json_t *value)
+{
+	json_dumpf(value, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(value);
+}
+
+/* The message and its hint on stderr (and JSON with --json). */
 void cli_print_error(const struct cli *c, const struct err *e)
 {
 	const char *red = c->color ? "\033[31m" : "";
@@ -101,6 +114,7 @@ void cli_print_error(const struct cli *c, const struct err *e)
 		print_error_json(e);
 }
 
+/* Ask for a word to be typed back. */
 int cli_ask_typed(const struct cli *c, const char *question, const char *expected, struct err *e)
 {
 	if (!c->stdin_tty) {
@@ -119,6 +133,7 @@ int cli_ask_typed(const struct cli *c, const char *question, const char *expecte
 	return err_hint(e, "nothing was changed");
 }
 
+/* Show the plan (on a terminal) and ask for the word. */
 int cli_confirm_plan(void *ud, const struct plan *plan, const char *word, struct err *e)
 {
 	const struct cli *c = ud;
@@ -127,6 +142,7 @@ int cli_confirm_plan(void *ud, const struct plan *plan, const char *word, struct
 	return cli_ask_typed(c, plan->title, word, e);
 }
 
+/* An unknown host key: ask y/N on a terminal, else no. */
 int cli_ask_host_key(void *ud, const char *host, int port, const char *fingerprint, const char *type)
 {
 	const struct cli *c = ud;
@@ -137,4 +153,20 @@ int cli_ask_host_key(void *ud, const char *host, int port, const char *fingerpri
 		host, port, type, fingerprint);
 	char line[16] = "";
 	return fgets(line, sizeof line, stdin) && (line[0] == 'y' || line[0] == 'Y');
+}
+
+/* A path that exists, or a name in the profile's backup.dir. */
+char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e)
+{
+	if (access(arg, F_OK) == 0)
+		return xstrdup(arg);
+	if (p && !strchr(arg, '/')) {
+		char *path = xasprintf("%s/%s", p->backup.dir, arg);
+		if (access(path, F_OK) == 0)
+			return path;
+		free(path);
+	}
+	err_set(e, ERR_USAGE, "no bundle \"%s\"%s%s", arg, p ? " in " : "", p ? p->backup.dir : "");
+	err_hint(e, "give a path, or a name from `ferry list`");
+	return NULL;
 }

@@ -1,66 +1,50 @@
-/* cli — the command line front end: common options, the command table,
- * error printing and the plain-text event renderer. */
+/* cli — what every command works with: the common options of the command
+ * line and the terminal's facts (struct cli, the one piece of parsed
+ * global state), loading the profiles file, questions on the terminal, the
+ * cancel flag, printing errors and JSON.
+ *
+ * Ownership: struct cli's strings point into argv (borrowed). Returned
+ * profile files and strings are the caller's to free. */
 #ifndef FERRY_CLI_H
 #define FERRY_CLI_H
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "err.h"
-#include "event.h"
 #include "plan.h"
 #include "profile.h"
 
-/* Options every command understands; filled by cli_common_option(). */
+struct json_t;
+
+/* The common options (set by the dispatcher from the command table) and
+ * the terminal. */
 struct cli {
 	const char *profiles_path;   /* --profiles FILE */
-	const char *profile_name;    /* --profile NAME */
+	const char *profile_name;    /* --profile NAME (deploy: --env) */
+	const char *target_name;     /* --target NAME (migrate, push) */
+	const char *from_name;       /* --from NAME (migrate) */
 	bool json;                   /* --json */
 	bool yes;                    /* --yes */
+	bool dry_run;                /* --dry-run */
+	bool help;                   /* --help */
 	bool color;                  /* stderr is a terminal and NO_COLOR unset */
 	bool stdout_tty;
 	bool stdin_tty;
 	const char *program;         /* argv[0] */
 };
 
-struct cli_command {
-	const char *name;
-	const char *summary;         /* one line for `ferry --help` */
-	const char *usage;           /* full text for `ferry help NAME` */
-	int (*run)(struct cli *c, int argc, char **argv, struct err *e);
-};
+/* Fill c from the environment and the terminal (no options yet). */
+void cli_init(struct cli *c, char **argv);
 
-/* Long options shared by all commands, to append to a command's own table. */
-enum {
-	OPT_PROFILES = 1000, OPT_PROFILE, OPT_JSON, OPT_YES, OPT_HELP,
-	OPT_COMMAND_BASE = 1100      /* commands number their own long options from here */
-};
-#define CLI_COMMON_OPTIONS \
-	{"profiles", required_argument, NULL, OPT_PROFILES}, \
-	{"profile", required_argument, NULL, OPT_PROFILE}, \
-	{"json", no_argument, NULL, OPT_JSON}, \
-	{"yes", no_argument, NULL, OPT_YES}, \
-	{"help", no_argument, NULL, OPT_HELP}
-
-/* Handle a common option; returns 1 when handled, 0 when not a common one,
- * -1 on a usage error (e filled). OPT_HELP prints the command's usage and
- * returns 2 so the caller can exit 0. */
-int cli_common_option(struct cli *c, const struct cli_command *cmd, int opt,
-		      const char *arg, struct err *e);
-
-/* The usage error for an unknown option or missing argument from getopt. */
-int cli_bad_option(const struct cli_command *cmd, char **argv, struct err *e);
-
-const struct cli_command *cli_find(const char *name);
-size_t cli_command_count(void);
-const struct cli_command *cli_command_at(size_t i);
-
-/* Load the profiles file named by --profiles / the environment / defaults. */
+/* Load the profiles file named by --profiles / the environment / defaults
+ * (`--profiles -`: from standard input). */
 profile_file *cli_load_profiles(const struct cli *c, struct err *e);
 /* ...and pick the profile (--profile / FERRY_PROFILE / the only one). */
 const struct profile *cli_pick_profile(const struct cli *c, profile_file *pf, struct err *e);
+/* Both: *pf is set (to free) even when picking fails. */
+const struct profile *cli_profile(const struct cli *c, profile_file **pf, struct err *e);
 
 /* Ask on the terminal to type `expected`; ERR_REFUSED without a terminal
  * or on any other answer (nothing is changed then). */
@@ -78,39 +62,11 @@ char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e
  * flow can stop cleanly and remove its partial files. */
 volatile sig_atomic_t *cli_cancel_flag(void);
 
-/* "ferry: <msg>" and "hint: <hint>" on stderr, or a JSON error with --json. */
+/* "ferry: <msg>" and "hint: <hint>" on stderr, and a JSON error on stdout
+ * with --json. */
 void cli_print_error(const struct cli *c, const struct err *e);
 
-/* An event sink rendering to stderr: a bar on a terminal, a plain line every
- * few seconds otherwise, JSON lines on stdout with --json. */
-struct cli_render;
-struct cli_render *cli_render_new(const struct cli *c);
-void cli_render_free(struct cli_render *r);
-struct event_sink cli_render_sink(struct cli_render *r);
-
-/* Commands: each tui/cmd_NAME.c defines its table entry. */
-extern const struct cli_command command_profiles;
-extern const struct cli_command command_backup;
-extern const struct cli_command command_verify;
-extern const struct cli_command command_list;
-extern const struct cli_command command_prune;
-extern const struct cli_command command_schedule;
-extern const struct cli_command command_restore;
-extern const struct cli_command command_rollback;
-extern const struct cli_command command_db;
-extern const struct cli_command command_counts;
-extern const struct cli_command command_migrate;
-extern const struct cli_command command_deploy;
-extern const struct cli_command command_remote;
-extern const struct cli_command command_push;
-extern const struct cli_command command_status;
-extern const struct cli_command command_action;
-extern const struct cli_command command_sql;
-extern const struct cli_command command_exec;
-extern const struct cli_command command_shell;
-extern const struct cli_command command_seed;
-extern const struct cli_command command_reset;
-int cmd_help(struct cli *c, int argc, char **argv, struct err *e);
-int cmd_version(struct cli *c, int argc, char **argv, struct err *e);
+/* Print a JSON value on one line on stdout (keys in order) and free it. */
+void cli_print_json(struct json_t *value);
 
 #endif

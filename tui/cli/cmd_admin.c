@@ -1,5 +1,5 @@
 /* cmd_admin — the database tools: `ferry action`, `sql`, `exec`, `shell`,
- * `seed` and `reset`. The work is in core/admin.c; this file parses,
+ * `seed` and `reset`. The work is in core/admin.c; this file
  * confirms and prints. */
 #include <errno.h>
 #include <jansson.h>
@@ -8,141 +8,51 @@
 #include <unistd.h>
 
 #include "admin.h"
-#include "cli/cli.h"
+#include "cli/cmd.h"
 #include "db.h"
+struct admin_args {
+	struct strv files;        /* seed --file */
+	bool force, no_seed;      /* reset */
+};
 
-static int run_action(struct cli *c, int argc, char **argv, struct err *e);
-static int run_sql(struct cli *c, int argc, char **argv, struct err *e);
-static int run_exec(struct cli *c, int argc, char **argv, struct err *e);
-static int run_shell(struct cli *c, int argc, char **argv, struct err *e);
-static int run_seed(struct cli *c, int argc, char **argv, struct err *e);
-static int run_reset(struct cli *c, int argc, char **argv, struct err *e);
+static const struct cmd_option seed_options[] = {
+	{.name = "file", .kind = CMD_LIST, .value = CMD_V_FILE, .metavar = "FILE",
+	 .field = offsetof(struct admin_args, files),
+	 .help = "run FILE instead of the profile's seeds (repeatable)"},
+	{0},
+};
 
-const struct cli_command command_action = {
-	"action", "run a named SQL action from the profile (no name: list them)",
-	"usage: ferry action [--profile NAME] [--json]\n"
-	"       ferry action NAME [ARG]... [--yes] [--profile NAME] [--json]\n"
-	"\n"
-	"Without NAME, lists the profile's actions: name, parameters, description.\n"
-	"With NAME, runs the action's SQL in one transaction with the arguments\n"
-	"bound as $1, $2, ... in the order of its \"params\" (never pasted into the\n"
-	"SQL text), and reports the rows affected (or prints the rows it returns).\n"
-	"The number of arguments must equal the number of params (else exit 2).\n"
-	"An argument that starts with '-' goes after `--`: ferry action NAME -- -1\n"
-	"\n"
-	"  --yes     run an action marked \"confirm\" without asking; without a\n"
-	"            terminal to ask on, such an action needs --yes (else exit 10)\n"
-	"  --json    {\"status\":\"success\",\"action\":...,\"rows_affected\":N,\"rows\":[...]}\n",
-	run_action};
+static const struct cmd_option reset_options[] = {
+	{.name = "force", .kind = CMD_FLAG, .field = offsetof(struct admin_args, force),
+	 .help = "required: reset destroys every row of the database"},
+	{.name = "no-seed", .kind = CMD_FLAG, .field = offsetof(struct admin_args, no_seed),
+	 .help = "do not load the seeds"},
+	{0},
+};
 
-const struct cli_command command_sql = {
-	"sql", "run an SQL file in one transaction",
-	"usage: ferry sql FILE [--yes] [--profile NAME] [--json]\n"
-	"\n"
-	"Runs FILE on the profile's database in one transaction (BEGIN; FILE;\n"
-	"COMMIT). The first error rolls everything back and names the file and\n"
-	"the server's message (exit 3): nothing of the file stays applied.\n"
-	"FILE is plain SQL executed by the server: no psql backslash commands, no\n"
-	"COPY ... FROM STDIN, and no BEGIN/COMMIT of its own.\n"
-	"\n"
-	"  --yes     do not ask; without a terminal to ask on --yes is needed (else exit 10)\n"
-	"  --json    {\"status\":\"success\",\"file\":...}\n",
-	run_sql};
+static const struct cmd_arg action_args[] = {
+	{.name = "NAME", .what = "action"},
+	{.name = "ARG"},
+};
 
-const struct cli_command command_exec = {
-	"exec", "run one SQL statement and print its rows",
-	"usage: ferry exec 'SQL' [--profile NAME] [--json]\n"
-	"\n"
-	"Runs one statement on the profile's database and prints its rows as an\n"
-	"aligned table (column names, a rule, the rows, \"(N rows)\"); a statement\n"
-	"without result columns prints \"N rows affected\". NULL shows as empty;\n"
-	"newlines and tabs in values show as \\n and \\t.\n"
-	"\n"
-	"  --json    an array of objects, one per row, column name → text value (or null)\n",
-	run_exec};
+static const struct cmd_arg sql_args[] = {
+	{.name = "FILE", .value = CMD_V_FILE},
+};
 
-const struct cli_command command_shell = {
-	"shell", "open psql on the profile's database",
-	"usage: ferry shell [--profile NAME] [-- PSQL_ARGS...]\n"
-	"\n"
-	"Replaces ferry with psql (the newest installed, or FERRY_PG_BIN) connected\n"
-	"to the profile's database. The password, when the URL has one, goes to\n"
-	"psql in PGPASSWORD, never on its command line. Arguments after `--` go to\n"
-	"psql, e.g. ferry shell -- -c 'SELECT count(*) FROM tasks'\n",
-	run_shell};
+static const struct cmd_arg exec_args[] = {
+	{.name = "'SQL'", .what = "SQL statement"},
+};
 
-const struct cli_command command_seed = {
-	"seed", "load the profile's seed SQL files (or --file F ...)",
-	"usage: ferry seed [--file FILE]... [--profile NAME] [--json]\n"
-	"\n"
-	"Runs the profile's \"seeds\" (or the files given with --file, in that order)\n"
-	"each in its own transaction. Every file is checked readable first; the\n"
-	"first failing file is rolled back and stops the run (exit 3), the files\n"
-	"before it stay applied. Plain SQL as for `ferry sql`.\n"
-	"\n"
-	"  --file FILE   run FILE instead of the profile's seeds (repeatable)\n"
-	"  --json        {\"status\":\"success\",\"files\":[...],\"applied\":N}\n",
-	run_seed};
-
-const struct cli_command command_reset = {
-	"reset", "drop and recreate the database, migrate and seed (needs --force)",
-	"usage: ferry reset --force [--no-seed] [--yes] [--profile NAME] [--json]\n"
-	"\n"
-	"Starts the database over, for development and staging:\n"
-	"  1. a safety backup of the database (type pre-reset, never pruned)\n"
-	"  2. the new database is created under a scratch name with the same owner,\n"
-	"     encoding and locale, the old one dropped (its sessions terminated)\n"
-	"     and the new one renamed to its name\n"
-	"  3. the profile's migrations (migrations.dir or migrations.command)\n"
-	"  4. the profile's seeds (unless --no-seed)\n"
-	"Database-level settings (ALTER DATABASE ... SET) and grants on the database\n"
-	"itself are not carried over. Undo with `ferry restore` of the safety bundle.\n"
-	"\n"
-	"  --force     required: reset destroys every row of the database\n"
-	"  --no-seed   do not load the seeds\n"
-	"  --yes       do not ask for the database name; without a terminal to ask\n"
-	"              on --yes is needed (else exit 10)\n"
-	"  --json      {\"status\":\"success\",\"database\":...,\"safety_bundle\":...,...}\n",
-	run_reset};
+static const struct cmd_arg shell_args[] = {
+	{.name = "-- PSQL_ARG"},
+};
 
 /* --- shared ----------------------------------------------------------------- */
-
-/* Parse only the common options; positional arguments stay in argv[optind..]. */
-static int parse_common(struct cli *c, const struct cli_command *cmd, int argc, char **argv,
-			struct err *e)
-{
-	static const struct option longopts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, cmd, opt, optarg, e);
-		if (r == 2 || r < 0)
-			return r == 2 ? 1 : -1;
-		if (r == 0)
-			return cli_bad_option(cmd, argv, e);
-	}
-	return 0;
-}
 
 /* Ask on the terminal for `expected`, unless --yes. */
 static int confirm(const struct cli *c, const char *question, const char *expected, struct err *e)
 {
 	return c->yes ? 0 : cli_ask_typed(c, question, expected, e);
-}
-
-/* Load the profiles file and pick the profile; NULL with e filled. */
-static const struct profile *load_profile(struct cli *c, profile_file **pf, struct err *e)
-{
-	*pf = cli_load_profiles(c, e);
-	return *pf ? cli_pick_profile(c, *pf, e) : NULL;
-}
-
-/* Print a JSON value on stdout and drop it. */
-static void print_json(json_t *o)
-{
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
 }
 
 /* The rows as an array of objects (text values, null for NULL). */
@@ -205,7 +115,7 @@ static void list_actions(const struct cli *c, const struct profile *p)
 		free(syn);
 	}
 	if (a)
-		print_json(a);
+		cli_print_json(a);
 }
 
 /* The confirmation question of an action: what runs where, with which values. */
@@ -239,7 +149,7 @@ static int do_action(struct cli *c, const struct profile *p, char **args, size_t
 	if (admin_run_action(p, a, (const char *const *)(args + 1), nargs - 1, &r, e) < 0)
 		return -1;
 	if (c->json)
-		print_json(json_pack("{s:s, s:s, s:I, s:o}", "status", "success", "action", a->name,
+		cli_print_json(json_pack("{s:s, s:s, s:I, s:o}", "status", "success", "action", a->name,
 				     "rows_affected", (json_int_t)r.affected, "rows", rows_json(&r)));
 	else
 		print_table(&r);
@@ -247,40 +157,14 @@ static int do_action(struct cli *c, const struct profile *p, char **args, size_t
 	return 0;
 }
 
-static int run_action(struct cli *c, int argc, char **argv, struct err *e)
-{
-	int rc = parse_common(c, &command_action, argc, argv, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	profile_file *pf;
-	const struct profile *p = load_profile(c, &pf, e);
-	if (p && optind == argc)
-		list_actions(c, p);
-	else if (p)
-		rc = do_action(c, p, argv + optind, (size_t)(argc - optind), e);
-	profile_file_free(pf);
-	return p ? rc : -1;
-}
 
 /* --- sql, exec, seed -------------------------------------------------------- */
 
-/* Exactly one positional argument, named what; ERR_USAGE otherwise. */
-static int one_argument(const struct cli_command *cmd, const char *what, int argc, char **argv,
-			struct err *e)
-{
-	if (argc - optind == 1)
-		return 0;
-	if (argc - optind == 0)
-		err_set(e, ERR_USAGE, "%s: expected %s", cmd->name, what);
-	else
-		err_set(e, ERR_USAGE, "%s: unexpected argument \"%s\" after %s", cmd->name,
-			argv[optind + 1], what);
-	return err_hint(e, "`ferry help %s`", cmd->name);
-}
-
 /* Confirm, then run the file in one transaction. */
-static int do_sql(struct cli *c, const struct profile *p, const char *file, struct err *e)
+static int do_sql(struct cmd_run *r, const char *file, struct err *e)
 {
+	const struct cli *c = r->c;
+	const struct profile *p = r->p;
 	if (access(file, R_OK) < 0) {
 		err_set(e, ERR_USAGE, "sql: cannot read %s: %s", file, strerror(errno));
 		return err_hint(e, "give the path of an SQL file");
@@ -293,95 +177,35 @@ static int do_sql(struct cli *c, const struct profile *p, const char *file, stru
 	struct strv files = {0};
 	strv_push(&files, file);
 	if (rc == 0)
-		rc = admin_run_sql_files(p, &files, NULL, cli_cancel_flag(), NULL, e);
+		rc = admin_run_sql_files(p, &files, NULL, r->cancel, NULL, e);
 	strv_done(&files);
 	if (rc == 0 && c->json)
-		print_json(json_pack("{s:s, s:s}", "status", "success", "file", file));
+		cli_print_json(json_pack("{s:s, s:s}", "status", "success", "file", file));
 	else if (rc == 0)
 		printf("%s applied (one transaction)\n", file);
 	return rc;
 }
 
-static int run_sql(struct cli *c, int argc, char **argv, struct err *e)
-{
-	int rc = parse_common(c, &command_sql, argc, argv, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	if (one_argument(&command_sql, "one SQL FILE", argc, argv, e) < 0)
-		return -1;
-	profile_file *pf;
-	const struct profile *p = load_profile(c, &pf, e);
-	rc = p ? do_sql(c, p, argv[optind], e) : -1;
-	profile_file_free(pf);
-	return rc;
-}
-
-static int run_exec(struct cli *c, int argc, char **argv, struct err *e)
-{
-	int rc = parse_common(c, &command_exec, argc, argv, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	if (one_argument(&command_exec, "one SQL statement (quoted)", argc, argv, e) < 0)
-		return -1;
-	profile_file *pf;
-	const struct profile *p = load_profile(c, &pf, e);
-	struct admin_rows r = {0};
-	rc = p ? admin_exec(p, argv[optind], &r, e) : -1;
-	if (rc == 0 && c->json)
-		print_json(rows_json(&r));
-	else if (rc == 0)
-		print_table(&r);
-	admin_rows_done(&r);
-	profile_file_free(pf);
-	return rc;
-}
-
-enum { OPT_FILE = OPT_COMMAND_BASE, OPT_FORCE, OPT_NO_SEED };
-
-/* Parse seed's options: the common ones and --file. */
-static int parse_seed(struct cli *c, struct strv *files, int argc, char **argv, struct err *e)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTIONS, {"file", required_argument, NULL, OPT_FILE}, {0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &command_seed, opt, optarg, e);
-		if (r == 2 || r < 0)
-			return r == 2 ? 1 : -1;
-		if (r == 1)
-			continue;
-		if (opt != OPT_FILE)
-			return cli_bad_option(&command_seed, argv, e);
-		strv_push(files, optarg);
-	}
-	if (optind < argc) {
-		err_set(e, ERR_USAGE, "seed: unexpected argument \"%s\"", argv[optind]);
-		return err_hint(e, "give files with --file FILE (repeatable)");
-	}
-	return 0;
-}
 
 /* Run the given files, else the profile's seeds. */
-static int do_seed(struct cli *c, const struct profile *p, const struct strv *given, struct err *e)
+static int do_seed(struct cmd_run *r, const struct strv *given, struct err *e)
 {
+	const struct cli *c = r->c;
+	const struct profile *p = r->p;
 	const struct strv *files = given->n ? given : &p->seeds;
 	if (files->n == 0) {
 		err_set(e, ERR_USAGE, "seed: profile %s has no seeds and no --file was given", p->name);
 		return err_hint(e, "add \"seeds\": [\"seeds/demo.sql\"] to the profile, or pass --file FILE");
 	}
-	struct cli_render *render = cli_render_new(c);
-	struct event_sink sink = cli_render_sink(render);
 	size_t applied = 0;
-	int rc = admin_run_sql_files(p, files, &sink, cli_cancel_flag(), &applied, e);
-	cli_render_free(render);
+	int rc = admin_run_sql_files(p, files, r->events, r->cancel, &applied, e);
 	if (rc < 0)
 		return -1;
 	if (c->json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < files->n; i++)
 			json_array_append_new(a, json_string(files->v[i]));
-		print_json(json_pack("{s:s, s:o, s:I}", "status", "success", "files", a,
+		cli_print_json(json_pack("{s:s, s:o, s:I}", "status", "success", "files", a,
 				     "applied", (json_int_t)applied));
 	} else {
 		printf("%zu seed file%s loaded\n", applied, applied == 1 ? "" : "s");
@@ -389,19 +213,6 @@ static int do_seed(struct cli *c, const struct profile *p, const struct strv *gi
 	return 0;
 }
 
-static int run_seed(struct cli *c, int argc, char **argv, struct err *e)
-{
-	struct strv files = {0};
-	int rc = parse_seed(c, &files, argc, argv, e);
-	if (rc == 0) {
-		profile_file *pf;
-		const struct profile *p = load_profile(c, &pf, e);
-		rc = p ? do_seed(c, p, &files, e) : -1;
-		profile_file_free(pf);
-	}
-	strv_done(&files);
-	return rc < 0 ? -1 : 0;
-}
 
 /* --- shell ------------------------------------------------------------------ */
 
@@ -427,63 +238,11 @@ static int exec_psql(const struct profile *p, const struct strv *extra, struct e
 	return -1;
 }
 
-static int run_shell(struct cli *c, int argc, char **argv, struct err *e)
-{
-	int rc = parse_common(c, &command_shell, argc, argv, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	struct strv extra = {0};
-	for (int i = optind; i < argc; i++)
-		strv_push(&extra, argv[i]);
-	profile_file *pf;
-	const struct profile *p = load_profile(c, &pf, e);
-	rc = p ? exec_psql(p, &extra, e) : -1;
-	strv_done(&extra);
-	profile_file_free(pf);
-	return rc;
-}
 
 /* --- reset ------------------------------------------------------------------ */
 
-struct reset_args {
-	bool force, no_seed;
-};
-
-/* Parse reset's options. */
-static int parse_reset(struct cli *c, struct reset_args *a, int argc, char **argv, struct err *e)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTIONS, {"force", no_argument, NULL, OPT_FORCE},
-		{"no-seed", no_argument, NULL, OPT_NO_SEED}, {0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &command_reset, opt, optarg, e);
-		if (r == 2 || r < 0)
-			return r == 2 ? 1 : -1;
-		if (r == 1)
-			continue;
-		if (opt == OPT_FORCE)
-			a->force = true;
-		else if (opt == OPT_NO_SEED)
-			a->no_seed = true;
-		else
-			return cli_bad_option(&command_reset, argv, e);
-	}
-	if (optind < argc) {
-		err_set(e, ERR_USAGE, "reset: unexpected argument \"%s\"", argv[optind]);
-		return err_hint(e, "`ferry help reset`");
-	}
-	if (!a->force) {
-		err_set(e, ERR_USAGE, "reset drops the database and creates it again: every row is lost");
-		return err_hint(e, "pass --force to mean it (a safety backup is taken first); "
-				"`ferry help reset`");
-	}
-	return 0;
-}
-
 /* What reset is about to do, and the database name typed back. */
-static int confirm_reset(const struct cli *c, const struct profile *p, const struct reset_args *a,
+static int confirm_reset(const struct cli *c, const struct profile *p, const struct admin_args *a,
 			 struct err *e)
 {
 	char *name = db_conninfo_dbname(p->database.url, e);
@@ -506,7 +265,7 @@ static int confirm_reset(const struct cli *c, const struct profile *p, const str
 static void print_reset(const struct cli *c, const struct admin_reset_result *r)
 {
 	if (c->json) {
-		print_json(json_pack("{s:s, s:s, s:o, s:b, s:b, s:I, s:f}", "status", "success",
+		cli_print_json(json_pack("{s:s, s:s, s:o, s:b, s:b, s:I, s:f}", "status", "success",
 			"database", r->database, "safety_bundle",
 			r->safety_bundle ? json_string(r->safety_bundle) : json_null(),
 			"existed", r->existed, "migrated", r->migrated, "seeded", (json_int_t)r->seeded,
@@ -532,16 +291,16 @@ static void keep_safety_hint(struct err *e, const char *bundle)
 }
 
 /* Confirm and reset, rendering progress. */
-static int do_reset(struct cli *c, const struct profile *p, const struct reset_args *a, struct err *e)
+static int do_reset(struct cmd_run *run, struct err *e)
 {
+	const struct cli *c = run->c;
+	const struct profile *p = run->p;
+	const struct admin_args *a = run->args;
 	if (confirm_reset(c, p, a, e) < 0)
 		return -1;
-	struct cli_render *render = cli_render_new(c);
-	struct event_sink sink = cli_render_sink(render);
-	struct admin_reset_opts o = {.no_seed = a->no_seed, .events = &sink, .cancel = cli_cancel_flag()};
+	struct admin_reset_opts o = {.no_seed = a->no_seed, .events = run->events, .cancel = run->cancel};
 	struct admin_reset_result r;
 	int rc = admin_reset(p, &o, &r, e);
-	cli_render_free(render);
 	if (rc == 0)
 		print_reset(c, &r);
 	else if (r.safety_bundle && e->kind != ERR_REFUSED)
@@ -550,15 +309,171 @@ static int do_reset(struct cli *c, const struct profile *p, const struct reset_a
 	return rc;
 }
 
-static int run_reset(struct cli *c, int argc, char **argv, struct err *e)
+/* --- the commands ------------------------------------------------------------- */
+
+/* No NAME: list the actions; else run one. */
+static int action_exec(struct cmd_run *r, struct err *e)
 {
-	struct reset_args a = {0};
-	int rc = parse_reset(c, &a, argc, argv, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	profile_file *pf;
-	const struct profile *p = load_profile(c, &pf, e);
-	rc = p ? do_reset(c, p, &a, e) : -1;
-	profile_file_free(pf);
+	if (r->argc == 0) {
+		list_actions(r->c, r->p);
+		return 0;
+	}
+	return do_action(r->c, r->p, r->argv, (size_t)r->argc, e);
+}
+
+/* One SQL file in one transaction. */
+static int sql_exec(struct cmd_run *r, struct err *e)
+{
+	return do_sql(r, r->argv[0], e);
+}
+
+/* One statement; its rows. */
+static int exec_exec(struct cmd_run *r, struct err *e)
+{
+	struct admin_rows rows = {0};
+	int rc = admin_exec(r->p, r->argv[0], &rows, e);
+	if (rc == 0 && r->c->json)
+		cli_print_json(rows_json(&rows));
+	else if (rc == 0)
+		print_table(&rows);
+	admin_rows_done(&rows);
 	return rc;
 }
+
+/* psql in place of ferry, with the words after `--`. */
+static int shell_exec(struct cmd_run *r, struct err *e)
+{
+	struct strv extra = {0};
+	for (int i = 0; i < r->argc; i++)
+		strv_push(&extra, r->argv[i]);
+	int rc = exec_psql(r->p, &extra, e);
+	strv_done(&extra);
+	return rc;
+}
+
+/* The given files, else the profile's seeds. */
+static int seed_exec(struct cmd_run *r, struct err *e)
+{
+	const struct admin_args *a = r->args;
+	return do_seed(r, &a->files, e);
+}
+
+/* reset needs --force before anything is loaded. */
+static int reset_check(struct cmd_run *r, struct err *e)
+{
+	const struct admin_args *a = r->args;
+	if (a->force)
+		return 0;
+	err_set(e, ERR_USAGE, "reset drops the database and creates it again: every row is lost");
+	return err_hint(e, "pass --force to mean it (a safety backup is taken first); `ferry help reset`");
+}
+
+const struct cmd_entry cmd_admin_action_entry = {
+	.name = "action",
+	.summary = "run a named SQL action from the profile (no name: list them)",
+	.description =
+		"Without NAME, lists the profile's actions: name, parameters, description.\n"
+		"With NAME, runs the action's SQL in one transaction with the arguments\n"
+		"bound as $1, $2, ... in the order of its \"params\" (never pasted into the\n"
+		"SQL text), and reports the rows affected (or prints the rows it returns).\n"
+		"The number of arguments must equal the number of params (else exit 2).\n"
+		"An argument that starts with '-' goes after `--`: ferry action NAME -- -1\n",
+	.args = action_args,
+	.args_max = -1,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_JSON | CMD_YES,
+	.json_help = "{\"status\":\"success\",\"action\":...,\"rows_affected\":N,\"rows\":[...]}",
+	.yes_help = "run an action marked \"confirm\" without asking; without a\n"
+		    "terminal to ask on, such an action needs --yes (else exit 10)",
+	.exec = action_exec,
+};
+
+const struct cmd_entry cmd_admin_sql_entry = {
+	.name = "sql",
+	.summary = "run an SQL file in one transaction",
+	.description =
+		"Runs FILE on the profile's database in one transaction (BEGIN; FILE;\n"
+		"COMMIT). The first error rolls everything back and names the file and\n"
+		"the server's message (exit 3): nothing of the file stays applied.\n"
+		"FILE is plain SQL executed by the server: no psql backslash commands, no\n"
+		"COPY ... FROM STDIN, and no BEGIN/COMMIT of its own.\n",
+	.args = sql_args,
+	.args_min = 1,
+	.args_max = 1,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_JSON | CMD_YES | CMD_CANCEL,
+	.json_help = "{\"status\":\"success\",\"file\":...}",
+	.yes_help = "do not ask; without a terminal to ask on --yes is needed (else exit 10)",
+	.exec = sql_exec,
+};
+
+const struct cmd_entry cmd_admin_exec_entry = {
+	.name = "exec",
+	.summary = "run one SQL statement and print its rows",
+	.description =
+		"Runs one statement on the profile's database and prints its rows as an\n"
+		"aligned table (column names, a rule, the rows, \"(N rows)\"); a statement\n"
+		"without result columns prints \"N rows affected\". NULL shows as empty;\n"
+		"newlines and tabs in values show as \\n and \\t.\n",
+	.args = exec_args,
+	.args_min = 1,
+	.args_max = 1,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_JSON,
+	.json_help = "an array of objects, one per row, column name → text value (or null)",
+	.exec = exec_exec,
+};
+
+const struct cmd_entry cmd_admin_shell_entry = {
+	.name = "shell",
+	.summary = "open psql on the profile's database",
+	.description =
+		"Replaces ferry with psql (the newest installed, or FERRY_PG_BIN) connected\n"
+		"to the profile's database. The password, when the URL has one, goes to\n"
+		"psql in PGPASSWORD, never on its command line. Arguments after `--` go to\n"
+		"psql, e.g. ferry shell -- -c 'SELECT count(*) FROM tasks'\n",
+	.args = shell_args,
+	.args_max = -1,
+	.need = CMD_NEED_PROFILE,
+	.exec = shell_exec,
+};
+
+const struct cmd_entry cmd_admin_seed_entry = {
+	.name = "seed",
+	.summary = "load the profile's seed SQL files (or --file F ...)",
+	.description =
+		"Runs the profile's \"seeds\" (or the files given with --file, in that order)\n"
+		"each in its own transaction. Every file is checked readable first; the\n"
+		"first failing file is rolled back and stops the run (exit 3), the files\n"
+		"before it stay applied. Plain SQL as for `ferry sql`.\n",
+	.options = seed_options,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_JSON | CMD_PROGRESS | CMD_CANCEL,
+	.json_help = "{\"status\":\"success\",\"files\":[...],\"applied\":N}",
+	.args_size = sizeof(struct admin_args),
+	.exec = seed_exec,
+};
+
+const struct cmd_entry cmd_admin_reset_entry = {
+	.name = "reset",
+	.summary = "drop and recreate the database, migrate and seed (needs --force)",
+	.description =
+		"Starts the database over, for development and staging:\n"
+		"  1. a safety backup of the database (type pre-reset, never pruned)\n"
+		"  2. the new database is created under a scratch name with the same owner,\n"
+		"     encoding and locale, the old one dropped (its sessions terminated)\n"
+		"     and the new one renamed to its name\n"
+		"  3. the profile's migrations (migrations.dir or migrations.command)\n"
+		"  4. the profile's seeds (unless --no-seed)\n"
+		"Database-level settings (ALTER DATABASE ... SET) and grants on the database\n"
+		"itself are not carried over. Undo with `ferry restore` of the safety bundle.\n",
+	.options = reset_options,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.json_help = "{\"status\":\"success\",\"database\":...,\"safety_bundle\":...,...}",
+	.yes_help = "do not ask for the database name; without a terminal to ask\n"
+		    "on --yes is needed (else exit 10)",
+	.args_size = sizeof(struct admin_args),
+	.check = reset_check,
+	.exec = do_reset,
+};

@@ -1,30 +1,38 @@
 /* cmd_deploy — `ferry deploy --env NAME`. */
 #include <jansson.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "cli/cli.h"
+#include "cli/cmd.h"
 #include "flow.h"
 
-static int run_deploy(struct cli *c, int argc, char **argv, struct err *e);
+struct deploy_args {
+	struct deploy_opts o;
+};
 
-const struct cli_command command_deploy = {
-	"deploy", "restore point, migrations, restart, health checks, rollback on failure",
-	"usage: ferry deploy --env NAME [--dry-run] [--yes] [--skip-backup] [--break-lock]\n"
-	"                    [--accept-new-host-key] [--json]\n"
-	"\n"
-	"--env names the profile. Steps: take the lock (the same as migrate); a\n"
-	"bundle of type pre-deploy as the restore point; pre_deploy hooks; schema\n"
-	"migrations; restart services (services.restart, else `docker compose up\n"
-	"-d --build` / `pm2 restart all` by orchestrator), output streamed; health\n"
-	"checks with retries; post_deploy hooks; deploy_log.json and a summary in\n"
-	"log_dir. With an ssh section everything runs on that host. When a step\n"
-	"after the restore point fails, services.rollback runs and the exact\n"
-	"`ferry restore` of the restore point is printed; the exit code is never 0.\n",
-	run_deploy};
+static const struct cmd_option options[] = {
+	{.name = "env", .kind = CMD_STRING, .value = CMD_V_PROFILE, .metavar = "NAME",
+	 .in_cli = true, .field = offsetof(struct cli, profile_name),
+	 .help = "the profile to deploy (as --profile)"},
+	{.name = "skip-backup", .kind = CMD_FLAG, .field = offsetof(struct deploy_args, o.skip_backup),
+	 .help = "no restore point before the deploy"},
+	CMD_USE(cmd_opt_break_lock, struct deploy_args, o.break_lock),
+	CMD_USE(cmd_opt_accept_new_host_key, struct deploy_args, o.accept_new_host_key),
+	{0},
+};
 
-enum { OPT_ENV = OPT_COMMAND_BASE, OPT_DRY_RUN, OPT_SKIP_BACKUP, OPT_BREAK, OPT_ACCEPT };
+/* The core options from the command line and the terminal. */
+static struct deploy_opts *opts_of(struct cmd_run *r)
+{
+	struct deploy_args *a = r->args;
+	a->o.yes = r->c->yes;
+	a->o.events = r->events;
+	a->o.cancel = r->cancel;
+	a->o.confirm_host_key = cli_ask_host_key;
+	a->o.hostkey_ud = r->c;
+	return &a->o;
+}
 
+/* The summary and the log, or the result as JSON. */
 static void print_result(const struct cli *c, const struct deploy_result *r)
 {
 	if (!c->json) {
@@ -32,83 +40,48 @@ static void print_result(const struct cli *c, const struct deploy_result *r)
 		printf("log: %s\n", r->log_file ? r->log_file : "-");
 		return;
 	}
-	json_t *o = json_pack("{s:s, s:o, s:b, s:s, s:s, s:f}", "status", "success",
+	cli_print_json(json_pack("{s:s, s:o, s:b, s:s, s:s, s:f}", "status", "success",
 		"restore_point", r->restore_point ? json_string(r->restore_point) : json_null(),
 		"remote", r->remote, "log", r->log_file ? r->log_file : "",
-		"summary", r->summary_file ? r->summary_file : "", "duration_s", r->duration_s);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
+		"summary", r->summary_file ? r->summary_file : "", "duration_s", r->duration_s));
 }
 
-static int do_deploy(struct cli *c, const struct profile *p, const struct deploy_opts *given,
-		     bool dry_run, struct err *e)
+/* --dry-run: deploy_plan. */
+static int deploy_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e)
 {
-	struct deploy_opts run = *given;
-	struct deploy_opts *o = &run;
-	if (dry_run) {
-		struct plan plan;
-		if (deploy_plan(p, o, &plan, e) < 0)
-			return -1;
-		plan_print(&plan, stdout);
-		printf("dry run: nothing was done\n");
-		plan_done(&plan);
-		return 0;
-	}
-	struct cli_render *render = cli_render_new(c);
-	struct event_sink sink = cli_render_sink(render);
-	o->yes = c->yes;
-	o->events = &sink;
-	o->cancel = cli_cancel_flag();
-	o->confirm_host_key = cli_ask_host_key;
-	o->hostkey_ud = c;
-	struct deploy_result r;
-	int rc = deploy_run(p, o, &r, e);
-	cli_render_free(render);
+	return deploy_plan(r->p, opts_of(r), plan, e);
+}
+
+/* deploy_run; on failure the summary goes to stderr. */
+static int deploy_exec(struct cmd_run *r, struct err *e)
+{
+	struct deploy_result res;
+	int rc = deploy_run(r->p, opts_of(r), &res, e);
 	if (rc == 0)
-		print_result(c, &r);
-	else if (r.summary && !c->json)
-		fprintf(stderr, "%s\n", r.summary);
-	deploy_result_done(&r);
+		print_result(r->c, &res);
+	else if (res.summary && !r->c->json)
+		fprintf(stderr, "%s\n", res.summary);
+	deploy_result_done(&res);
 	return rc;
 }
 
-static int run_deploy(struct cli *c, int argc, char **argv, struct err *e)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTIONS,
-		{"env", required_argument, NULL, OPT_ENV},
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{"skip-backup", no_argument, NULL, OPT_SKIP_BACKUP},
-		{"break-lock", no_argument, NULL, OPT_BREAK},
-		{"accept-new-host-key", no_argument, NULL, OPT_ACCEPT},
-		{0, 0, 0, 0}};
-	struct deploy_opts o = {0};
-	bool dry_run = false;
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &command_deploy, opt, optarg, e);
-		if (r == 2)
-			return 0;
-		if (r == 1)
-			continue;
-		switch (opt) {
-		case OPT_ENV: c->profile_name = optarg; break;
-		case OPT_DRY_RUN: dry_run = true; break;
-		case OPT_SKIP_BACKUP: o.skip_backup = true; break;
-		case OPT_BREAK: o.break_lock = true; break;
-		case OPT_ACCEPT: o.accept_new_host_key = true; break;
-		default: return cli_bad_option(&command_deploy, argv, e);
-		}
-	}
-	if (optind < argc) {
-		err_set(e, ERR_USAGE, "deploy: unexpected argument \"%s\"", argv[optind]);
-		return err_hint(e, "ferry deploy --env NAME");
-	}
-	profile_file *pf = cli_load_profiles(c, e);
-	const struct profile *p = pf ? cli_pick_profile(c, pf, e) : NULL;
-	int rc = p ? do_deploy(c, p, &o, dry_run, e) : -1;
-	profile_file_free(pf);
-	return rc;
-}
+const struct cmd_entry cmd_deploy_entry = {
+	.name = "deploy",
+	.summary = "restore point, migrations, restart, health checks, rollback on failure",
+	.description =
+		"--env names the profile. Steps: take the lock (the same as migrate); a\n"
+		"bundle of type pre-deploy as the restore point; pre_deploy hooks; schema\n"
+		"migrations; restart services (services.restart, else `docker compose up\n"
+		"-d --build` / `pm2 restart all` by orchestrator), output streamed; health\n"
+		"checks with retries; post_deploy hooks; deploy_log.json and a summary in\n"
+		"log_dir. With an ssh section everything runs on that host. When a step\n"
+		"after the restore point fails, services.rollback runs and the exact\n"
+		"`ferry restore` of the restore point is printed; the exit code is never 0.\n",
+	.options = options,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.json_help = "progress as JSON lines and a final JSON result on stdout",
+	.args_size = sizeof(struct deploy_args),
+	.plan = deploy_plan_hook,
+	.exec = deploy_exec,
+};

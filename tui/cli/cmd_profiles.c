@@ -3,50 +3,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/cmd.h"
 
-static int run_profiles(struct cli *c, int argc, char **argv, struct err *e);
+static const char *const subcommands[] = {"list", "show", "check", NULL};
 
-const struct cli_command command_profiles = {
-	"profiles", "list, show or check migration profiles",
-	"usage: ferry profiles list [--profiles FILE] [--json]\n"
-	"       ferry profiles show [NAME] [--profiles FILE]\n"
-	"       ferry profiles check [FILE] [--json]\n"
-	"\n"
-	"  list    the profiles in the profiles file, one per line\n"
-	"  show    one profile as ferry sees it: defaults applied, ${VAR} expanded,\n"
-	"          paths made absolute, passwords redacted\n"
-	"  check   validate every profile in FILE (default: the file found);\n"
-	"          exits 2 naming the line and column or the key path at fault\n",
-	run_profiles};
+static const struct cmd_arg args[] = {
+	{.name = "SUBCOMMAND", .what = "subcommand", .choices = subcommands},
+	{.name = "NAME|FILE", .value = CMD_V_PROFILE},
+};
 
-static int parse_options(struct cli *c, int argc, char **argv, struct err *e)
-{
-	static const struct option longopts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
-	const struct cli_command *cmd = &command_profiles;
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, cmd, opt, optarg, e);
-		if (r == 0)
-			return cli_bad_option(cmd, argv, e);
-		if (r == 2)
-			return 1;
-	}
-	return 0;
-}
-
+/* The file and its profile names as JSON. */
 static void print_list_json(const profile_file *pf)
 {
 	json_t *names = json_array();
 	for (size_t i = 0; i < profile_file_count(pf); i++)
 		json_array_append_new(names, json_string(profile_file_at(pf, i)->name));
 	json_t *o = json_pack("{s:s, s:o}", "file", profile_file_path(pf), "profiles", names);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
+	cli_print_json(o);
 }
 
+/* `profiles list`: one line per profile. */
 static int profiles_list(struct cli *c, struct err *e)
 {
 	profile_file *pf = cli_load_profiles(c, e);
@@ -67,14 +43,13 @@ static int profiles_list(struct cli *c, struct err *e)
 	return 0;
 }
 
+/* `profiles show [NAME]`: the profile as ferry sees it, secrets redacted. */
 static int profiles_show(struct cli *c, const char *name, struct err *e)
 {
 	if (name)
 		c->profile_name = name;
-	profile_file *pf = cli_load_profiles(c, e);
-	if (!pf)
-		return -1;
-	const struct profile *p = cli_pick_profile(c, pf, e);
+	profile_file *pf;
+	const struct profile *p = cli_profile(c, &pf, e);
 	if (!p) {
 		profile_file_free(pf);
 		return -1;
@@ -86,6 +61,7 @@ static int profiles_show(struct cli *c, const char *name, struct err *e)
 	return 0;
 }
 
+/* `profiles check [FILE]`: load and validate every profile. */
 static int profiles_check(struct cli *c, const char *file, struct err *e)
 {
 	if (file)
@@ -106,23 +82,34 @@ static int profiles_check(struct cli *c, const char *file, struct err *e)
 	return 0;
 }
 
-static int run_profiles(struct cli *c, int argc, char **argv, struct err *e)
+/* list (the default), show NAME, check FILE. */
+static int profiles_exec(struct cmd_run *r, struct err *e)
 {
-	int r = parse_options(c, argc, argv, e);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	const char *sub = optind < argc ? argv[optind] : "list";
-	const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (optind + 2 < argc) {
-		err_set(e, ERR_USAGE, "profiles %s: unexpected argument \"%s\"", sub, argv[optind + 2]);
+	const char *sub = r->argc > 0 ? r->argv[0] : "list";
+	const char *arg = r->argc > 1 ? r->argv[1] : NULL;
+	if (strcmp(sub, "list") == 0 && arg) {
+		err_set(e, ERR_USAGE, "profiles list: unexpected argument \"%s\"", arg);
 		return err_hint(e, "`ferry help profiles`");
 	}
-	if (strcmp(sub, "list") == 0 && !arg)
-		return profiles_list(c, e);
 	if (strcmp(sub, "show") == 0)
-		return profiles_show(c, arg, e);
+		return profiles_show(r->c, arg, e);
 	if (strcmp(sub, "check") == 0)
-		return profiles_check(c, arg, e);
-	err_set(e, ERR_USAGE, "profiles: unknown subcommand \"%s\"", sub);
-	return err_hint(e, "use list, show NAME or check [FILE]");
+		return profiles_check(r->c, arg, e);
+	return profiles_list(r->c, e);
 }
+
+const struct cmd_entry cmd_profiles_entry = {
+	.name = "profiles",
+	.summary = "list, show or check migration profiles",
+	.description =
+		"  list    the profiles in the profiles file, one per line\n"
+		"  show    one profile as ferry sees it: defaults applied, ${VAR} expanded,\n"
+		"          paths made absolute, passwords redacted\n"
+		"  check   validate every profile in FILE (default: the file found);\n"
+		"          exits 2 naming the line and column or the key path at fault\n",
+	.args = args,
+	.args_max = 2,
+	.need = CMD_NEED_OPTIONAL,
+	.flags = CMD_JSON,
+	.exec = profiles_exec,
+};

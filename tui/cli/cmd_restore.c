@@ -2,118 +2,37 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "util.h"
-#include "cli/cli.h"
+#include "cli/cmd.h"
 #include "flow.h"
 #include "flow_util.h"
-
-static int run_restore(struct cli *c, int argc, char **argv, struct err *e);
-static int run_rollback(struct cli *c, int argc, char **argv, struct err *e);
-
-const struct cli_command command_restore = {
-	"restore", "restore a bundle: verify, safety backup, shadow database, row-count gate, swap",
-	"usage: ferry restore [BUNDLE] [--profile NAME] [--yes] [--db-only | --files-only]\n"
-	"                     [--schema-only | --data-only] [--jobs N] [--no-safety-backup]\n"
-	"                     [--keep-previous N] [--migrate] [--dry-run] [--json]\n"
-	"\n"
-	"BUNDLE is a path or a name from `ferry list`; with none, on a terminal, pick\n"
-	"one from the list. Nothing is changed before: the bundle is verified, the\n"
-	"plan is shown and you type the database name (or pass --yes). Then a\n"
-	"safety backup (type pre-restore), a restore into <db>_ferry_shadow, every\n"
-	"table's row count checked against the manifest, and one transaction that\n"
-	"renames <db> to <db>_prev_<YYYYMMDD_HHMMSS> and the shadow to <db>.\n"
-	"\n"
-	"  --yes               confirm without asking (needed without a terminal)\n"
-	"  --db-only           only the database; --files-only: only the app files\n"
-	"  --schema-only       restore the schema without rows\n"
-	"  --data-only         the live database's schema with the bundle's rows\n"
-	"  --jobs N            pg_restore parallel jobs (default: number of cores)\n"
-	"  --no-safety-backup  skip the safety backup of what is there now\n"
-	"  --keep-previous N   previous databases and file sets kept (default 1)\n"
-	"  --migrate           run the profile's migrations afterwards\n"
-	"  --dry-run           verify and show the plan, change nothing\n",
-	run_restore};
-
-const struct cli_command command_rollback = {
-	"rollback", "swap the database and files of the last restore back",
-	"usage: ferry rollback [--profile NAME] [--yes]\n"
-	"\n"
-	"Puts back what the last `ferry restore` of this profile replaced: the\n"
-	"previous database (<db>_prev_...) becomes <db> again, the restored one is\n"
-	"kept as <db>_rolledback_<ts>; app paths saved as <path>.prev-<ts> go back.\n",
-	run_rollback};
-
-enum {
-	OPT_DB_ONLY = OPT_COMMAND_BASE, OPT_FILES_ONLY, OPT_SCHEMA_ONLY, OPT_DATA_ONLY, OPT_JOBS,
-	OPT_NO_SAFETY, OPT_KEEP_PREVIOUS, OPT_MIGRATE, OPT_DRY_RUN
-};
+#include "util.h"
 
 struct restore_args {
 	struct restore_opts o;
-	bool dry_run;
 };
 
-static int parse_restore_option(struct restore_args *a, int opt, const char *arg, struct err *e)
-{
-	switch (opt) {
-	case OPT_DB_ONLY: a->o.db_only = true; return 0;
-	case OPT_FILES_ONLY: a->o.files_only = true; return 0;
-	case OPT_SCHEMA_ONLY: a->o.schema_only = true; return 0;
-	case OPT_DATA_ONLY: a->o.data_only = true; return 0;
-	case OPT_NO_SAFETY: a->o.no_safety_backup = true; return 0;
-	case OPT_MIGRATE: a->o.migrate = true; return 0;
-	case OPT_DRY_RUN: a->dry_run = true; return 0;
-	case OPT_JOBS:
-		a->o.jobs = atoi(arg);
-		if (a->o.jobs < 1 || a->o.jobs > 64)
-			return err_set(e, ERR_USAGE, "restore: --jobs expects 1-64, got \"%s\"", arg);
-		return 0;
-	case OPT_KEEP_PREVIOUS:
-		a->o.keep_previous = atoi(arg);
-		if (a->o.keep_previous < 1 || a->o.keep_previous > 100)
-			return err_set(e, ERR_USAGE, "restore: --keep-previous expects 1-100, got \"%s\"", arg);
-		return 0;
-	default:
-		return 1;
-	}
-}
+#define ARG(member) offsetof(struct restore_args, member)
 
-static int parse_args(struct cli *c, struct restore_args *a, int argc, char **argv, struct err *e)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTIONS,
-		{"db-only", no_argument, NULL, OPT_DB_ONLY},
-		{"files-only", no_argument, NULL, OPT_FILES_ONLY},
-		{"schema-only", no_argument, NULL, OPT_SCHEMA_ONLY},
-		{"data-only", no_argument, NULL, OPT_DATA_ONLY},
-		{"jobs", required_argument, NULL, OPT_JOBS},
-		{"no-safety-backup", no_argument, NULL, OPT_NO_SAFETY},
-		{"keep-previous", required_argument, NULL, OPT_KEEP_PREVIOUS},
-		{"migrate", no_argument, NULL, OPT_MIGRATE},
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &command_restore, opt, optarg, e);
-		if (r == 2)
-			return 1;
-		if (r == 1)
-			continue;
-		r = parse_restore_option(a, opt, optarg, e);
-		if (r < 0)
-			return err_hint(e, "`ferry help restore` lists the options");
-		if (r > 0)
-			return cli_bad_option(&command_restore, argv, e);
-	}
-	if (argc - optind > 1) {
-		err_set(e, ERR_USAGE, "restore: unexpected argument \"%s\"", argv[optind + 1]);
-		return err_hint(e, "ferry restore [BUNDLE] [options]");
-	}
-	return 0;
-}
+static const struct cmd_option restore_options[] = {
+	CMD_USE(cmd_opt_db_only, struct restore_args, o.db_only),
+	CMD_USE(cmd_opt_files_only, struct restore_args, o.files_only),
+	CMD_USE(cmd_opt_schema_only, struct restore_args, o.schema_only),
+	{.name = "data-only", .kind = CMD_FLAG, .field = ARG(o.data_only),
+	 .help = "the live database's schema with the bundle's rows"},
+	CMD_USE(cmd_opt_jobs, struct restore_args, o.jobs),
+	{.name = "no-safety-backup", .kind = CMD_FLAG, .field = ARG(o.no_safety_backup),
+	 .help = "skip the safety backup of what is there now"},
+	{.name = "keep-previous", .kind = CMD_INT, .min = 1, .max = 100, .metavar = "N",
+	 .field = ARG(o.keep_previous), .help = "previous databases and file sets kept, default 1"},
+	{.name = "migrate", .kind = CMD_FLAG, .field = ARG(o.migrate),
+	 .help = "run the profile's migrations afterwards"},
+	{0},
+};
+
+static const struct cmd_arg restore_args_spec[] = {
+	{.name = "BUNDLE", .value = CMD_V_BUNDLE},
+};
 
 /* No BUNDLE on a terminal: number the bundles and read a choice. */
 static char *pick_bundle(const struct cli *c, const struct profile *p, struct err *e)
@@ -148,6 +67,7 @@ static char *pick_bundle(const struct cli *c, const struct profile *p, struct er
 	return path;
 }
 
+/* Every table's expected and actual rows. */
 static json_t *tables_json(const struct restore_result *r)
 {
 	json_t *a = json_array();
@@ -158,6 +78,7 @@ static json_t *tables_json(const struct restore_result *r)
 	return a;
 }
 
+/* The outcome of the restore, as text or JSON. */
 static void print_result(const struct cli *c, const struct restore_result *r)
 {
 	if (!c->json) {
@@ -177,97 +98,93 @@ static void print_result(const struct cli *c, const struct restore_result *r)
 		"safety_bundle", r->safety_bundle ? json_string(r->safety_bundle) : json_null(),
 		"previous_db", r->previous_db ? json_string(r->previous_db) : json_null(),
 		"duration_s", r->duration_s);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(o);
+	cli_print_json(o);
 }
 
-static int dry_run(struct cli *c, const struct profile *p, const char *bundle,
-		   struct restore_args *a, struct err *e)
+/* The bundle: the argument, or picked from the list on a terminal. */
+static char *bundle_of(struct cmd_run *r, struct err *e)
 {
-	struct plan plan;
-	if (restore_plan(p, bundle, &a->o, &plan, e) < 0)
-		return -1;
-	if (c->json) {
-		char *text = plan_to_json(&plan);
-		printf("%s\n", text);
-		free(text);
-	} else {
-		plan_print(&plan, stdout);
-		printf("dry run: nothing was changed\n");
-	}
-	plan_done(&plan);
-	return 0;
+	return r->argc ? cli_resolve_bundle(r->argv[0], r->p, e) : pick_bundle(r->c, r->p, e);
 }
 
-static int do_restore(struct cli *c, const struct profile *p, const char *arg,
-		      struct restore_args *a, struct err *e)
+/* The core options from the command line and the terminal. */
+static struct restore_opts *opts_of(struct cmd_run *r)
 {
-	char *bundle = arg ? cli_resolve_bundle(arg, p, e) : pick_bundle(c, p, e);
-	if (!bundle)
-		return -1;
-	struct cli_render *render = cli_render_new(c);
-	struct event_sink sink = cli_render_sink(render);
-	a->o.events = &sink;
-	a->o.cancel = cli_cancel_flag();
-	a->o.yes = c->yes;
+	struct restore_args *a = r->args;
+	a->o.events = r->events;
+	a->o.cancel = r->cancel;
+	a->o.yes = r->c->yes;
 	a->o.confirm = cli_confirm_plan;
-	a->o.confirm_ud = c;
-	int rc;
-	if (a->dry_run) {
-		rc = dry_run(c, p, bundle, a, e);
-	} else {
-		struct restore_result r;
-		rc = restore_run(p, bundle, &a->o, &r, e);
-		cli_render_free(render);
-		render = NULL;
-		if (rc == 0)
-			print_result(c, &r);
-		restore_result_done(&r);
-	}
-	cli_render_free(render);
+	a->o.confirm_ud = r->c;
+	return &a->o;
+}
+
+/* --dry-run: verify the bundle and restore_plan. */
+static int restore_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e)
+{
+	char *bundle = bundle_of(r, e);
+	int rc = bundle ? restore_plan(r->p, bundle, opts_of(r), plan, e) : -1;
 	free(bundle);
 	return rc;
 }
 
-static int run_restore(struct cli *c, int argc, char **argv, struct err *e)
+/* restore_run, then the result. */
+static int restore_exec(struct cmd_run *r, struct err *e)
 {
-	struct restore_args a = {0};
-	int rc = parse_args(c, &a, argc, argv, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	const char *arg = optind < argc ? argv[optind] : NULL;
-	profile_file *pf = cli_load_profiles(c, e);
-	const struct profile *p = pf ? cli_pick_profile(c, pf, e) : NULL;
-	rc = p ? do_restore(c, p, arg, &a, e) : -1;
-	profile_file_free(pf);
+	char *bundle = bundle_of(r, e);
+	if (!bundle)
+		return -1;
+	struct restore_result res;
+	int rc = restore_run(r->p, bundle, opts_of(r), &res, e);
+	if (rc == 0)
+		print_result(r->c, &res);
+	restore_result_done(&res);
+	free(bundle);
 	return rc;
 }
 
-static int run_rollback(struct cli *c, int argc, char **argv, struct err *e)
+/* rollback_run: the last restore's previous database and files back. */
+static int rollback_exec(struct cmd_run *r, struct err *e)
 {
-	static const struct option longopts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &command_rollback, opt, optarg, e);
-		if (r == 2)
-			return 0;
-		if (r == 0)
-			return cli_bad_option(&command_rollback, argv, e);
-	}
-	profile_file *pf = cli_load_profiles(c, e);
-	const struct profile *p = pf ? cli_pick_profile(c, pf, e) : NULL;
-	if (!p) {
-		profile_file_free(pf);
-		return -1;
-	}
-	struct restore_opts o = {.yes = c->yes, .confirm = cli_confirm_plan, .confirm_ud = c};
+	struct restore_opts o = {.yes = r->c->yes, .confirm = cli_confirm_plan, .confirm_ud = r->c};
 	char *report = NULL;
-	int rc = rollback_run(p, &o, &report, e);
+	int rc = rollback_run(r->p, &o, &report, e);
 	if (rc == 0)
 		fputs(report, stdout);
 	free(report);
-	profile_file_free(pf);
 	return rc;
 }
+
+const struct cmd_entry cmd_restore_entry = {
+	.name = "restore",
+	.summary = "restore a bundle: verify, safety backup, shadow database, row-count gate, swap",
+	.description =
+		"BUNDLE is a path or a name from `ferry list`; with none, on a terminal, pick\n"
+		"one from the list. Nothing is changed before: the bundle is verified, the\n"
+		"plan is shown and you type the database name (or pass --yes). Then a\n"
+		"safety backup (type pre-restore), a restore into <db>_ferry_shadow, every\n"
+		"table's row count checked against the manifest, and one transaction that\n"
+		"renames <db> to <db>_prev_<YYYYMMDD_HHMMSS> and the shadow to <db>.\n",
+	.options = restore_options,
+	.args = restore_args_spec,
+	.args_max = 1,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.json_help = "progress as JSON lines and a final JSON result on stdout",
+	.yes_help = "confirm without typing the database name (needed without a terminal)",
+	.args_size = sizeof(struct restore_args),
+	.plan = restore_plan_hook,
+	.exec = restore_exec,
+};
+
+const struct cmd_entry cmd_restore_rollback_entry = {
+	.name = "rollback",
+	.summary = "swap the database and files of the last restore back",
+	.description =
+		"Puts back what the last `ferry restore` of this profile replaced: the\n"
+		"previous database (<db>_prev_...) becomes <db> again, the restored one is\n"
+		"kept as <db>_rolledback_<ts>; app paths saved as <path>.prev-<ts> go back.\n",
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_YES,
+	.exec = rollback_exec,
+};

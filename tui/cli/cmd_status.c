@@ -2,40 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/cmd.h"
 #include "status.h"
-
-static int run_status(struct cli *c, int argc, char **argv, struct err *e);
-
-const struct cli_command command_status = {
-	"status", "self-check: database, migrations, backups, space, health, ssh, services",
-	"usage: ferry status [--profile NAME] [--json]\n"
-	"\n"
-	"Checks the profile's setup and prints one line per check, marked\n"
-	"ok, warn or FAIL:\n"
-	"\n"
-	"  database     reachable (connect + first query in ms), server version\n"
-	"  schema       schema revision; pending migrations (migrations.dir)\n"
-	"  size         database size and number of tables\n"
-	"  connections  sessions on the database; warn at 80% of max_connections\n"
-	"  backup       the newest bundle in backup.dir: age and verification;\n"
-	"               warn when none or older than 2 days, fail when its\n"
-	"               verification failed\n"
-	"  space        free space in backup.dir; warn under 10% or under twice\n"
-	"               the newest bundle\n"
-	"  health       each health URL, one GET (no retries)\n"
-	"  ssh          TCP connect to ssh.host:port (5 s) and its SSH banner\n"
-	"  service      each services.status command: ok when it exits 0\n"
-	"\n"
-	"Warnings do not change the exit status. When a check fails, ferry exits\n"
-	"with the code of the first failed check's kind: 3 database, 4 backup\n"
-	"verification, 5 ssh, 6 health, 1 a service status command.\n"
-	"\n"
-	"  --json    {\"status\":\"ok|warn|fail\",\"checks\":[{\"name\",\"state\",\"detail\",\n"
-	"            and the check's numbers: latency_ms, server_version,\n"
-	"            schema_revision, pending_migrations, size_bytes, tables,\n"
-	"            connections, last_backup{...}, free_bytes, http_status, ...}]}\n",
-	run_status};
 
 /* "[ ok ]", "[warn]", "[FAIL]", coloured on a terminal. */
 static void print_mark(const struct cli *c, enum status_state s)
@@ -71,15 +39,16 @@ static void print_summary(const struct status_report *r)
 }
 
 /* Run the checks and print them; the exit status of the report. */
-static int do_status(struct cli *c, const struct profile *p, struct err *e)
+static int status_exec(struct cmd_run *run, struct err *e)
 {
-	struct status_opts o = {.cancel = cli_cancel_flag()};
+	const struct cli *c = run->c;
+	struct status_opts o = {.cancel = run->cancel};
 	if (!c->json) {
 		o.on_check = print_check;
-		o.ud = c;
+		o.ud = run->c;
 	}
 	struct status_report r;
-	if (status_run(p, &o, &r, e) < 0) {
+	if (status_run(run->p, &o, &r, e) < 0) {
 		status_report_done(&r);
 		return -1;
 	}
@@ -95,25 +64,34 @@ static int do_status(struct cli *c, const struct profile *p, struct err *e)
 	return code;
 }
 
-static int run_status(struct cli *c, int argc, char **argv, struct err *e)
-{
-	static const struct option longopts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &command_status, opt, optarg, e);
-		if (r == 2 || r < 0)
-			return r == 2 ? 0 : -1;
-		if (r == 0)
-			return cli_bad_option(&command_status, argv, e);
-	}
-	if (optind < argc) {
-		err_set(e, ERR_USAGE, "status: unexpected argument \"%s\"", argv[optind]);
-		return err_hint(e, "`ferry help status`");
-	}
-	profile_file *pf = cli_load_profiles(c, e);
-	const struct profile *p = pf ? cli_pick_profile(c, pf, e) : NULL;
-	int rc = p ? do_status(c, p, e) : -1;
-	profile_file_free(pf);
-	return rc;
-}
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.summary = "self-check: database, migrations, backups, space, health, ssh, services",
+	.description =
+		"Checks the profile's setup and prints one line per check, marked\n"
+		"ok, warn or FAIL:\n"
+		"\n"
+		"  database     reachable (connect + first query in ms), server version\n"
+		"  schema       schema revision; pending migrations (migrations.dir)\n"
+		"  size         database size and number of tables\n"
+		"  connections  sessions on the database; warn at 80% of max_connections\n"
+		"  backup       the newest bundle in backup.dir: age and verification;\n"
+		"               warn when none or older than 2 days, fail when its\n"
+		"               verification failed\n"
+		"  space        free space in backup.dir; warn under 10% or under twice\n"
+		"               the newest bundle\n"
+		"  health       each health URL, one GET (no retries)\n"
+		"  ssh          TCP connect to ssh.host:port (5 s) and its SSH banner\n"
+		"  service      each services.status command: ok when it exits 0\n"
+		"\n"
+		"Warnings do not change the exit status. When a check fails, ferry exits\n"
+		"with the code of the first failed check's kind: 3 database, 4 backup\n"
+		"verification, 5 ssh, 6 health, 1 a service status command.\n",
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_JSON | CMD_CANCEL,
+	.json_help = "{\"status\":\"ok|warn|fail\",\"checks\":[{\"name\",\"state\",\"detail\",\n"
+		     "and the check's numbers: latency_ms, server_version,\n"
+		     "schema_revision, pending_migrations, size_bytes, tables,\n"
+		     "connections, last_backup{...}, free_bytes, http_status, ...}]}",
+	.exec = status_exec,
+};

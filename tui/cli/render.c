@@ -1,4 +1,4 @@
-/* render — the CLI's view of core events: a progress bar on a terminal,
+/* render — the command line's view of core events: a progress bar on a terminal,
  * a plain line every few seconds otherwise, JSON lines with --json. */
 #include <langinfo.h>
 #include <unistd.h>
@@ -6,14 +6,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "cli/render.h"
 #include "util.h"
 
 #define PLAIN_PROGRESS_EVERY_S 5.0
 #define BAR_REDRAW_EVERY_S 0.1
 #define BAR_WIDTH 24
 
-struct cli_render {
+struct render {
 	bool json;
 	bool tty;
 	bool color;
@@ -25,9 +25,10 @@ struct cli_render {
 	bool bar_visible;        /* a bar line is on screen without newline */
 };
 
-struct cli_render *cli_render_new(const struct cli *c)
+/* A renderer for the terminal (or pipe) stderr is. */
+struct render *render_new(const struct cli *c)
 {
-	struct cli_render *r = xcalloc(1, sizeof *r);
+	struct render *r = xcalloc(1, sizeof *r);
 	r->json = c->json;
 	r->tty = isatty(STDERR_FILENO);
 	r->color = c->color;
@@ -36,7 +37,8 @@ struct cli_render *cli_render_new(const struct cli *c)
 	return r;
 }
 
-void cli_render_free(struct cli_render *r)
+/* Free the renderer. */
+void render_free(struct render *r)
 {
 	if (!r)
 		return;
@@ -45,7 +47,8 @@ void cli_render_free(struct cli_render *r)
 	free(r);
 }
 
-static void clear_bar(struct cli_render *r)
+/* Remove the progress bar from its line. */
+static void clear_bar(struct render *r)
 {
 	if (r->bar_visible) {
 		fputs("\r\033[K", stderr);
@@ -53,7 +56,8 @@ static void clear_bar(struct cli_render *r)
 	}
 }
 
-static const char *mark(const struct cli_render *r, enum event_type t)
+/* The mark of a step event: done, failed, skipped, started. */
+static const char *mark(const struct render *r, enum event_type t)
 {
 	switch (t) {
 	case EV_STEP_DONE: return r->utf8 ? "✔" : "[ok]";
@@ -63,7 +67,8 @@ static const char *mark(const struct cli_render *r, enum event_type t)
 	}
 }
 
-static const char *colour(const struct cli_render *r, enum event_type t)
+/* Its colour on a terminal. */
+static const char *colour(const struct render *r, enum event_type t)
 {
 	if (!r->color)
 		return "";
@@ -75,7 +80,8 @@ static const char *colour(const struct cli_render *r, enum event_type t)
 	}
 }
 
-static void show_step(struct cli_render *r, const struct event *ev)
+/* A step started or ended: one line. */
+static void show_step(struct render *r, const struct event *ev)
 {
 	clear_bar(r);
 	const char *off = r->color ? "\033[0m" : "";
@@ -101,7 +107,8 @@ static void show_step(struct cli_render *r, const struct event *ev)
 	fputc('\n', stderr);
 }
 
-static void progress_text(const struct cli_render *r, const struct event *ev,
+/* "12 MiB of 40 MiB, 8 MiB/s, ETA 3 s". */
+static void progress_text(const struct render *r, const struct event *ev,
 			  char *out, size_t len)
 {
 	char a[32], b[32], rate[32];
@@ -125,7 +132,8 @@ static void progress_text(const struct cli_render *r, const struct event *ev,
 	}
 }
 
-static void show_progress(struct cli_render *r, const struct event *ev)
+/* Progress: the bar redrawn, or a plain line now and then. */
+static void show_progress(struct render *r, const struct event *ev)
 {
 	double t = util_now();
 	double every = r->tty ? BAR_REDRAW_EVERY_S : PLAIN_PROGRESS_EVERY_S;
@@ -156,7 +164,8 @@ static void show_progress(struct cli_render *r, const struct event *ev)
 	r->bar_visible = true;
 }
 
-static void show_log(struct cli_render *r, const struct event *ev)
+/* A log line (with its origin, a remote ferry). */
+static void show_log(struct render *r, const struct event *ev)
 {
 	clear_bar(r);
 	const char *prefix = ev->level == EV_ERROR ? "error: " : ev->level == EV_WARN ? "warning: " : "";
@@ -166,9 +175,10 @@ static void show_log(struct cli_render *r, const struct event *ev)
 		fprintf(stderr, "  %s%s\n", prefix, ev->text ? ev->text : "");
 }
 
+/* The sink: JSON lines, or the text view. */
 static void render_event(void *ud, const struct event *ev)
 {
-	struct cli_render *r = ud;
+	struct render *r = ud;
 	if (r->json) {
 		if (ev->type == EV_PROGRESS) {
 			double t = util_now();
@@ -190,7 +200,8 @@ static void render_event(void *ud, const struct event *ev)
 	fflush(stderr);
 }
 
-struct event_sink cli_render_sink(struct cli_render *r)
+/* The sink for flows. */
+struct event_sink render_sink(struct render *r)
 {
 	return (struct event_sink){.fn = render_event, .ud = r};
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd.h"
 #include "wiz/wiz_app.h"
 #include "wiz/wiz_draw.h"
 #include "wiz/wiz_easy.h"
@@ -16,30 +17,6 @@
 #include "wiz/wiz_summary.h"
 
 #define POLL_MS 100
-
-static int run_easy(struct cli *c, int argc, char **argv, struct err *e);
-
-const struct cli_command wiz_easy_command = {
-	"easy", "the guided wizards (helper mode): ferry easy [backup|restore|migrate|deploy]",
-	"usage: ferry easy [backup | restore | migrate | deploy | status] [--profiles FILE]\n"
-	"                  [--profile NAME] [--keys FILE]\n"
-	"\n"
-	"Opens a wizard on the terminal: it says what it is about to do, asks only\n"
-	"what the profile does not say, shows the plan, runs the same core call as\n"
-	"the command, and ends with the result and the next command. Without a\n"
-	"wizard name: the helper menu (also what `ferry` alone opens on a terminal).\n"
-	"\n"
-	"  --profile NAME   use this profile (the question is skipped)\n"
-	"  --keys FILE      read keys from FILE instead of the keyboard (also\n"
-	"                   FERRY_KEYS=FILE); tokens: Enter Esc Tab Up Down Left Right\n"
-	"                   PgUp PgDn Home End Backspace Space F1 C-c, a character,\n"
-	"                   text:STRING wait:MS waitfor:TEXT dump:PATH resize:COLSxROWS;\n"
-	"                   without a terminal the screen is drawn off-screen\n"
-	"                   ($COLUMNS x $LINES, else 80x24) and the script's end quits\n"
-	"\n"
-	"Exit status: the wizard's run (0, or the error's code), 10 when left before\n"
-	"anything ran, 130 when cancelled.\n",
-	run_easy};
 
 /* --- the screen shown -------------------------------------------------------- */
 
@@ -214,48 +191,60 @@ int wiz_easy_run(struct cli *c, const struct wiz_flow *flow, const char *keys_pa
 
 /* --- `ferry easy` --------------------------------------------------------------------- */
 
-enum { OPT_KEYS = OPT_COMMAND_BASE };
+struct easy_args {
+	const char *keys;
+};
 
-/* Options and the wizard's name. */
-static int parse_easy(struct cli *c, int argc, char **argv, const char **keys, const char **name,
-		      struct err *e)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTIONS, {"keys", required_argument, NULL, OPT_KEYS}, {0, 0, 0, 0}};
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = cli_common_option(c, &wiz_easy_command, opt, optarg, e);
-		if (r == 2)
-			return 1;
-		if (r == 1)
-			continue;
-		if (opt != OPT_KEYS)
-			return cli_bad_option(&wiz_easy_command, argv, e);
-		*keys = optarg;
-	}
-	if (argc - optind > 1) {
-		err_set(e, ERR_USAGE, "easy: unexpected argument \"%s\"", argv[optind + 1]);
-		return err_hint(e, "ferry easy [backup|restore|migrate|deploy|status]");
-	}
-	*name = optind < argc ? argv[optind] : NULL;
-	return 0;
-}
+static const struct cmd_option options[] = {
+	{.name = "keys", .kind = CMD_STRING, .value = CMD_V_FILE, .metavar = "FILE",
+	 .field = offsetof(struct easy_args, keys),
+	 .help = "read keys from FILE instead of the keyboard (also FERRY_KEYS=FILE);\n"
+		 "tokens: Enter Esc Tab Up Down Left Right PgUp PgDn Home End Backspace\n"
+		 "Space F1 C-c, a character, text:STRING wait:MS waitfor:TEXT dump:PATH\n"
+		 "resize:COLSxROWS; without a terminal the screen is drawn off-screen\n"
+		 "($COLUMNS x $LINES, else 80x24) and the script's end quits"},
+	{0},
+};
+
+/* The wizards by name: the menu's flows (wiz_menu_flow_find). */
+static const char *const wizards[] = {"backup", "restore", "migrate", "deploy", "status", NULL};
+
+static const struct cmd_arg args[] = {
+	{.name = "WIZARD", .what = "wizard", .choices = wizards},
+};
 
 /* `ferry easy [NAME]`: a wizard, or the menu. */
-static int run_easy(struct cli *c, int argc, char **argv, struct err *e)
+static int easy_exec(struct cmd_run *r, struct err *e)
 {
-	const char *keys = NULL, *name = NULL;
-	int rc = parse_easy(c, argc, argv, &keys, &name, e);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
+	const struct easy_args *a = r->args;
+	const char *name = r->argc ? r->argv[0] : NULL;
 	const struct wiz_flow *flow = name ? wiz_menu_flow_find(name) : NULL;
 	if (name && !flow) {
 		err_set(e, ERR_USAGE, "easy: no wizard \"%s\"", name);
 		return err_hint(e, "the wizards: backup, restore, migrate, deploy, status");
 	}
-	return wiz_easy_run(c, flow, keys, e);
+	return wiz_easy_run(r->c, flow, a->keys, e);
 }
+
+const struct cmd_entry wiz_easy_entry = {
+	.name = "easy",
+	.summary = "the guided wizards (helper mode), also what `ferry` alone opens",
+	.description =
+		"Opens a wizard on the terminal: it says what it is about to do, asks only\n"
+		"what the profile does not say, shows the plan, runs the same core call as\n"
+		"the command, and ends with the result and the next command. Without a\n"
+		"wizard name: the helper menu (also what `ferry` alone opens on a terminal).\n"
+		"With --profile the question for the profile is skipped.\n",
+	.footer =
+		"Exit status: the wizard's run (0, or the error's code), 10 when left before\n"
+		"anything ran, 130 when cancelled.\n",
+	.options = options,
+	.args = args,
+	.args_max = 1,
+	.need = CMD_NEED_OPTIONAL,
+	.args_size = sizeof(struct easy_args),
+	.exec = easy_exec,
+};
 
 /* `ferry` with no arguments on a terminal (or with FERRY_KEYS): the menu. */
 int wiz_easy_helper(struct cli *c, struct err *e)

@@ -8,10 +8,12 @@
 #include <stdbool.h>
 
 #include "cli/cli.h"
+#include "cli/cmd.h"
 #include "err.h"
 #include "wiz/wiz.h"
 
-extern const struct cli_command wiz_easy_command;
+/* The `easy` entry of the command table. */
+extern const struct cmd_entry wiz_easy_entry;
 
 /* Whether `ferry` alone opens the menu: a terminal, or FERRY_KEYS set. */
 bool wiz_easy_wanted(const struct cli *c);

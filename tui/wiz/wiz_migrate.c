@@ -16,6 +16,7 @@ struct migrate_state {
 	bool have_r;
 };
 
+/* The new server needs a host. */
 static int check_host(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
 {
 	(void)w;
@@ -24,6 +25,7 @@ static int check_host(const struct wiz *w, const struct wiz_field *f, char *why,
 	return 0;
 }
 
+/* A port 1-65535. */
 static int check_port(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
 {
 	(void)w;
@@ -34,6 +36,7 @@ static int check_port(const struct wiz *w, const struct wiz_field *f, char *why,
 	return 0;
 }
 
+/* A readable key file by its absolute path, or none (ssh-agent). */
 static int check_key(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
 {
 	(void)w;
@@ -170,6 +173,7 @@ static const char *migrate_save_base(const struct wiz *w)
 	return t ? t->name : NULL;
 }
 
+/* Set key to the answer, or remove it when the answer is empty. */
 static void set_json_str(json_t *obj, const char *key, const char *answer)
 {
 	if (answer && *answer)
@@ -178,6 +182,7 @@ static void set_json_str(json_t *obj, const char *key, const char *answer)
 		json_object_del(obj, key);
 }
 
+/* Save as profile: the server answers go into the copy's ssh section. */
 static void migrate_save(const struct wiz *w, void *profile_json)
 {
 	json_t *ssh = json_object_get(profile_json, "ssh");
@@ -191,6 +196,7 @@ static void migrate_save(const struct wiz *w, void *profile_json)
 	set_json_str(ssh, "identity_file", wiz_answer(w, "server", "key"));
 }
 
+/* The next command: migrate to the saved profile. */
 static char *migrate_save_next(const struct wiz *w, const char *saved_name)
 {
 	return xasprintf("ferry migrate --from %s --target %s", w->p->name, saved_name);
