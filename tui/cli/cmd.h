@@ -3,8 +3,8 @@
  * kind of argument, the field it sets, its help), its positional
  * arguments, the profile it needs and what it supports (--dry-run, --json,
  * --yes, progress, cancel). One parser (dispatch.c) reads every command's
- * options from here, and the usage text (help.c) is printed from the same
- * entries.
+ * options from here, and the usage text, the man page (help.c) and the
+ * shell completion (cmd_completion.c) are printed from the same entries.
  *
  * Options several commands share (--jobs 1-64, --dry-run, --json, --yes,
  * --profile, --profiles, ...) are declared once below and referenced by the
@@ -35,7 +35,7 @@ enum cmd_kind {
 	CMD_LIST,                 /* repeatable: appends to a struct strv */
 };
 
-/* What a value names. */
+/* What a value names: how the shell completes it. */
 enum cmd_value {
 	CMD_V_NONE,               /* free text */
 	CMD_V_PROFILE,            /* a profile of the profiles file */
@@ -54,7 +54,7 @@ struct cmd_option {
 	enum cmd_kind kind;
 	int min, max;             /* CMD_INT: the range */
 	const char *const *choices;   /* CMD_STRING: the allowed values (NULL-terminated), or NULL */
-	enum cmd_value value;     /* what the value names */
+	enum cmd_value value;     /* what the value names (completion) */
 	const char *metavar;      /* the value in the usage text: "N", "DIR" */
 	const char *help;         /* one line or more ("\n" between them) */
 	bool in_cli;              /* the field is in struct cli, else in the command's args */
@@ -117,7 +117,7 @@ struct cmd_run {
 	const struct profile *target; /* PAIR: the new server's */
 	struct event_sink *events;    /* CMD_PROGRESS: the renderer; else NULL */
 	volatile sig_atomic_t *cancel; /* CMD_CANCEL: set by SIGINT / SIGTERM; else NULL */
-	const struct cmd_list *commands;  /* every command (for help) */
+	const struct cmd_list *commands;  /* every command (for help and completion) */
 };
 
 struct cmd_entry {
@@ -169,7 +169,7 @@ const struct cmd_option *cmd_decl(const struct cmd_option *o);
  * own, --dry-run (CMD_DRY_RUN), then the common ones. i from 0; NULL past
  * the end. */
 const struct cmd_option *cmd_option_at(const struct cmd_entry *ce, size_t i);
-/* Whether the command's help lists option o (the
+/* Whether the command's help, man page and completion list option o (the
  * common options a command does not use are accepted but not listed). */
 bool cmd_option_listed(const struct cmd_entry *ce, const struct cmd_option *o);
 /* The help text of o for this command (--json and --yes take the entry's). */

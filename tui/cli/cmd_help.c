@@ -1,17 +1,33 @@
-/* cmd_help — `ferry help [COMMAND | exit-codes]` and `ferry version`. */
+/* cmd_help — `ferry help [COMMAND | exit-codes] [--man]` and `ferry
+ * version`. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/help.h"
 
+struct help_args {
+	bool man;
+};
+
+static const struct cmd_option help_options[] = {
+	{.name = "man", .kind = CMD_FLAG, .field = offsetof(struct help_args, man),
+	 .help = "print the manual page, ferry(1), as roff (man -l - reads it)"},
+	{0},
+};
+
 static const struct cmd_arg help_args_spec[] = {
 	{.name = "COMMAND | exit-codes", .what = "command", .value = CMD_V_COMMAND},
 };
 
-/* A command's usage, the exit codes, or the overview. */
+/* The manual page, a command's usage, the exit codes, or the overview. */
 static int help_exec(struct cmd_run *r, struct err *e)
 {
+	const struct help_args *a = r->args;
+	if (a->man) {
+		help_man(stdout, r->commands);
+		return 0;
+	}
 	if (r->argc == 0) {
 		help_main(stdout, r->commands);
 		return 0;
@@ -45,12 +61,14 @@ static int version_exec(struct cmd_run *r, struct err *e)
 
 const struct cmd_entry cmd_help_entry = {
 	.name = "help",
-	.summary = "show help for ferry or one command (`ferry help exit-codes`)",
+	.summary = "show help for ferry or one command (`ferry help exit-codes`, `--man`)",
 	.description =
 		"Without COMMAND: every command and the common options. With COMMAND:\n"
 		"its options. exit-codes: what each exit status means.\n",
+	.options = help_options,
 	.args = help_args_spec,
 	.args_max = 1,
+	.args_size = sizeof(struct help_args),
 	.exec = help_exec,
 };
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/help.h"
+#include "ui/ui.h"
 #include "util.h"
 
 #define WIDTH 79
@@ -241,5 +242,175 @@ void help_main(FILE *out, const struct cmd_list *commands)
 	for (size_t i = 0; i < sizeof environment / sizeof environment[0]; i++)
 		fprintf(out, "  %-23s %s\n", environment[i][0], environment[i][1]);
 	fputs("\n`ferry help COMMAND` for a command's options, `ferry help exit-codes` for the\n"
-	      "exit codes.\n", out);
+	      "exit codes, `ferry help --man` for the manual page, `ferry completion bash|zsh`\n"
+	      "for shell completion.\n", out);
+}
+
+/* --- the manual page ------------------------------------------------------------------ */
+
+/* Text for roff: backslashes, minus signs, non-ASCII as \[uXXXX], a
+ * leading dot or quote made harmless. */
+static void roff(FILE *out, const char *s, size_t len)
+{
+	bool line_start = true;
+	for (size_t i = 0; i < len && s[i];) {
+		unsigned char ch = (unsigned char)s[i];
+		if (line_start && (ch == '.' || ch == '\''))
+			fputs("\\&", out);
+		line_start = ch == '\n';
+		if (ch >= 0x80) {
+			int cp;
+			size_t n = ui_utf8_decode(s + i, &cp);
+			fprintf(out, "\\[u%04X]", (unsigned)cp);
+			i += n;
+			continue;
+		}
+		if (ch == '\\')
+			fputs("\\e", out);
+		else if (ch == '-')
+			fputs("\\-", out);
+		else
+			fputc(ch, out);
+		i++;
+	}
+}
+
+/* roff() of a whole string. */
+static void roff_s(FILE *out, const char *s)
+{
+	roff(out, s, strlen(s));
+}
+
+/* Whether a paragraph is laid out by hand (a line starts with blanks). */
+static bool preformatted(const char *para, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((i == 0 || para[i - 1] == '\n') && para[i] == ' ')
+			return true;
+	return false;
+}
+
+/* Paragraphs (blank-line separated): filled text, or kept as laid out. */
+static void roff_paragraphs(FILE *out, const char *text)
+{
+	const char *p = text;
+	while (p && *p) {
+		while (*p == '\n')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strstr(p, "\n\n");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len > 0 && p[len - 1] == '\n')
+			len--;
+		bool pre = preformatted(p, len);
+		fputs(pre ? ".PP\n.nf\n" : ".PP\n", out);
+		roff(out, p, len);
+		fputs(pre ? "\n.fi\n" : "\n", out);
+		p = end ? end + 2 : NULL;
+	}
+}
+
+/* One option as a tagged paragraph. */
+static void roff_option(FILE *out, const struct cmd_entry *ce, const struct cmd_option *o)
+{
+	const struct cmd_option *d = cmd_decl(o);
+	char value[128];
+	value_text(d, value, sizeof value);
+	fputs(".TP\n", out);
+	if (d->short_name)
+		fprintf(out, "\\fB\\-%c\\fR, ", d->short_name);
+	fputs("\\fB", out);
+	roff(out, "--", 2);
+	roff_s(out, d->name);
+	fputs("\\fR", out);
+	if (value[0]) {
+		fputs(" \\fI", out);
+		roff_s(out, value);
+		fputs("\\fR", out);
+	}
+	fputc('\n', out);
+	roff_s(out, cmd_option_help(ce, o));
+	if (d->kind == CMD_INT)
+		fprintf(out, " (%d\\-%d)", d->min, d->max);
+	fputc('\n', out);
+}
+
+/* A command's section: synopsis, description, options, footer. */
+static void roff_command(FILE *out, const struct cmd_entry *ce)
+{
+	fprintf(out, ".SS \"ferry %s\"\n", ce->name);
+	struct strv words = {0};
+	synopsis_words(ce, &words);
+	fprintf(out, ".PP\n.nf\n\\fBferry %s\\fR", ce->name);
+	int col = 6 + (int)strlen(ce->name);
+	for (size_t i = 0; i < words.n; i++) {
+		int w = (int)strlen(words.v[i]) + 1;
+		if (col + w > 70) {
+			fputs("\n    ", out);
+			col = 4;
+		}
+		fputc(' ', out);
+		roff_s(out, words.v[i]);
+		col += w;
+	}
+	fputs("\n.fi\n", out);
+	strv_done(&words);
+	fputs(".PP\n", out);
+	roff_s(out, ce->summary);
+	fputs(".\n", out);
+	if (ce->description)
+		roff_paragraphs(out, ce->description);
+	const struct cmd_option *o;
+	for (size_t i = 0; (o = cmd_option_at(ce, i)); i++)
+		if (cmd_option_listed(ce, o) && cmd_decl(o) != &cmd_opt_help)
+			roff_option(out, ce, o);
+	if (ce->footer)
+		roff_paragraphs(out, ce->footer);
+}
+
+/* ferry(1). */
+void help_man(FILE *out, const struct cmd_list *commands)
+{
+	fprintf(out, ".\\\" ferry(1), printed by `ferry help --man` from its command table\n"
+		     ".TH FERRY 1 \"\" \"ferry %s\" \"User Commands\"\n.nh\n.ad l\n.SH NAME\nferry \\- ", FERRY_VERSION);
+	roff_s(out, tagline);
+	fputs("\n.SH SYNOPSIS\n.nf\n\\fBferry\\fR\n\\fBferry\\fR \\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n"
+	      "\\fBferry\\fR \\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR\n.fi\n.SH DESCRIPTION\n", out);
+	roff_paragraphs(out,
+		"ferry backs up a PostgreSQL-backed application (database and files) into one verified "
+		"bundle, restores it, moves it to a new server over SSH, and deploys new releases. "
+		"Each environment is a profile in a JSON profiles file.\n\n"
+		"Without arguments on a terminal ferry opens the helper menu: guided wizards that run "
+		"the same steps as the commands below (`ferry easy`).");
+	fputs(".SH COMMANDS\n", out);
+	for (size_t i = 0; i < commands->n; i++)
+		roff_command(out, commands->v[i]);
+	fputs(".SH COMMON OPTIONS\nEvery command accepts these; a command's section lists those it uses.\n", out);
+	const struct cmd_option *common[] = {&cmd_opt_profiles, &cmd_opt_profile, &cmd_opt_json,
+					     &cmd_opt_yes, &cmd_opt_help};
+	for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+		roff_option(out, &(struct cmd_entry){.name = ""}, common[i]);
+	fputs(".SH EXIT STATUS\n", out);
+	for (int k = 0; k < ERR_KIND_COUNT; k++) {
+		fprintf(out, ".TP\n.B %d\n", err_exit_code((enum err_kind)k));
+		roff_s(out, err_kind_name((enum err_kind)k));
+		fputs(": ", out);
+		roff_s(out, err_kind_describe((enum err_kind)k));
+		fputc('\n', out);
+	}
+	fputs(".SH ENVIRONMENT\n", out);
+	for (size_t i = 0; i < sizeof environment / sizeof environment[0]; i++) {
+		fputs(".TP\n.B ", out);
+		roff_s(out, environment[i][0]);
+		fputc('\n', out);
+		roff_s(out, environment[i][1]);
+		fputc('\n', out);
+	}
+	fputs(".SH FILES\n.TP\n.I ./config/migration_profiles.json\n.TQ\n"
+	      ".I $XDG_CONFIG_HOME/ferry/profiles.json\n.TQ\n.I /etc/ferry/profiles.json\n"
+	      "where the profiles file is looked for, in this order, without \\fB\\-\\-profiles\\fR "
+	      "or \\fBFERRY_PROFILES\\fR.\n.SH SEE ALSO\n"
+	      "\\fBpg_dump\\fR(1), \\fBpg_restore\\fR(1), \\fBssh\\fR(1); the profile reference in "
+	      "share/ferry/profiles/README.md.\n", out);
 }

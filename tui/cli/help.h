@@ -1,6 +1,7 @@
 /* help — the texts the command table gives: `ferry --help` (every
- * command), a command's usage (`ferry help CMD`, `CMD --help`) and the exit
- * codes. Each is printed from the
+ * command), a command's usage (`ferry help CMD`, `CMD --help`), the exit
+ * codes, and the manual page in roff (`ferry help --man`, which `make
+ * install` writes to share/man/man1/ferry.1). Each is printed from the
  * entries (the command table, tui/cli/table.c); nothing here is written
  * by hand per command. */
 #ifndef FERRY_HELP_H
@@ -16,5 +17,7 @@ void help_main(FILE *out, const struct cmd_list *commands);
 void help_usage(FILE *out, const struct cmd_entry *ce);
 /* The exit code table (core/err.h's kinds). */
 void help_exit_codes(FILE *out);
+/* The whole manual page, ferry(1), as roff. */
+void help_man(FILE *out, const struct cmd_list *commands);
 
 #endif

@@ -24,6 +24,7 @@ extern const struct cmd_entry cmd_admin_exec_entry;
 extern const struct cmd_entry cmd_admin_shell_entry;
 extern const struct cmd_entry cmd_admin_seed_entry;
 extern const struct cmd_entry cmd_admin_reset_entry;
+extern const struct cmd_entry cmd_completion_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_help_version_entry;
 
@@ -50,6 +51,7 @@ static const struct cmd_entry *const entries[] = {
 	&cmd_admin_shell_entry,
 	&cmd_admin_seed_entry,
 	&cmd_admin_reset_entry,
+	&cmd_completion_entry,
 	&cmd_help_entry,
 	&cmd_help_version_entry,
 };

@@ -1,7 +1,7 @@
 /* table — the command table: every command's entry, in the order
  * `ferry --help` lists them. A new command is a new entry here. The
- * dispatcher hands the list to the command that prints it (help), so
- * that it does not call back into this file. */
+ * dispatcher hands the list to the commands that print it (help,
+ * completion), so that none of them calls back into this file. */
 #ifndef FERRY_TABLE_H
 #define FERRY_TABLE_H
 
