@@ -1,6 +1,7 @@
 /* Unit tests for the wizard's curses-free models: the run view (checklist,
- * progress, log), the worker thread's questions, the key-script parser and
- * the line editor (tui/wiz/wiz_runview.c, wiz_job.c, wiz_dialog.c, tui/ui/key.c). */
+ * progress, log), the worker thread's questions, the dialogs' keys, the
+ * key-script parser and the line editor (tui/wiz/wiz_runview.c, wiz_job.c,
+ * wiz_dialog.c, tui/ui/key.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,9 @@
 
 #include "plan.h"
 #include "ui/ui.h"
-#include "wiz/wiz.h"
+#include "wiz/wiz_dialog.h"
+#include "wiz/wiz_job.h"
+#include "wiz/wiz_runview.h"
 
 static struct event ev_of(enum event_type type, const char *step, const char *text)
 {
@@ -157,6 +160,35 @@ static void test_job_cancel_answers_no(void **state)
 	free(b);
 }
 
+/* A word to type goes on only with the exact word; Esc gives up; a
+ * question's safe answer (No) has the focus. */
+static void test_dialog_keys(void **state)
+{
+	(void)state;
+	struct wiz_dialog d;
+	memset(&d, 0, sizeof d);
+	wiz_dialog_open(&d, WD_TYPE, 7, "Confirm");
+	snprintf(d.expect, sizeof d.expect, "shop");
+	assert_int_equal(wiz_dialog_key(&d, 's'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_OPEN);
+	assert_true(d.error[0] != '\0');
+	assert_int_equal(wiz_dialog_key(&d, 'h'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, 'o'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, 'p'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_YES);
+	assert_int_equal(d.purpose, 7);
+	wiz_dialog_open(&d, WD_TYPE, 7, "Confirm");
+	assert_int_equal(wiz_dialog_key(&d, UIK_ESC), WD_NO);
+	wiz_dialog_open(&d, WD_CONFIRM, 1, "Leave?");
+	wiz_dialog_line(&d, "Nothing has been changed.");
+	assert_int_equal(d.body.n, 1);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_NO);
+	wiz_dialog_open(&d, WD_CONFIRM, 1, "Leave?");
+	assert_int_equal(wiz_dialog_key(&d, UIK_TAB), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_YES);
+	wiz_dialog_done(&d);
+}
+
 static void test_script_parse(void **state)
 {
 	(void)state;
@@ -230,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_job_question_and_answer),
 		cmocka_unit_test(test_job_cancel_answers_no),
+		cmocka_unit_test(test_dialog_keys),
 		cmocka_unit_test(test_script_parse),
 		cmocka_unit_test(test_line_editor_utf8),
 		cmocka_unit_test(test_key_names_round_trip),

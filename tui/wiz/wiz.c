@@ -124,7 +124,7 @@ const struct wiz_page *wiz_find_page_c(const struct wiz *w, const char *id)
 }
 
 /* A field of a page. */
-const struct wiz_field *wiz_field(const struct wiz *w, const char *page, const char *field)
+const struct wiz_page_field *wiz_field(const struct wiz *w, const char *page, const char *field)
 {
 	const struct wiz_page *pg = wiz_find_page_c(w, page);
 	for (size_t i = 0; pg && i < pg->nfields; i++)
@@ -143,7 +143,7 @@ const char *wiz_choice(const struct wiz *w, const char *page)
 /* A field's answer as text. */
 const char *wiz_answer(const struct wiz *w, const char *page, const char *field)
 {
-	const struct wiz_field *f = wiz_field(w, page, field);
+	const struct wiz_page_field *f = wiz_field(w, page, field);
 	if (!f)
 		return NULL;
 	return f->kind == WF_OPTION ? f->options[f->option] : f->line.text;
@@ -152,7 +152,7 @@ const char *wiz_answer(const struct wiz *w, const char *page, const char *field)
 /* --- navigation -------------------------------------------------------------------- */
 
 /* Check one field. */
-int wiz_field_check(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+int wiz_field_check(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
 	why[0] = '\0';
 	if (!f->check)

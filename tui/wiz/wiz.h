@@ -115,7 +115,7 @@ struct wiz_page *wiz_add_profile_page(struct wiz *w, const char *id, const char 
 /* The page with this id, or NULL. */
 struct wiz_page *wiz_find_page(struct wiz *w, const char *id);
 const struct wiz_page *wiz_find_page_c(const struct wiz *w, const char *id);
-const struct wiz_field *wiz_field(const struct wiz *w, const char *page, const char *field);
+const struct wiz_page_field *wiz_field(const struct wiz *w, const char *page, const char *field);
 /* The picked item's value of a choice page, or NULL. */
 const char *wiz_choice(const struct wiz *w, const char *page);
 /* A field's text, or its option's text. */
@@ -130,6 +130,6 @@ struct wiz_page *wiz_current(struct wiz *w);
 /* "2 of 5": position among the pages not skipped. */
 void wiz_position(const struct wiz *w, size_t *at, size_t *of);
 /* Check one field: 0, or -1 with the reason. */
-int wiz_field_check(const struct wiz *w, const struct wiz_field *f, char *why, size_t n);
+int wiz_field_check(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n);
 
 #endif

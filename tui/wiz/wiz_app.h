@@ -28,7 +28,7 @@ enum wiz_app_purpose { DP_NONE, DP_LEAVE, DP_CANCEL_RUN, DP_WORD, DP_HOSTKEY, DP
 struct wiz_app;
 
 /* A screen: (init, draw, key) over its model, with its key table. */
-struct wiz_screen {
+struct wiz_app_screen {
 	const char *name;
 	const struct ui_binding *(*keys)(const struct wiz_app *a, size_t *n);
 	void (*init)(struct wiz_app *a);
@@ -43,7 +43,7 @@ struct wiz_app {
 	const struct wiz_flow *direct;    /* `ferry easy NAME`: quit after it */
 	struct wiz *w;                    /* the open wizard; NULL = the menu */
 	unsigned opened;                  /* wizards opened so far */
-	const struct wiz_screen *screen;  /* the screen shown now (set by the loop) */
+	const struct wiz_app_screen *screen;  /* the screen shown now (set by the loop) */
 	size_t menu_sel;
 	char menu_note[512];              /* the profiles found, under the menu */
 	struct wiz_dialog dlg;

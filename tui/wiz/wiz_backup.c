@@ -18,7 +18,7 @@ static const char *const include_options[] = {"database and app files", "databas
 enum { INC_BOTH, INC_DB, INC_FILES };
 
 /* The include choice must fit the profile (no app section: database only). */
-static int check_include(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+static int check_include(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
 	if (w->p && !w->p->has_app && f->option != INC_DB)
 		return snprintf(why, n, "profile %s has no app files (no \"app\" section)", w->p->name), -1;
@@ -34,7 +34,7 @@ static void backup_setup(struct wiz *w)
 		"The bundle holds the database (dumped in one consistent snapshot, with every "
 		"table's row count) and the profile's app files. It is written as <name>.part "
 		"and renamed when complete, then the retention policy runs.");
-	struct wiz_field *f = wiz_page_add_option(pg, "include", "Back up",
+	struct wiz_page_field *f = wiz_page_add_option(pg, "include", "Back up",
 		"Left/Right: database and app files, database only, or app files only.", include_options);
 	f->check = check_include;
 	wiz_page_add_text(pg, "dir", "Bundle directory",
@@ -69,7 +69,7 @@ static void backup_about(const struct wiz *w, char *out, size_t n)
 		return;
 	}
 	const char *dir = wiz_answer(w, "options", "dir");
-	const struct wiz_field *inc = wiz_field(w, "options", "include");
+	const struct wiz_page_field *inc = wiz_field(w, "options", "include");
 	int what = !w->p->has_app ? INC_DB : inc ? inc->option : INC_BOTH;
 	char *db = profile_db_name(w->p);
 	char *parts = what == INC_FILES ? xstrdup("app files only") :
@@ -84,7 +84,7 @@ static void backup_about(const struct wiz *w, char *out, size_t n)
 static void backup_options(const struct wiz *w, struct backup_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	const struct wiz_field *inc = wiz_field(w, "options", "include");
+	const struct wiz_page_field *inc = wiz_field(w, "options", "include");
 	const char *dir = wiz_answer(w, "options", "dir");
 	o->db_only = inc && inc->option == INC_DB;
 	o->files_only = inc && inc->option == INC_FILES;

@@ -8,7 +8,7 @@
 
 /* A directory given as an absolute path whose nearest existing part is a
  * writable directory. */
-int wiz_check_abs_dir(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+int wiz_check_abs_dir(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
 	(void)w;
 	const char *v = f->line.text;
@@ -35,7 +35,7 @@ int wiz_check_abs_dir(const struct wiz *w, const struct wiz_field *f, char *why,
 }
 
 /* Something must be typed. */
-int wiz_check_nonempty(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+int wiz_check_nonempty(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
 	(void)w;
 	if (f->line.len > 0)

@@ -8,9 +8,9 @@
 #include "wiz/wiz.h"
 
 /* An absolute path whose nearest existing part is a writable directory. */
-int wiz_check_abs_dir(const struct wiz *w, const struct wiz_field *f, char *why, size_t n);
+int wiz_check_abs_dir(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n);
 /* Something must be typed. */
-int wiz_check_nonempty(const struct wiz *w, const struct wiz_field *f, char *why, size_t n);
+int wiz_check_nonempty(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n);
 /* A name for a new profile (wiz = the struct wiz): letters, digits, - _ .,
  * at most 64, not taken; the signature of a dialog's check. */
 int wiz_check_profile_name(const char *text, const void *wiz, char *why, size_t n);

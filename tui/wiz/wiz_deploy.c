@@ -59,7 +59,7 @@ static void deploy_about(const struct wiz *w, char *out, size_t n)
 static void deploy_options(const struct wiz *w, struct deploy_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	const struct wiz_field *f = wiz_field(w, "options", "backup");
+	const struct wiz_page_field *f = wiz_field(w, "options", "backup");
 	o->skip_backup = f && f->option == 1;
 }
 

@@ -21,9 +21,9 @@
 /* --- the screen shown -------------------------------------------------------- */
 
 /* The screen for what is shown now: the menu, or the page's kind. */
-static const struct wiz_screen *screen_for(const struct wiz_app *a)
+static const struct wiz_app_screen *screen_for(const struct wiz_app *a)
 {
-	static const struct wiz_screen *const by_kind[WP_KIND_COUNT] = {
+	static const struct wiz_app_screen *const by_kind[WP_KIND_COUNT] = {
 		[WP_INFO] = &wiz_question_info, [WP_CHOICE] = &wiz_question_choice,
 		[WP_FORM] = &wiz_question_form, [WP_SUMMARY] = &wiz_summary_screen,
 		[WP_RUN] = &wiz_run_screen, [WP_FINAL] = &wiz_final_screen,
@@ -80,7 +80,7 @@ static void dispatch(struct wiz_app *a, int key)
 		wiz_app_dialog_key(a, key);
 		return;
 	}
-	const struct wiz_screen *s = a->screen;
+	const struct wiz_app_screen *s = a->screen;
 	size_t n;
 	const struct ui_binding *t = s->keys(a, &n);
 	s->key(a, ui_binding_action(t, n, key), key);

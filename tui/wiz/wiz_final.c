@@ -162,4 +162,4 @@ static void final_key(struct wiz_app *a, int act, int key)
 	}
 }
 
-const struct wiz_screen wiz_final_screen = {"final", final_keys, final_init, final_draw, final_key};
+const struct wiz_app_screen wiz_final_screen = {"final", final_keys, final_init, final_draw, final_key};

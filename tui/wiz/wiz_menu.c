@@ -158,4 +158,4 @@ static void menu_key(struct wiz_app *a, int act, int key)
 	}
 }
 
-const struct wiz_screen wiz_menu_screen = {"menu", menu_keys, menu_init, menu_draw, menu_key};
+const struct wiz_app_screen wiz_menu_screen = {"menu", menu_keys, menu_init, menu_draw, menu_key};

@@ -6,7 +6,7 @@
 #include "wiz/wiz.h"
 #include "wiz/wiz_app.h"
 
-extern const struct wiz_screen wiz_menu_screen;
+extern const struct wiz_app_screen wiz_menu_screen;
 
 /* The wizard named on the command line (`ferry easy NAME`), or NULL. */
 const struct wiz_flow *wiz_menu_flow_find(const char *name);

@@ -17,7 +17,7 @@ struct migrate_state {
 };
 
 /* The new server needs a host. */
-static int check_host(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+static int check_host(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
 	(void)w;
 	if (!*f->line.text || strpbrk(f->line.text, " \t/@"))
@@ -26,7 +26,7 @@ static int check_host(const struct wiz *w, const struct wiz_field *f, char *why,
 }
 
 /* A port 1-65535. */
-static int check_port(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+static int check_port(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
 	(void)w;
 	char *end = NULL;
@@ -37,7 +37,7 @@ static int check_port(const struct wiz *w, const struct wiz_field *f, char *why,
 }
 
 /* A readable key file by its absolute path, or none (ssh-agent). */
-static int check_key(const struct wiz *w, const struct wiz_field *f, char *why, size_t n)
+static int check_key(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
 	(void)w;
 	const char *v = f->line.text;

@@ -16,12 +16,12 @@ void wiz_page_done(struct wiz_page *pg)
 }
 
 /* Add a text field to a form page. */
-struct wiz_field *wiz_page_add_text(struct wiz_page *pg, const char *id, const char *label,
+struct wiz_page_field *wiz_page_add_text(struct wiz_page *pg, const char *id, const char *label,
 			       const char *help, wiz_page_check_fn check)
 {
 	if (pg->nfields == WIZ_PAGE_MAX_FIELDS)
 		abort();
-	struct wiz_field *f = &pg->fields[pg->nfields++];
+	struct wiz_page_field *f = &pg->fields[pg->nfields++];
 	memset(f, 0, sizeof *f);
 	f->id = id;
 	f->label = label;
@@ -32,10 +32,10 @@ struct wiz_field *wiz_page_add_text(struct wiz_page *pg, const char *id, const c
 }
 
 /* Add a field choosing one of options (Left/Right). */
-struct wiz_field *wiz_page_add_option(struct wiz_page *pg, const char *id, const char *label,
+struct wiz_page_field *wiz_page_add_option(struct wiz_page *pg, const char *id, const char *label,
 				 const char *help, const char *const *options)
 {
-	struct wiz_field *f = wiz_page_add_text(pg, id, label, help, NULL);
+	struct wiz_page_field *f = wiz_page_add_text(pg, id, label, help, NULL);
 	f->kind = WF_OPTION;
 	f->options = options;
 	return f;

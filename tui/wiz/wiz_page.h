@@ -21,18 +21,18 @@ struct wiz_page_item {
 	char *value;              /* what picking it means (a name, a path) */
 };
 
-enum wiz_field_kind { WF_TEXT, WF_OPTION };
+enum wiz_page_field_kind { WF_TEXT, WF_OPTION };
 
 struct wiz;
-struct wiz_field;
+struct wiz_page_field;
 /* A field's check: -1 with the reason in why when the value will not do. */
-typedef int (*wiz_page_check_fn)(const struct wiz *w, const struct wiz_field *f, char *why, size_t n);
+typedef int (*wiz_page_check_fn)(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n);
 
-struct wiz_field {
+struct wiz_page_field {
 	const char *id;
 	const char *label;
 	const char *help;
-	enum wiz_field_kind kind;
+	enum wiz_page_field_kind kind;
 	struct ui_line line;      /* WF_TEXT */
 	const char *const *options;   /* WF_OPTION: NULL-terminated */
 	int option;
@@ -50,17 +50,17 @@ struct wiz_page {
 	bool blocked;             /* Next is not possible (text says why) */
 	struct wiz_page_item *items;
 	size_t nitems, sel, top;
-	struct wiz_field fields[WIZ_PAGE_MAX_FIELDS];
+	struct wiz_page_field fields[WIZ_PAGE_MAX_FIELDS];
 	size_t nfields, focus;
 	char error[512];          /* inline validation message */
 	char *made_for;           /* what the content was filled for */
 };
 
 /* A text field on a form page (check may be NULL). */
-struct wiz_field *wiz_page_add_text(struct wiz_page *pg, const char *id, const char *label,
+struct wiz_page_field *wiz_page_add_text(struct wiz_page *pg, const char *id, const char *label,
 				    const char *help, wiz_page_check_fn check);
 /* A field choosing one of options (NULL-terminated) with Left/Right. */
-struct wiz_field *wiz_page_add_option(struct wiz_page *pg, const char *id, const char *label,
+struct wiz_page_field *wiz_page_add_option(struct wiz_page *pg, const char *id, const char *label,
 				      const char *help, const char *const *options);
 /* The explanation above the content (replaces the old one). */
 void wiz_page_text(struct wiz_page *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -109,7 +109,7 @@ static void info_key(struct wiz_app *a, int act, int key)
 	common_action(a, act);
 }
 
-const struct wiz_screen wiz_question_info = {"info", info_keys, init_nothing, info_draw, info_key};
+const struct wiz_app_screen wiz_question_info = {"info", info_keys, init_nothing, info_draw, info_key};
 
 /* --- choice ---------------------------------------------------------------------- */
 
@@ -180,7 +180,7 @@ static void choice_key(struct wiz_app *a, int act, int key)
 	}
 }
 
-const struct wiz_screen wiz_question_choice = {"choice", choice_keys, init_nothing, choice_draw, choice_key};
+const struct wiz_app_screen wiz_question_choice = {"choice", choice_keys, init_nothing, choice_draw, choice_key};
 
 /* --- form ---------------------------------------------------------------------------- */
 
@@ -203,7 +203,7 @@ static size_t field_start(const struct ui_line *l, int width)
 }
 
 /* A text field: its visible part, and the cursor when it has the focus. */
-static void draw_text_field(const struct wiz_app *a, int y, int x, int w, const struct wiz_field *f,
+static void draw_text_field(const struct wiz_app *a, int y, int x, int w, const struct wiz_page_field *f,
 			    bool focus)
 {
 	const struct ui *ui = &a->ui;
@@ -225,7 +225,7 @@ static void draw_text_field(const struct wiz_app *a, int y, int x, int w, const 
 }
 
 /* An option field: "< value >". */
-static void draw_option_field(const struct wiz_app *a, int y, int x, int w, const struct wiz_field *f,
+static void draw_option_field(const struct wiz_app *a, int y, int x, int w, const struct wiz_page_field *f,
 			      bool focus)
 {
 	const struct ui *ui = &a->ui;
@@ -246,7 +246,7 @@ static void form_draw(const struct wiz_app *a)
 	if (fw > 60)
 		fw = 60;
 	for (size_t i = 0; i < pg->nfields && y < ui->rows - 3; i++) {
-		const struct wiz_field *f = &pg->fields[i];
+		const struct wiz_page_field *f = &pg->fields[i];
 		bool focus = i == pg->focus;
 		ui_put(ui, y, 2, lw, focus ? US_HEADER : US_NORMAL, f->label);
 		if (f->kind == WF_TEXT)
@@ -265,7 +265,7 @@ static void form_draw(const struct wiz_app *a)
 static void recheck(struct wiz_app *a, struct wiz_page *pg)
 {
 	char why[256];
-	const struct wiz_field *f = &pg->fields[pg->focus];
+	const struct wiz_page_field *f = &pg->fields[pg->focus];
 	if (wiz_field_check(a->w, f, why, sizeof why) < 0)
 		snprintf(pg->error, sizeof pg->error, "%s: %s", f->label, why);
 	else
@@ -273,7 +273,7 @@ static void recheck(struct wiz_app *a, struct wiz_page *pg)
 }
 
 /* Step an option field's choice by delta. */
-static void cycle(struct wiz_field *f, int delta)
+static void cycle(struct wiz_page_field *f, int delta)
 {
 	int count = 0;
 	while (f->options[count])
@@ -282,7 +282,7 @@ static void cycle(struct wiz_field *f, int delta)
 }
 
 /* Keys on an option field. */
-static void option_key(struct wiz_app *a, struct wiz_field *f, int act)
+static void option_key(struct wiz_app *a, struct wiz_page_field *f, int act)
 {
 	switch (act) {
 	case A_LEFT: cycle(f, -1); break;
@@ -293,7 +293,7 @@ static void option_key(struct wiz_app *a, struct wiz_field *f, int act)
 }
 
 /* Keys on a text field: editing; Backspace on an empty field is Back. */
-static void text_key(struct wiz_app *a, struct wiz_page *pg, struct wiz_field *f, int act, int key)
+static void text_key(struct wiz_app *a, struct wiz_page *pg, struct wiz_page_field *f, int act, int key)
 {
 	if (act == A_BACKSPACE && f->line.len == 0) {
 		wiz_app_back(a);
@@ -313,7 +313,7 @@ static void form_key(struct wiz_app *a, int act, int key)
 		common_action(a, act);
 		return;
 	}
-	struct wiz_field *f = &pg->fields[pg->focus];
+	struct wiz_page_field *f = &pg->fields[pg->focus];
 	switch (act) {
 	case A_TAB: pg->focus = (pg->focus + 1) % pg->nfields; recheck(a, pg); return;
 	case A_BTAB: pg->focus = (pg->focus + pg->nfields - 1) % pg->nfields; recheck(a, pg); return;
@@ -328,4 +328,4 @@ static void form_key(struct wiz_app *a, int act, int key)
 		text_key(a, pg, f, act, key);
 }
 
-const struct wiz_screen wiz_question_form = {"form", form_keys, init_nothing, form_draw, form_key};
+const struct wiz_app_screen wiz_question_form = {"form", form_keys, init_nothing, form_draw, form_key};

@@ -5,8 +5,8 @@
 
 #include "wiz/wiz_app.h"
 
-extern const struct wiz_screen wiz_question_info;
-extern const struct wiz_screen wiz_question_choice;
-extern const struct wiz_screen wiz_question_form;
+extern const struct wiz_app_screen wiz_question_info;
+extern const struct wiz_app_screen wiz_question_choice;
+extern const struct wiz_app_screen wiz_question_form;
 
 #endif

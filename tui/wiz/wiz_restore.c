@@ -121,8 +121,8 @@ static void restore_about(const struct wiz *w, char *out, size_t n)
 static void restore_options(const struct wiz *w, struct restore_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	const struct wiz_field *what = wiz_field(w, "options", "what");
-	const struct wiz_field *safety = wiz_field(w, "options", "safety");
+	const struct wiz_page_field *what = wiz_field(w, "options", "what");
+	const struct wiz_page_field *safety = wiz_field(w, "options", "safety");
 	o->db_only = what && what->option == WHAT_DB;
 	o->files_only = what && what->option == WHAT_FILES;
 	o->no_safety_backup = safety && safety->option == 1;

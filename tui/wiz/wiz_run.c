@@ -220,4 +220,4 @@ static void run_key(struct wiz_app *a, int act, int key)
 	}
 }
 
-const struct wiz_screen wiz_run_screen = {"run", run_keys, run_init, run_draw, run_key};
+const struct wiz_app_screen wiz_run_screen = {"run", run_keys, run_init, run_draw, run_key};

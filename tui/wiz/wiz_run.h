@@ -5,6 +5,6 @@
 
 #include "wiz/wiz_app.h"
 
-extern const struct wiz_screen wiz_run_screen;
+extern const struct wiz_app_screen wiz_run_screen;
 
 #endif

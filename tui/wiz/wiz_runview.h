@@ -16,13 +16,13 @@
 
 #define WIZ_RUNVIEW_LOG_KEEP 2000
 
-enum wiz_step_state { WS_PENDING, WS_RUNNING, WS_DONE, WS_FAILED, WS_SKIPPED };
+enum wiz_runview_state { WS_PENDING, WS_RUNNING, WS_DONE, WS_FAILED, WS_SKIPPED };
 
 struct wiz_runview_step {
 	char *id;
 	char *title;
 	char *note;               /* done/skip note or failure message */
-	enum wiz_step_state st;
+	enum wiz_runview_state st;
 	double t0, t1;            /* started, ended (monotonic s) */
 };
 

@@ -207,4 +207,4 @@ static void summary_key(struct wiz_app *a, int act, int key)
 	}
 }
 
-const struct wiz_screen wiz_summary_screen = {"summary", summary_keys, summary_init, summary_draw, summary_key};
+const struct wiz_app_screen wiz_summary_screen = {"summary", summary_keys, summary_init, summary_draw, summary_key};

@@ -6,6 +6,6 @@
 
 #include "wiz/wiz_app.h"
 
-extern const struct wiz_screen wiz_summary_screen;
+extern const struct wiz_app_screen wiz_summary_screen;
 
 #endif
