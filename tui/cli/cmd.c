@@ -96,6 +96,24 @@ const struct cmd_entry *cmd_nearest(const struct cmd_list *l, const char *name)
 	return best;
 }
 
+/* Positional specs up to the one without a name. */
+int cmd_arg_count(const struct cmd_entry *ce)
+{
+	int n = 0;
+	while (ce->args && ce->args[n].name)
+		n++;
+	return n;
+}
+
+/* Word i's spec; past the declared ones, the last (it repeats). */
+const struct cmd_arg *cmd_arg_at(const struct cmd_entry *ce, int i)
+{
+	int n = cmd_arg_count(ce);
+	if (n == 0)
+		return NULL;
+	return &ce->args[i < n ? i : n - 1];
+}
+
 /* The declaration of o. */
 const struct cmd_option *cmd_decl(const struct cmd_option *o)
 {

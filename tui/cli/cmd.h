@@ -126,7 +126,8 @@ struct cmd_entry {
 	const char *description;  /* paragraphs for the usage text and the man page */
 	const char *footer;       /* after the options (exit status, examples), or NULL */
 	const struct cmd_option *options;  /* ends with an entry without name and shared */
-	const struct cmd_arg *args;        /* args_max entries, or args_min.. with the last repeating */
+	const struct cmd_arg *args;        /* ends with an entry without name; with
+					    * args_max -1 the last one repeats */
 	int args_min, args_max;   /* positional words allowed; args_max -1: any */
 	enum cmd_need need;
 	unsigned flags;           /* CMD_DRY_RUN | CMD_JSON | ... */
@@ -161,6 +162,11 @@ extern const struct cmd_option cmd_opt_break_lock; /* --break-lock */
 const struct cmd_entry *cmd_find(const struct cmd_list *l, const char *name);
 /* The command in l nearest to a mistyped name (at most two edits), or NULL. */
 const struct cmd_entry *cmd_nearest(const struct cmd_list *l, const char *name);
+
+/* How many positional arguments the entry declares. */
+int cmd_arg_count(const struct cmd_entry *ce);
+/* The spec of the i-th positional word (the last one repeats), or NULL. */
+const struct cmd_arg *cmd_arg_at(const struct cmd_entry *ce, int i);
 
 /* The declaration of an option (the shared one it refers to, or itself). */
 const struct cmd_option *cmd_decl(const struct cmd_option *o);

@@ -33,18 +33,22 @@ static const struct cmd_option reset_options[] = {
 static const struct cmd_arg action_args[] = {
 	{.name = "NAME", .what = "action"},
 	{.name = "ARG"},
+	{0},
 };
 
 static const struct cmd_arg sql_args[] = {
 	{.name = "FILE", .value = CMD_V_FILE},
+	{0},
 };
 
 static const struct cmd_arg exec_args[] = {
 	{.name = "'SQL'", .what = "SQL statement"},
+	{0},
 };
 
 static const struct cmd_arg shell_args[] = {
 	{.name = "-- PSQL_ARG"},
+	{0},
 };
 
 /* --- shared ----------------------------------------------------------------- */

@@ -18,6 +18,7 @@ static const char *const kinds[] = {"bash", "zsh", "profiles", "bundles", NULL};
 
 static const struct cmd_arg args[] = {
 	{.name = "SHELL", .what = "kind", .choices = kinds},
+	{0},
 };
 
 /* --- the command table, walked for the scripts ---------------------------------- */
@@ -66,14 +67,6 @@ static char *command_words(const struct cmd_list *l, bool with_exit_codes)
 	char *out = strv_join(&s, " ");
 	strv_done(&s);
 	return out;
-}
-
-/* How many positional arguments a command declares. */
-static int declared_args(const struct cmd_entry *ce)
-{
-	if (!ce->args)
-		return 0;
-	return ce->args_max >= 0 ? ce->args_max : ce->args_min + 1;
 }
 
 /* --- bash ------------------------------------------------------------------------ */
@@ -137,7 +130,7 @@ static void bash_args(const struct cmd_list *l, FILE *out)
 	fputs("_ferry_arg() {\n    case \"$1 $2\" in\n", out);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct cmd_entry *ce = l->v[i];
-		int n = declared_args(ce);
+		int n = cmd_arg_count(ce);
 		for (int k = 0; k < n; k++) {
 			const struct cmd_arg *a = &ce->args[k];
 			bool last_repeats = ce->args_max < 0 && k == n - 1;
@@ -300,7 +293,7 @@ static void zsh_command(const struct cmd_list *l, FILE *out, const struct cmd_en
 	for (size_t i = 0; (o = cmd_option_at(ce, i)); i++)
 		if (cmd_option_listed(ce, o))
 			zsh_option(l, out, ce, o);
-	int n = declared_args(ce);
+	int n = cmd_arg_count(ce);
 	for (int k = 0; k < n; k++) {
 		const struct cmd_arg *a = &ce->args[k];
 		bool repeats = ce->args_max < 0 && k == n - 1;

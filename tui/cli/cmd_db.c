@@ -20,6 +20,7 @@ static const char *const actions[] = {"migrate", "status", "rollback", NULL};
 
 static const struct cmd_arg args[] = {
 	{.name = "ACTION", .what = "action", .choices = actions},
+	{0},
 };
 
 /* The migrations and their state, as a table. */

@@ -18,6 +18,7 @@ static const struct cmd_option help_options[] = {
 
 static const struct cmd_arg help_args_spec[] = {
 	{.name = "COMMAND | exit-codes", .what = "command", .value = CMD_V_COMMAND},
+	{0},
 };
 
 /* The manual page, a command's usage, the exit codes, or the overview. */

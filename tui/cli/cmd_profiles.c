@@ -10,6 +10,7 @@ static const char *const subcommands[] = {"list", "show", "check", NULL};
 static const struct cmd_arg args[] = {
 	{.name = "SUBCOMMAND", .what = "subcommand", .choices = subcommands},
 	{.name = "NAME|FILE", .value = CMD_V_PROFILE},
+	{0},
 };
 
 /* The file and its profile names as JSON. */

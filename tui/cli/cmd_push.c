@@ -20,6 +20,7 @@ static const struct cmd_option options[] = {
 
 static const struct cmd_arg args[] = {
 	{.name = "BUNDLE", .value = CMD_V_BUNDLE},
+	{0},
 };
 
 /* What was copied, as text or JSON. */

@@ -28,6 +28,7 @@ static const struct cmd_option options[] = {
 static const struct cmd_arg args[] = {
 	{.name = "COMMAND", .what = "command"},
 	{.name = "ARG"},
+	{0},
 };
 
 /* The command words joined with spaces, as ssh does. */

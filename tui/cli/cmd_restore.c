@@ -32,6 +32,7 @@ static const struct cmd_option restore_options[] = {
 
 static const struct cmd_arg restore_args_spec[] = {
 	{.name = "BUNDLE", .value = CMD_V_BUNDLE},
+	{0},
 };
 
 /* No BUNDLE on a terminal: number the bundles and read a choice. */

@@ -23,6 +23,7 @@ static const char *const actions[] = {"install", "remove", "show", NULL};
 
 static const struct cmd_arg args[] = {
 	{.name = "ACTION", .what = "action", .choices = actions},
+	{0},
 };
 
 /* install, remove or show, with this ferry's path in the timers. */

@@ -21,6 +21,7 @@ static const struct cmd_option options[] = {
 
 static const struct cmd_arg args[] = {
 	{.name = "BUNDLE", .value = CMD_V_BUNDLE},
+	{0},
 };
 
 /* The verified bundle as JSON. */

@@ -250,22 +250,13 @@ static int parse_options(struct cmd_run *r, int argc, char **argv, struct err *e
 	return 0;
 }
 
-/* The spec of positional argument i (the last one repeats). */
-static const struct cmd_arg *arg_spec(const struct cmd_entry *ce, int i)
-{
-	int declared = ce->args_max >= 0 ? ce->args_max : ce->args_min + 1;
-	if (!ce->args || declared == 0)
-		return NULL;
-	return &ce->args[i < declared ? i : declared - 1];
-}
-
 /* Count the positional words and check those with choices. */
 static int check_words(const struct cmd_run *r, struct err *e)
 {
 	const struct cmd_entry *ce = r->entry;
 	char words[512];
 	if (r->argc < ce->args_min) {
-		const struct cmd_arg *a = arg_spec(ce, r->argc);
+		const struct cmd_arg *a = cmd_arg_at(ce, r->argc);
 		if (a && a->choices)
 			err_set(e, ERR_USAGE, "%s: expected %s", ce->name, join_words(a->choices, true, words, sizeof words));
 		else
@@ -277,7 +268,7 @@ static int check_words(const struct cmd_run *r, struct err *e)
 		return help_hint(ce, e);
 	}
 	for (int i = 0; i < r->argc; i++) {
-		const struct cmd_arg *a = arg_spec(ce, i);
+		const struct cmd_arg *a = cmd_arg_at(ce, i);
 		if (!a || !a->choices || in_words(a->choices, r->argv[i]))
 			continue;
 		const char *what = a->what ? a->what : a->name;

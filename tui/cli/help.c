@@ -70,16 +70,8 @@ static void arg_token(const struct cmd_entry *ce, int i, char *buf, size_t n)
 		snprintf(name, sizeof name, "%s", a->name);
 	}
 	bool optional = i >= ce->args_min;
-	bool repeats = ce->args_max < 0 && i == ce->args_min;
+	bool repeats = ce->args_max < 0 && i == cmd_arg_count(ce) - 1;
 	snprintf(buf, n, "%s%s%s%s", optional ? "[" : "", name, optional ? "]" : "", repeats ? "..." : "");
-}
-
-/* How many positional arguments the synopsis shows. */
-static int shown_args(const struct cmd_entry *ce)
-{
-	if (!ce->args)
-		return 0;
-	return ce->args_max >= 0 ? ce->args_max : ce->args_min + 1;
 }
 
 /* The synopsis as words: positionals, then options (remote: the other way). */
@@ -87,7 +79,7 @@ static void synopsis_words(const struct cmd_entry *ce, struct strv *words)
 {
 	char buf[512];
 	struct strv args = {0}, opts = {0};
-	for (int i = 0; i < shown_args(ce); i++) {
+	for (int i = 0; i < cmd_arg_count(ce); i++) {
 		arg_token(ce, i, buf, sizeof buf);
 		strv_push(&args, buf);
 	}

@@ -211,6 +211,7 @@ static const char *const wizards[] = {"backup", "restore", "migrate", "deploy", 
 
 static const struct cmd_arg args[] = {
 	{.name = "WIZARD", .what = "wizard", .choices = wizards},
+	{0},
 };
 
 /* `ferry easy [NAME]`: a wizard, or the menu. */
