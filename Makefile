@@ -7,7 +7,9 @@
 #   make layers     fail when a library header is included outside its folder
 #   make demo       deps, build, open the wizard on a sandbox
 #   make bench      speed and memory against the plain tools
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make man        the manual page build/ferry.1 and the bash / zsh completion
+#                   scripts, printed by ferry from its command table
+#   make install    PREFIX=/usr/local DESTDIR= (ferry, ferry.1, completions)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -53,7 +55,13 @@ LAYERS_OK := $(BUILD)/.layers-ok
 FAULTS_BUILD := $(BUILD)/faults
 FAULTS_BIN   := $(FAULTS_BUILD)/ferry
 
-.PHONY: all deps check test unit asan demo bench install uninstall clean cppcheck layers faults-bin
+# Printed by ferry from its command table (tui/cli/): `ferry help --man`,
+# `ferry completion bash|zsh`.
+MAN_PAGE        := $(BUILD)/ferry.1
+BASH_COMPLETION := $(BUILD)/ferry.bash-completion
+ZSH_COMPLETION  := $(BUILD)/_ferry
+
+.PHONY: all deps check test unit asan demo bench man install uninstall clean cppcheck layers faults-bin
 
 all: $(FERRY)
 
@@ -88,7 +96,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBFERRY)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itests/unit -o $@ $< $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm
 
 # The wizard's curses-free models are tested with their own objects.
-WIZ_MODEL_OBJ := $(filter %/wiz_model.o %/ui_key.o,$(TUI_OBJ))
+WIZ_MODEL_OBJ := $(filter %/wiz/wiz_runview.o %/wiz/wiz_job.o %/wiz/wiz_dialog.o %/ui/key.o,$(TUI_OBJ))
 $(BUILD)/tests/test_wiz_model: tests/unit/test_wiz_model.c $(WIZ_MODEL_OBJ) $(LIBFERRY)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -Icore -Itui -Itests/unit -o $@ $< $(WIZ_MODEL_OBJ) $(LIBFERRY) $(CORE_LIBS) $(CMOCKA_LIBS) -lm
@@ -125,17 +133,35 @@ bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh tests/bench/run.sh $(abspath $(FERRY))
 
+man: $(MAN_PAGE) $(BASH_COMPLETION) $(ZSH_COMPLETION)
+
+$(MAN_PAGE): $(FERRY)
+	$(abspath $(FERRY)) help --man >$@.part && mv $@.part $@
+
+$(BASH_COMPLETION): $(FERRY)
+	$(abspath $(FERRY)) completion bash >$@.part && mv $@.part $@
+
+$(ZSH_COMPLETION): $(FERRY)
+	$(abspath $(FERRY)) completion zsh >$@.part && mv $@.part $@
+
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -D__GNUC__ -Icore -Itui core tui tests/unit
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ferry/profiles
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ferry/profiles \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 0755 $(FERRY) $(DESTDIR)$(PREFIX)/bin/ferry
 	install -m 0644 profiles/*.json profiles/README.md $(DESTDIR)$(PREFIX)/share/ferry/profiles/
+	install -m 0644 $(MAN_PAGE) $(DESTDIR)$(PREFIX)/share/man/man1/ferry.1
+	install -m 0644 $(BASH_COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ferry
+	install -m 0644 $(ZSH_COMPLETION) $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ferry
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ferry
+	rm -f $(DESTDIR)$(PREFIX)/bin/ferry $(DESTDIR)$(PREFIX)/share/man/man1/ferry.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ferry
+	rm -f $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ferry
 	rm -rf $(DESTDIR)$(PREFIX)/share/ferry
 
 clean:

@@ -14,7 +14,8 @@ set -eu
 # postgresql-15 ships the contrib modules on Debian 12 (it Provides
 # postgresql-contrib-15); postgresql-client-15 has psql, pg_dump, pg_restore.
 # gcc only Recommends libc6-dev, so it is listed on its own (we install with
-# --no-install-recommends).
+# --no-install-recommends). groff-base and zsh check the manual page and the
+# zsh completion script (tests/integration/12_cli_table.sh).
 PACKAGES="
 postgresql-15 postgresql-client-15
 libpq-dev libssh-dev libarchive-dev libncurses-dev libjansson-dev
@@ -22,6 +23,7 @@ libcurl4-openssl-dev libssl-dev libcmocka-dev
 openssh-server openssh-client
 gcc libc6-dev make pkg-config cppcheck
 zstd tar gzip tmux python3 curl ca-certificates
+groff-base zsh
 procps util-linux iproute2 coreutils findutils
 "
 

@@ -37,7 +37,7 @@ out=$(
     rule libarchive 'archive\.h|archive_entry\.h' core/bundle/
     rule libcurl 'curl/' core/http.c
     rule OpenSSL 'openssl/' core/hash.c core/crypto/
-    rule curses 'n?curses(w)?\.h|ncursesw/|term\.h|panel\.h' tui/ui
+    rule curses 'n?curses(w)?\.h|ncursesw/|term\.h|panel\.h' tui/ui/
 )
 # core/ never includes a front-end header.
 front=$(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(cli|ui|wiz)/' core 2>/dev/null || true)

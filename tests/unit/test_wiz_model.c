@@ -1,6 +1,7 @@
 /* Unit tests for the wizard's curses-free models: the run view (checklist,
- * progress, log), the worker thread's questions, the key-script parser and
- * the line editor (tui/wiz_model.c, tui/ui_key.c). */
+ * progress, log), the worker thread's questions, the dialogs' keys, the
+ * key-script parser and the line editor (tui/wiz/wiz_runview.c, wiz_job.c,
+ * wiz_dialog.c, tui/ui/key.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,10 @@
 #include <cmocka.h>
 
 #include "plan.h"
-#include "ui.h"
-#include "wiz.h"
+#include "ui/ui.h"
+#include "wiz/wiz_dialog.h"
+#include "wiz/wiz_job.h"
+#include "wiz/wiz_runview.h"
 
 static struct event ev_of(enum event_type type, const char *step, const char *text)
 {
@@ -89,7 +92,7 @@ static void test_progress(void **state)
 	(void)state;
 	struct wiz_runview rv;
 	wiz_runview_init(&rv, NULL, 0);
-	assert_int_equal(wiz_progress_pct(&rv), -1);
+	assert_int_equal(wiz_runview_pct(&rv), -1);
 	struct event e = ev_of(EV_STEP_START, "write", "write");
 	wiz_runview_apply(&rv, &e, 0);
 	e = ev_of(EV_PROGRESS, "write", NULL);
@@ -98,14 +101,14 @@ static void test_progress(void **state)
 	wiz_runview_apply(&rv, &e, 0);
 	e.done = 25u << 20;
 	wiz_runview_apply(&rv, &e, 1);
-	assert_int_equal(wiz_progress_pct(&rv), 25);
+	assert_int_equal(wiz_runview_pct(&rv), 25);
 	char text[128];
-	wiz_progress_text(&rv, 1, text, sizeof text);
+	wiz_runview_progress_text(&rv, 1, text, sizeof text);
 	assert_non_null(strstr(text, "25.0 MiB of 100.0 MiB"));
 	assert_non_null(strstr(text, "ETA"));
 	e.done = 200u << 20;   /* more than announced: capped */
 	wiz_runview_apply(&rv, &e, 2);
-	assert_int_equal(wiz_progress_pct(&rv), 100);
+	assert_int_equal(wiz_runview_pct(&rv), 100);
 	wiz_runview_done(&rv);
 }
 
@@ -114,7 +117,7 @@ static int ask_once(struct wiz_job *j, void *ud, struct err *e)
 {
 	(void)e;
 	int *answer = ud;
-	*answer = wiz_job_ask(j, WIZ_ASK_WORD, "the plan", "shop");
+	*answer = wiz_job_ask(j, WIZ_JOB_ASK_WORD, "the plan", "shop");
 	return 0;
 }
 
@@ -124,11 +127,11 @@ static void test_job_question_and_answer(void **state)
 	struct wiz_job j;
 	int answer = -1;
 	assert_int_equal(wiz_job_start(&j, ask_once, &answer), 0);
-	enum wiz_ask_kind kind;
+	enum wiz_job_ask kind;
 	char *a = NULL, *b = NULL;
 	while (!wiz_job_question(&j, &kind, &a, &b))
 		;
-	assert_int_equal(kind, WIZ_ASK_WORD);
+	assert_int_equal(kind, WIZ_JOB_ASK_WORD);
 	assert_string_equal(b, "shop");
 	assert_false(wiz_job_question(&j, &kind, &a, &b));   /* shown once */
 	wiz_job_answer(&j, 1);
@@ -146,7 +149,7 @@ static void test_job_cancel_answers_no(void **state)
 	struct wiz_job j;
 	int answer = -1;
 	assert_int_equal(wiz_job_start(&j, ask_once, &answer), 0);
-	enum wiz_ask_kind kind;
+	enum wiz_job_ask kind;
 	char *a = NULL, *b = NULL;
 	while (!wiz_job_question(&j, &kind, &a, &b))
 		;
@@ -155,6 +158,35 @@ static void test_job_cancel_answers_no(void **state)
 	assert_int_equal(answer, 0);
 	free(a);
 	free(b);
+}
+
+/* A word to type goes on only with the exact word; Esc gives up; a
+ * question's safe answer (No) has the focus. */
+static void test_dialog_keys(void **state)
+{
+	(void)state;
+	struct wiz_dialog d;
+	memset(&d, 0, sizeof d);
+	wiz_dialog_open(&d, WD_TYPE, 7, "Confirm");
+	snprintf(d.expect, sizeof d.expect, "shop");
+	assert_int_equal(wiz_dialog_key(&d, 's'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_OPEN);
+	assert_true(d.error[0] != '\0');
+	assert_int_equal(wiz_dialog_key(&d, 'h'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, 'o'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, 'p'), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_YES);
+	assert_int_equal(d.purpose, 7);
+	wiz_dialog_open(&d, WD_TYPE, 7, "Confirm");
+	assert_int_equal(wiz_dialog_key(&d, UIK_ESC), WD_NO);
+	wiz_dialog_open(&d, WD_CONFIRM, 1, "Leave?");
+	wiz_dialog_line(&d, "Nothing has been changed.");
+	assert_int_equal(d.body.n, 1);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_NO);
+	wiz_dialog_open(&d, WD_CONFIRM, 1, "Leave?");
+	assert_int_equal(wiz_dialog_key(&d, UIK_TAB), WD_OPEN);
+	assert_int_equal(wiz_dialog_key(&d, UIK_ENTER), WD_YES);
+	wiz_dialog_done(&d);
 }
 
 static void test_script_parse(void **state)
@@ -230,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_job_question_and_answer),
 		cmocka_unit_test(test_job_cancel_answers_no),
+		cmocka_unit_test(test_dialog_keys),
 		cmocka_unit_test(test_script_parse),
 		cmocka_unit_test(test_line_editor_utf8),
 		cmocka_unit_test(test_key_names_round_trip),

@@ -1,0 +1,135 @@
+/* cmd_list — `ferry list` and `ferry prune`. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cli/cmd.h"
+#include "flow.h"
+#include "flow_util.h"
+#include "util.h"
+
+struct list_args {
+	bool all;
+};
+
+static const struct cmd_option list_options[] = {
+	{.name = "all", .kind = CMD_FLAG, .field = offsetof(struct list_args, all),
+	 .help = "bundles of every profile in that directory"},
+	{0},
+};
+
+/* "2026-11-20 02:00:00" (UTC). */
+static void format_time(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The bundles as a JSON array. */
+static void print_list_json(const struct bundle_list *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->n; i++) {
+		const struct bundle_info *b = &l->v[i];
+		char when[32];
+		format_time(b->created, when, sizeof when);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o}",
+			"name", b->name, "path", b->path, "profile", b->profile, "created", when,
+			"type", b->type, "size_bytes", (json_int_t)b->size, "schema_revision", b->revision,
+			"verified", b->verified ? json_string(b->verified) : json_null()));
+	}
+	cli_print_json(a);
+}
+
+/* The bundles as a table. */
+static void print_list_text(const struct bundle_list *l, const char *dir)
+{
+	if (l->n == 0) {
+		printf("no bundles in %s\n", dir);
+		return;
+	}
+	printf("%-19s  %-11s  %10s  %-14s  %-22s  %s\n", "created (UTC)", "type", "size",
+	       "revision", "verified", "name");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct bundle_info *b = &l->v[i];
+		char when[32], sz[32];
+		format_time(b->created, when, sizeof when);
+		printf("%-19s  %-11s  %10s  %-14s  %-22.22s  %s\n", when, b->type,
+		       util_human_bytes(b->size, sz, sizeof sz), b->revision,
+		       b->verified ? b->verified : "not verified", b->name);
+	}
+}
+
+/* Each bundle kept or deleted, and the rule that decided. */
+static void print_prune(const struct cli *c, const struct prune_report *pr, bool dry_run)
+{
+	if (c->json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < pr->n; i++)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "file", pr->v[i].file,
+				"action", pr->v[i].keep ? "keep" : dry_run ? "would delete" : "delete",
+				"rule", pr->v[i].rule));
+		cli_print_json(a);
+		return;
+	}
+	for (size_t i = 0; i < pr->n; i++)
+		printf("%-12s %s  (%s)\n",
+		       pr->v[i].keep ? "keep" : dry_run ? "would delete" : "delete", pr->v[i].file,
+		       pr->v[i].rule);
+	if (pr->n == 0)
+		printf("no bundles to consider\n");
+}
+
+/* The bundles in backup.dir, newest first. */
+static int list_exec(struct cmd_run *r, struct err *e)
+{
+	const struct list_args *a = r->args;
+	struct bundle_list l;
+	int rc = flow_list_bundles(r->p->backup.dir, a->all ? NULL : r->p->name, &l, e);
+	if (rc == 0 && r->c->json)
+		print_list_json(&l);
+	else if (rc == 0)
+		print_list_text(&l, r->p->backup.dir);
+	flow_bundle_list_done(&l);
+	return rc;
+}
+
+/* The retention policy, applied (or with --dry-run only decided: prune
+ * has no plan hook, prune_run decides and deletes nothing). */
+static int prune_exec(struct cmd_run *r, struct err *e)
+{
+	struct prune_report pr = {0};
+	int rc = prune_run(r->p, NULL, r->c->dry_run, &pr, e);
+	if (rc == 0)
+		print_prune(r->c, &pr, r->c->dry_run);
+	prune_report_done(&pr);
+	return rc;
+}
+
+const struct cmd_entry cmd_list_entry = {
+	.name = "list",
+	.summary = "list the bundles in the backup directory, newest first",
+	.description =
+		"Shows the bundles in the profile's backup.dir, newest first: date (UTC),\n"
+		"type, size, schema revision and verified state (from `ferry verify`).\n",
+	.options = list_options,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_JSON,
+	.args_size = sizeof(struct list_args),
+	.exec = list_exec,
+};
+
+const struct cmd_entry cmd_list_prune_entry = {
+	.name = "prune",
+	.summary = "delete old bundles by the profile's retention policy",
+	.description =
+		"Keeps the newest backup.keep.last bundles, the newest bundle of each of\n"
+		"the last keep.daily days, keep.weekly ISO weeks and keep.monthly months\n"
+		"(scheduled bundles), and manual / pre-* bundles younger than\n"
+		"keep.manual_days days; deletes the rest. Prints each bundle kept or\n"
+		"deleted and the rule that decided it. Runs after each successful backup.\n",
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_DRY_RUN | CMD_JSON,
+	.exec = prune_exec,
+};

@@ -1,0 +1,175 @@
+/* cmd_restore — `ferry restore` and `ferry rollback`. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "remote.h"
+#include "flow.h"
+#include "flow_util.h"
+#include "util.h"
+
+struct restore_args {
+	struct restore_opts o;
+};
+
+#define ARG(member) offsetof(struct restore_args, member)
+
+static const struct cmd_option restore_options[] = {
+	CMD_USE(cmd_opt_db_only, struct restore_args, o.db_only),
+	CMD_USE(cmd_opt_files_only, struct restore_args, o.files_only),
+	CMD_USE(cmd_opt_schema_only, struct restore_args, o.schema_only),
+	{.name = "data-only", .kind = CMD_FLAG, .field = ARG(o.data_only),
+	 .help = "the live database's schema with the bundle's rows"},
+	CMD_USE(cmd_opt_jobs, struct restore_args, o.jobs),
+	{.name = "no-safety-backup", .kind = CMD_FLAG, .field = ARG(o.no_safety_backup),
+	 .help = "skip the safety backup of what is there now"},
+	{.name = "keep-previous", .kind = CMD_INT, .min = 1, .max = 100, .metavar = "N",
+	 .field = ARG(o.keep_previous), .help = "previous databases and file sets kept, default 1"},
+	{.name = "migrate", .kind = CMD_FLAG, .field = ARG(o.migrate),
+	 .help = "run the profile's migrations afterwards"},
+	{0},
+};
+
+static const struct cmd_arg restore_args_spec[] = {
+	{.name = "BUNDLE", .value = CMD_V_BUNDLE},
+	{0},
+};
+
+/* No BUNDLE on a terminal: number the bundles and read a choice. */
+static char *pick_bundle(const struct cli *c, const struct profile *p, struct err *e)
+{
+	if (!c->stdin_tty) {
+		err_set(e, ERR_USAGE, "restore: no BUNDLE given");
+		return err_hint(e, "give a path or a name from `ferry list`"), NULL;
+	}
+	struct bundle_list l;
+	if (flow_list_bundles(p->backup.dir, p->name, &l, e) < 0)
+		return NULL;
+	if (l.n == 0) {
+		err_set(e, ERR_USAGE, "no bundles in %s", p->backup.dir);
+		flow_bundle_list_done(&l);
+		return err_hint(e, "make one with `ferry backup`, or give a path"), NULL;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		char sz[32];
+		fprintf(stderr, "%3zu) %s  %-11s %10s  %-14s %s\n", i + 1, l.v[i].name, l.v[i].type,
+			util_human_bytes(l.v[i].size, sz, sizeof sz), l.v[i].revision,
+			l.v[i].verified ? l.v[i].verified : "not verified");
+	}
+	fprintf(stderr, "restore which bundle? [1] ");
+	char line[32] = "";
+	if (!fgets(line, sizeof line, stdin))
+		line[0] = '\0';
+	size_t pick = line[0] == '\n' || !line[0] ? 1 : (size_t)strtoul(line, NULL, 10);
+	char *path = pick >= 1 && pick <= l.n ? xstrdup(l.v[pick - 1].path) : NULL;
+	if (!path)
+		err_set(e, ERR_REFUSED, "no bundle picked");
+	flow_bundle_list_done(&l);
+	return path;
+}
+
+/* The outcome of the restore, as text or JSON. */
+static void print_result(const struct cli *c, const struct restore_result *r)
+{
+	if (!c->json) {
+		printf("restored %s: %zu tables, %lld rows checked, %.1f s\n", r->bundle, r->ntables,
+		       (long long)r->total_rows, r->duration_s);
+		if (r->safety_bundle)
+			printf("  safety backup: %s\n", r->safety_bundle);
+		if (r->previous_db)
+			printf("  previous database kept as %s (`ferry rollback` swaps it back)\n", r->previous_db);
+		for (size_t i = 0; i < r->previous_paths.n; i++)
+			printf("  previous files kept as %s\n", r->previous_paths.v[i]);
+		return;
+	}
+	cli_print_json(remote_restore_json(r));
+}
+
+/* The bundle: the argument, or picked from the list on a terminal. */
+static char *bundle_of(struct cmd_run *r, struct err *e)
+{
+	return r->argc ? cli_resolve_bundle(r->argv[0], r->p, e) : pick_bundle(r->c, r->p, e);
+}
+
+/* The core options from the command line and the terminal. */
+static struct restore_opts *opts_of(struct cmd_run *r)
+{
+	struct restore_args *a = r->args;
+	a->o.events = r->events;
+	a->o.cancel = r->cancel;
+	a->o.yes = r->c->yes;
+	a->o.confirm = cli_confirm_plan;
+	a->o.confirm_ud = r->c;
+	return &a->o;
+}
+
+/* --dry-run: verify the bundle and restore_plan. */
+static int restore_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e)
+{
+	char *bundle = bundle_of(r, e);
+	int rc = bundle ? restore_plan(r->p, bundle, opts_of(r), plan, e) : -1;
+	free(bundle);
+	return rc;
+}
+
+/* restore_run, then the result. */
+static int restore_exec(struct cmd_run *r, struct err *e)
+{
+	char *bundle = bundle_of(r, e);
+	if (!bundle)
+		return -1;
+	struct restore_result res;
+	int rc = restore_run(r->p, bundle, opts_of(r), &res, e);
+	if (rc == 0)
+		print_result(r->c, &res);
+	restore_result_done(&res);
+	free(bundle);
+	return rc;
+}
+
+/* rollback_run: the last restore's previous database and files back. */
+static int rollback_exec(struct cmd_run *r, struct err *e)
+{
+	struct restore_opts o = {.yes = r->c->yes, .confirm = cli_confirm_plan, .confirm_ud = r->c};
+	char *report = NULL;
+	int rc = rollback_run(r->p, &o, &report, e);
+	if (rc == 0)
+		fputs(report, stdout);
+	free(report);
+	return rc;
+}
+
+const struct cmd_entry cmd_restore_entry = {
+	.name = "restore",
+	.summary = "restore a bundle: verify, safety backup, shadow database, row-count gate, swap",
+	.description =
+		"BUNDLE is a path or a name from `ferry list`; with none, on a terminal, pick\n"
+		"one from the list. Nothing is changed before: the bundle is verified, the\n"
+		"plan is shown and you type the database name (or pass --yes). Then a\n"
+		"safety backup (type pre-restore), a restore into <db>_ferry_shadow, every\n"
+		"table's row count checked against the manifest, and one transaction that\n"
+		"renames <db> to <db>_prev_<YYYYMMDD_HHMMSS> and the shadow to <db>.\n",
+	.options = restore_options,
+	.args = restore_args_spec,
+	.args_max = 1,
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.json_help = "progress as JSON lines and a final JSON result on stdout",
+	.yes_help = "confirm without typing the database name (needed without a terminal)",
+	.args_size = sizeof(struct restore_args),
+	.plan = restore_plan_hook,
+	.exec = restore_exec,
+};
+
+const struct cmd_entry cmd_restore_rollback_entry = {
+	.name = "rollback",
+	.summary = "swap the database and files of the last restore back",
+	.description =
+		"Puts back what the last `ferry restore` of this profile replaced: the\n"
+		"previous database (<db>_prev_...) becomes <db> again, the restored one is\n"
+		"kept as <db>_rolledback_<ts>; app paths saved as <path>.prev-<ts> go back.\n",
+	.need = CMD_NEED_PROFILE,
+	.flags = CMD_YES,
+	.exec = rollback_exec,
+};
