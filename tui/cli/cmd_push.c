@@ -1,12 +1,11 @@
 /* cmd_push — `ferry push BUNDLE --target NAME`: copy a bundle into the
  * target profile's backup directory over SSH, resumable and verified. */
 #include <jansson.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "ssh/ssh.h"
+#include "flow_push.h"
 
 struct push_args {
 	bool accept_new_host_key;
@@ -24,83 +23,50 @@ static const struct cmd_arg args[] = {
 };
 
 /* What was copied, as text or JSON. */
-static void print_result(const struct cli *c, const char *file, const char *host,
-			 const char *remote, const struct sshc_upload_result *r)
+static void print_result(const struct cli *c, const struct push_result *r)
 {
-	double mbps = r->seconds > 0 ? (double)r->sent / r->seconds / 1e6 : 0;
 	if (!c->json) {
-		printf("pushed %s to %s:%s (%llu bytes%s, sha256 %s, %.1f s, %.0f MB/s)\n", file,
-		       host, remote, (unsigned long long)r->bytes,
-		       r->resumed_from ? ", resumed" : "", r->sha256, r->seconds, mbps);
+		printf("pushed %s to %s:%s (%llu bytes%s, sha256 %s, %.1f s, %.0f MB/s)\n", r->file,
+		       r->host, r->remote, (unsigned long long)r->bytes,
+		       r->resumed_from ? ", resumed" : "", r->sha256, r->seconds, r->mb_per_s);
 		return;
 	}
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:f, s:f}",
-			      "status", "ok", "file", file, "host", host, "remote", remote,
-			      "bytes", (json_int_t)r->bytes,
-			      "resumed_from", (json_int_t)r->resumed_from,
-			      "sent", (json_int_t)r->sent, "sha256", r->sha256,
-			      "seconds", r->seconds, "mb_per_s", mbps);
-	cli_print_json(o);
+	cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:f, s:f}",
+				 "status", "ok", "file", r->file, "host", r->host, "remote", r->remote,
+				 "bytes", (json_int_t)r->bytes,
+				 "resumed_from", (json_int_t)r->resumed_from,
+				 "sent", (json_int_t)r->sent, "sha256", r->sha256,
+				 "seconds", r->seconds, "mb_per_s", r->mb_per_s));
 }
 
-/* Connect, upload (resumable), verify; the steps as events. */
-static int push(struct cmd_run *run, const char *bundle, struct err *e)
+/* The push's options from the command line. */
+static struct push_opts opts_of(const struct cmd_run *run)
 {
-	const struct profile *p = run->p;
-	const struct push_args *po = run->args;
-	const struct event_sink *sink = run->events;
-	const char *dir = p->backup.dir;
-	if (!dir || dir[0] != '/') {
-		err_set(e, ERR_PROFILE, "profile \"%s\": backup.dir must be an absolute path to be "
-			"used on the remote side (it is \"%s\")", p->name, dir ? dir : "");
-		return err_hint(e, "set backup.dir in the target profile, e.g. \"/var/backups/ferry\"");
-	}
-	char *abs = realpath(bundle, NULL);
-	const char *shown = abs ? abs : bundle;
-
-	int rc = -1;
-	char *remote = sshc_remote_join(dir, bundle);
-	event_step_start(sink, "connect", "connect to the target");
-	struct sshc_connect_opts co = {
-		.accept_new_host_key = po->accept_new_host_key,
-		.confirm_new_key = cli_ask_host_key,   /* on a terminal: asked */
-		.confirm_ud = run->c,
-		.events = sink,
+	const struct push_args *pa = run->args;
+	return (struct push_opts){
+		.target = run->p, .bundle = run->argv[0],
+		.accept_new_host_key = pa->accept_new_host_key,
+		.confirm_host_key = cli_ask_host_key, .hostkey_ud = run->c,   /* on a terminal: asked */
+		.events = run->events, .cancel = run->cancel,
 	};
-	sshc_conn *conn = sshc_connect(p, &co, e);
-	if (!conn) {
-		event_step_fail(sink, "connect", e->msg);
-		goto out;
-	}
-	event_step_done(sink, "connect", sshc_target(conn));
-	char *title = xasprintf("copy %s to %s:%s", shown, sshc_host(conn), remote);
-	event_step_start(sink, "upload", title);
-	free(title);
-	struct sshc_upload_result res;
-	struct sshc_upload_opts uo = {.events = sink, .step = "upload", .cancel = run->cancel};
-	rc = sshc_upload(conn, bundle, remote, &uo, &res, e);
-	if (rc != 0) {
-		if (res.sent > 0 && (e->kind == ERR_INTERRUPTED || e->kind == ERR_SSH))
-			err_hint(e, "run the same push again: it resumes after the bytes already copied");
-		event_step_fail(sink, "upload", e->msg);
-	} else {
-		char note[128];
-		snprintf(note, sizeof note, "verified, %.0f MB/s", res.seconds > 0 ?
-			 (double)res.sent / res.seconds / 1e6 : 0.0);
-		event_step_done(sink, "upload", note);
-		print_result(run->c, shown, sshc_target(conn), remote, &res);
-	}
-	sshc_free(conn);
-out:
-	free(remote);
-	free(abs);
-	return rc;
 }
 
-/* Copy the one BUNDLE. */
-static int push_exec(struct cmd_run *r, struct err *e)
+static int push_plan_hook(struct cmd_run *run, struct plan *plan, struct err *e)
 {
-	return push(r, r->argv[0], e);
+	struct push_opts o = opts_of(run);
+	return push_plan(&o, plan, e);
+}
+
+/* core/flow_push: connect, upload (resumable), verify. */
+static int push_exec(struct cmd_run *run, struct err *e)
+{
+	struct push_opts o = opts_of(run);
+	struct push_result r;
+	int rc = push_run(&o, &r, e);
+	if (rc == 0)
+		print_result(run->c, &r);
+	push_result_done(&r);
+	return rc;
 }
 
 const struct cmd_entry cmd_push_entry = {
@@ -129,11 +95,12 @@ const struct cmd_entry cmd_push_entry = {
 	.args_min = 1,
 	.args_max = 1,
 	.need = CMD_NEED_TARGET,
-	.flags = CMD_JSON | CMD_PROGRESS | CMD_CANCEL,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_PROGRESS | CMD_CANCEL,
 	.json_help = "progress as JSON lines, then the result:\n"
 		     "{\"status\":\"ok\",\"file\",\"host\",\"remote\",\"bytes\",\n"
 		     " \"resumed_from\",\"sent\",\"sha256\",\"seconds\",\"mb_per_s\"}\n"
 		     "(mb_per_s: bytes sent this time / seconds / 10^6)",
 	.args_size = sizeof(struct push_args),
+	.plan = push_plan_hook,
 	.exec = push_exec,
 };
