@@ -264,6 +264,13 @@ static void print_reset(const struct cli *c, const struct reset_result *r)
 	       r->seeded, r->seeded == 1 ? "" : "s");
 }
 
+static int reset_plan_hook(struct cmd_run *run, struct plan *plan, struct err *e)
+{
+	const struct admin_args *a = run->args;
+	struct reset_opts o = {.no_seed = a->no_seed};
+	return reset_plan(run->p, &o, plan, e);
+}
+
 /* Reset (core asks for the database name), rendering progress. */
 static int do_reset(struct cmd_run *run, struct err *e)
 {
@@ -439,7 +446,8 @@ const struct cmd_entry cmd_admin_reset_entry = {
 		"itself are not carried over. Undo with `ferry restore` of the safety bundle.\n",
 	.options = reset_options,
 	.need = CMD_NEED_PROFILE,
-	.flags = CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.plan = reset_plan_hook,
 	.json_help = "{\"status\":\"success\",\"database\":...,\"safety_bundle\":...,...}",
 	.yes_help = "do not ask for the database name; without a terminal to ask\n"
 		    "on --yes is needed (else exit 10)",

@@ -131,13 +131,20 @@ static int restore_exec(struct cmd_run *r, struct err *e)
 /* rollback_run: the last restore's previous database and files back. */
 static int rollback_exec(struct cmd_run *r, struct err *e)
 {
-	struct restore_opts o = {.yes = r->c->yes, .confirm = cli_confirm_plan, .confirm_ud = r->c};
+	struct restore_opts o = {.yes = r->c->yes, .confirm = cli_confirm_plan, .confirm_ud = r->c,
+				 .events = r->events, .cancel = r->cancel};
 	char *report = NULL;
 	int rc = rollback_run(r->p, &o, &report, e);
 	if (rc == 0)
 		fputs(report, stdout);
 	free(report);
 	return rc;
+}
+
+static int rollback_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e)
+{
+	struct restore_opts o = {0};
+	return rollback_plan(r->p, &o, plan, e);
 }
 
 const struct cmd_entry cmd_restore_entry = {
@@ -170,6 +177,7 @@ const struct cmd_entry cmd_restore_rollback_entry = {
 		"previous database (<db>_prev_...) becomes <db> again, the restored one is\n"
 		"kept as <db>_rolledback_<ts>; app paths saved as <path>.prev-<ts> go back.\n",
 	.need = CMD_NEED_PROFILE,
-	.flags = CMD_YES,
+	.flags = CMD_DRY_RUN | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.plan = rollback_plan_hook,
 	.exec = rollback_exec,
 };

@@ -64,6 +64,11 @@ static int status_exec(struct cmd_run *run, struct err *e)
 	return code;
 }
 
+static int status_plan_hook(struct cmd_run *run, struct plan *plan, struct err *e)
+{
+	return status_plan(run->p, NULL, plan, e);
+}
+
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
 	.summary = "self-check: database, migrations, backups, space, health, ssh, services",
@@ -88,10 +93,11 @@ const struct cmd_entry cmd_status_entry = {
 		"with the code of the first failed check's kind: 3 database, 4 backup\n"
 		"verification, 5 ssh, 6 health, 1 a service status command.\n",
 	.need = CMD_NEED_PROFILE,
-	.flags = CMD_JSON | CMD_CANCEL,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_CANCEL,
 	.json_help = "{\"status\":\"ok|warn|fail\",\"checks\":[{\"name\",\"state\",\"detail\",\n"
 		     "and the check's numbers: latency_ms, server_version,\n"
 		     "schema_revision, pending_migrations, size_bytes, tables,\n"
 		     "connections, last_backup{...}, free_bytes, http_status, ...}]}",
+	.plan = status_plan_hook,
 	.exec = status_exec,
 };

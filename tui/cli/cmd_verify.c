@@ -53,22 +53,39 @@ static int verify_path(struct cmd_run *run, const char *path, const struct profi
 	return rc;
 }
 
-/* A profile is loaded only for --deep or a name in backup.dir. */
-static int verify_exec(struct cmd_run *r, struct err *e)
+/* The bundle's path; a profile is loaded only for --deep or a name in
+ * backup.dir (*pf then holds it). NULL with e filled. */
+static char *bundle_path(struct cmd_run *r, profile_file **pf, const struct profile **p,
+			 struct err *e)
 {
 	const struct verify_args *a = r->args;
-	profile_file *pf = NULL;
-	const struct profile *p = NULL;
+	*pf = NULL;
+	*p = NULL;
 	const char *arg = r->argv[0];
-	if (a->deep || access(arg, F_OK) != 0) {
-		p = cli_profile(r->c, &pf, e);
-		if (!p) {
-			profile_file_free(pf);
-			return -1;
-		}
-	}
-	char *path = cli_resolve_bundle(arg, p, e);
+	if ((a->deep || access(arg, F_OK) != 0) && !(*p = cli_profile(r->c, pf, e)))
+		return NULL;
+	return cli_resolve_bundle(arg, *p, e);
+}
+
+static int verify_exec(struct cmd_run *r, struct err *e)
+{
+	profile_file *pf;
+	const struct profile *p;
+	char *path = bundle_path(r, &pf, &p, e);
 	int rc = path ? verify_path(r, path, p, e) : -1;
+	free(path);
+	profile_file_free(pf);
+	return rc;
+}
+
+static int verify_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e)
+{
+	profile_file *pf;
+	const struct profile *p;
+	char *path = bundle_path(r, &pf, &p, e);
+	const struct verify_args *a = r->args;
+	struct verify_opts o = {.deep = a->deep, .profile = p};
+	int rc = path ? verify_plan(path, &o, plan, e) : -1;
 	free(path);
 	profile_file_free(pf);
 	return rc;
@@ -87,7 +104,8 @@ const struct cmd_entry cmd_verify_entry = {
 	.args_min = 1,
 	.args_max = 1,
 	.need = CMD_NEED_OPTIONAL,
-	.flags = CMD_JSON | CMD_PROGRESS | CMD_CANCEL,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_PROGRESS | CMD_CANCEL,
 	.args_size = sizeof(struct verify_args),
+	.plan = verify_plan_hook,
 	.exec = verify_exec,
 };
