@@ -9,8 +9,6 @@
 
 #include "db.h"
 #include "dump.h"
-#include "flow.h"
-#include "flow_util.h"
 #include "migrate_db.h"
 #include "util.h"
 

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flow_util.h"
 #include "util.h"
 #include "fsx.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "db.h"
-#include "flow_util.h"
+#include "flow/flow.h"
 #include "hash.h"
 #include "proc.h"
 #include "util.h"

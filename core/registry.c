@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "flow_util.h"
 #include "util.h"
 #include "fsx.h"
 

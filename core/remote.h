@@ -21,7 +21,10 @@
 
 #include "err.h"
 #include "event.h"
-#include "flow.h"
+#include "flow/backup.h"
+#include "flow/verify.h"
+#include "flow/restore.h"
+#include "flow/counts.h"
 #include "ssh/ssh.h"
 
 #define REMOTE_PROTOCOL 1

@@ -10,7 +10,6 @@
 #include "bundle/bundle.h"
 #include "dbname.h"
 #include "dump.h"
-#include "flow_util.h"
 #include "fsx.h"
 
 db_conn *restore_db_connect_admin(const char *url, char **conninfo_out, struct err *e)

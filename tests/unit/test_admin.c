@@ -13,7 +13,7 @@
 #include "admin.h"
 #include "http.h"
 #include "profile/profile.h"
-#include "status.h"
+#include "flow/status.h"
 #include "testutil.h"
 
 /* Rows from string literals: headers then cells (NULL = SQL NULL). */

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "flow.h"
+#include "flow/list.h"
+#include "flow/prune.h"
 
 static time_t utc(int y, int mo, int d, int h)
 {
@@ -24,7 +25,7 @@ static void add_bundle(struct bundle_list *l, time_t t, const char *type)
 	strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
 	char *name = xasprintf("prod_%s_%s_abc.ferry.tar.zst", stamp, type);
 	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-	assert_int_equal(flow_parse_bundle_name(name, &l->v[l->n]), 0);
+	assert_int_equal(list_parse_name(name, &l->v[l->n]), 0);
 	l->v[l->n].path = xstrdup(name);
 	l->n++;
 	free(name);
@@ -40,7 +41,7 @@ static void test_name_parse(void **state)
 {
 	(void)state;
 	struct bundle_info b;
-	assert_int_equal(flow_parse_bundle_name("my_app_20261121_195000_daily_3f2a.b-c.ferry.tar.zst", &b), 0);
+	assert_int_equal(list_parse_name("my_app_20261121_195000_daily_3f2a.b-c.ferry.tar.zst", &b), 0);
 	assert_string_equal(b.profile, "my_app");
 	assert_string_equal(b.type, "daily");
 	assert_string_equal(b.revision, "3f2a.b-c");
@@ -48,9 +49,9 @@ static void test_name_parse(void **state)
 	struct bundle_list l = {&b, 1};
 	(void)l;
 	free(b.name), free(b.profile), free(b.type), free(b.revision);
-	assert_int_equal(flow_parse_bundle_name("prod_20261121_195000_daily_x.ferry.tar.zst.part", &b), -1);
-	assert_int_equal(flow_parse_bundle_name("notes.txt", &b), -1);
-	assert_int_equal(flow_parse_bundle_name("prod_2026112_195000_daily_x.ferry.tar", &b), -1);
+	assert_int_equal(list_parse_name("prod_20261121_195000_daily_x.ferry.tar.zst.part", &b), -1);
+	assert_int_equal(list_parse_name("notes.txt", &b), -1);
+	assert_int_equal(list_parse_name("prod_2026112_195000_daily_x.ferry.tar", &b), -1);
 }
 
 /* 30 daily bundles (November 2026), newest first: keep last 3, 7 days,
@@ -81,7 +82,7 @@ static void test_daily_series(void **state)
 	 * are already covered by newer bundles). */
 	assert_int_equal(kept, 9);
 	prune_report_done(&r);
-	flow_bundle_list_done(&l);
+	list_done(&l);
 }
 
 static void test_manual_kept_for_days(void **state)
@@ -104,7 +105,7 @@ static void test_manual_kept_for_days(void **state)
 	assert_false(decision(&r, 3)->keep);
 	assert_string_equal(decision(&r, 3)->rule, "manual, older than the manual retention");
 	prune_report_done(&r);
-	flow_bundle_list_done(&l);
+	list_done(&l);
 }
 
 static void test_newest_always_kept(void **state)
@@ -119,7 +120,7 @@ static void test_newest_always_kept(void **state)
 	assert_true(decision(&r, 0)->keep);
 	assert_string_equal(decision(&r, 0)->rule, "last 1");
 	prune_report_done(&r);
-	flow_bundle_list_done(&l);
+	list_done(&l);
 }
 
 static void test_several_per_day(void **state)
@@ -138,7 +139,7 @@ static void test_several_per_day(void **state)
 		assert_false(decision(&r, i)->keep);     /* older ones that day */
 	assert_true(decision(&r, r.n - 1)->keep);       /* the 29th */
 	prune_report_done(&r);
-	flow_bundle_list_done(&l);
+	list_done(&l);
 }
 
 int main(void)

@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flow_push.h"
+#include "flow/push.h"
 #include "fsx.h"
 #include "hash.h"
 #include "host.h"

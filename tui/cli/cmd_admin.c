@@ -9,7 +9,7 @@
 
 #include "admin.h"
 #include "cli/cmd.h"
-#include "flow_reset.h"
+#include "flow/reset.h"
 #include "db.h"
 struct admin_args {
 	struct strv files;        /* seed --file */

@@ -5,7 +5,7 @@
 
 #include "cli/cmd.h"
 #include "remote.h"
-#include "flow.h"
+#include "flow/backup.h"
 #include "util.h"
 
 struct backup_args {

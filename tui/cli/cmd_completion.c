@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "flow.h"
-#include "flow_util.h"
+#include "flow/list.h"
 #include "fsx.h"
 #include "util.h"
 
@@ -386,10 +385,10 @@ static int print_bundles(const struct cli *c)
 	profile_file *pf;
 	const struct profile *p = cli_profile(c, &pf, &e);
 	struct bundle_list l = {0};
-	if (p && flow_list_bundles(p->backup.dir, p->name, &l, &e) == 0) {
+	if (p && list_bundles(p->backup.dir, p->name, &l, &e) == 0) {
 		for (size_t i = 0; i < l.n; i++)
 			printf("%s\n", l.v[i].name);
-		flow_bundle_list_done(&l);
+		list_done(&l);
 	}
 	profile_file_free(pf);
 	return 0;

@@ -3,7 +3,7 @@
 
 #include "cli/cmd.h"
 #include "remote.h"
-#include "flow.h"
+#include "flow/counts.h"
 
 /* The tables' rows, as text or JSON (what a remote ferry prints for migrate). */
 static void print_counts(const struct cli *c, const struct counts_result *r)

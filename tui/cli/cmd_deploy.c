@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/cmd.h"
-#include "flow.h"
+#include "flow/deploy.h"
 
 struct deploy_args {
 	struct deploy_opts o;

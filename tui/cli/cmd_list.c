@@ -4,8 +4,8 @@
 #include <time.h>
 
 #include "cli/cmd.h"
-#include "flow.h"
-#include "flow_util.h"
+#include "flow/list.h"
+#include "flow/prune.h"
 #include "util.h"
 
 struct list_args {
@@ -86,12 +86,12 @@ static int list_exec(struct cmd_run *r, struct err *e)
 {
 	const struct list_args *a = r->args;
 	struct bundle_list l;
-	int rc = flow_list_bundles(r->p->backup.dir, a->all ? NULL : r->p->name, &l, e);
+	int rc = list_bundles(r->p->backup.dir, a->all ? NULL : r->p->name, &l, e);
 	if (rc == 0 && r->c->json)
 		print_list_json(&l);
 	else if (rc == 0)
 		print_list_text(&l, r->p->backup.dir);
-	flow_bundle_list_done(&l);
+	list_done(&l);
 	return rc;
 }
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/cmd.h"
-#include "flow.h"
+#include "flow/migrate.h"
 
 struct migrate_args {
 	struct migrate_opts o;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "flow_push.h"
+#include "flow/push.h"
 
 struct push_args {
 	bool accept_new_host_key;

@@ -5,8 +5,9 @@
 
 #include "cli/cmd.h"
 #include "remote.h"
-#include "flow.h"
-#include "flow_util.h"
+#include "flow/restore.h"
+#include "flow/rollback.h"
+#include "flow/list.h"
 #include "util.h"
 
 struct restore_args {
@@ -44,11 +45,11 @@ static char *pick_bundle(const struct cli *c, const struct profile *p, struct er
 		return err_hint(e, "give a path or a name from `ferry list`"), NULL;
 	}
 	struct bundle_list l;
-	if (flow_list_bundles(p->backup.dir, p->name, &l, e) < 0)
+	if (list_bundles(p->backup.dir, p->name, &l, e) < 0)
 		return NULL;
 	if (l.n == 0) {
 		err_set(e, ERR_USAGE, "no bundles in %s", p->backup.dir);
-		flow_bundle_list_done(&l);
+		list_done(&l);
 		return err_hint(e, "make one with `ferry backup`, or give a path"), NULL;
 	}
 	for (size_t i = 0; i < l.n; i++) {
@@ -65,7 +66,7 @@ static char *pick_bundle(const struct cli *c, const struct profile *p, struct er
 	char *path = pick >= 1 && pick <= l.n ? xstrdup(l.v[pick - 1].path) : NULL;
 	if (!path)
 		err_set(e, ERR_REFUSED, "no bundle picked");
-	flow_bundle_list_done(&l);
+	list_done(&l);
 	return path;
 }
 

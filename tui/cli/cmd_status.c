@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "status.h"
+#include "flow/status.h"
 
 /* "[ ok ]", "[warn]", "[FAIL]", coloured on a terminal. */
 static void print_mark(const struct cli *c, enum status_state s)

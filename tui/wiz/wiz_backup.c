@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow.h"
+#include "flow/backup.h"
 #include "wiz/wiz_backup.h"
 #include "wiz/wiz_check.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow.h"
+#include "flow/deploy.h"
 #include "wiz/wiz_deploy.h"
 
 struct deploy_state {

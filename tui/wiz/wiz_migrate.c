@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "flow.h"
+#include "flow/migrate.h"
 #include "wiz/wiz_migrate.h"
 
 struct migrate_state {

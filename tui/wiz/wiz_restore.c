@@ -5,7 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "flow.h"
+#include "flow/restore.h"
+#include "flow/list.h"
 #include "wiz/wiz_restore.h"
 
 struct restore_state {
@@ -69,7 +70,7 @@ static void fill_bundles(struct wiz *w, struct wiz_page *pg)
 	free(pg->header);
 	pg->header = xasprintf("%-16s  %-11s %9s  %-12s  %-12s  %s", "made (UTC)", "type", "size", "revision",
 			       "verified", "profile");
-	if (flow_list_bundles(w->p->backup.dir, NULL, &l, &e) < 0) {
+	if (list_bundles(w->p->backup.dir, NULL, &l, &e) < 0) {
 		wiz_page_text(pg, "The bundles cannot be listed: %s", e.msg);
 		pg->blocked = true;
 		return;
@@ -81,7 +82,7 @@ static void fill_bundles(struct wiz *w, struct wiz_page *pg)
 			      "first (Esc goes back).", w->p->backup.dir);
 	else
 		wiz_page_text(pg, "Bundles in %s:", w->p->backup.dir);
-	flow_bundle_list_done(&l);
+	list_done(&l);
 }
 
 /* Fill the pages that depend on the profile (answers kept on Back). */

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow.h"
-#include "status.h"
+#include "flow/status.h"
 #include "wiz/wiz_status.h"
 
 struct status_wiz {

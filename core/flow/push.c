@@ -1,6 +1,6 @@
 /* flow_push — a bundle to the target profile's backup.dir over SSH, as a
  * step table: preflight, connect, upload (see flow_push.h). */
-#include "flow_push.h"
+#include "flow/push.h"
 
 #include <errno.h>
 #include <fcntl.h>

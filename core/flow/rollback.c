@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flow.h"
-#include "flow_util.h"
+#include "flow/restore.h"
+#include "flow/rollback.h"
 #include "dbname.h"
 #include "restore_db.h"
 #include "step.h"

@@ -1,6 +1,6 @@
 /* flow_util — helpers shared by the flows. */
 #define _XOPEN_SOURCE 700
-#include "flow_util.h"
+#include "flow/flow.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
-/* flow_util — small helpers shared by the flows: time, sizes, directories,
- * running the profile's shell commands. */
-#ifndef FERRY_FLOW_UTIL_H
-#define FERRY_FLOW_UTIL_H
+/* flow — what the flows share: the operator's answers (confirmation, an
+ * unknown host key), compression names, app paths, the profile's shell
+ * commands, JSON logs and reports. */
+#ifndef FERRY_FLOW_FLOW_H
+#define FERRY_FLOW_FLOW_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -18,6 +19,14 @@
 #include "step.h"
 
 #include "bundle/bundle.h"
+
+/* Asks the operator to confirm a destructive plan, e.g. by typing the
+ * database name (core/step.h). */
+typedef step_confirm_fn flow_confirm_fn;
+
+/* Asked when the target's SSH host key is unknown; non-zero = accept. */
+typedef int (*flow_hostkey_fn)(void *ud, const char *host, int port, const char *fingerprint,
+			       const char *type);
 
 /* "zstd" / "gzip" / "none" ↔ enum; the bundle file name's ending. */
 int flow_compression_parse(const char *name, enum bundle_compression *out);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "db.h"
-#include "flow.h"
+#include "flow/counts.h"
 
 int counts_read(const struct profile *p, struct counts_result *r, struct err *e)
 {

@@ -1,6 +1,7 @@
 /* flow_status — `ferry status`: every check of one profile into a report. */
 #include "fsx.h"
-#include "status.h"
+#include "flow/list.h"
+#include "flow/status.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +18,6 @@
 #include <unistd.h>
 
 #include "db.h"
-#include "flow.h"
-#include "flow_util.h"
 #include "http.h"
 #include "migrate_db.h"
 #include "proc.h"
@@ -280,7 +279,7 @@ static void check_backup(struct status_ctx *c)
 	f->backup_dir = xstrdup(c->p->backup.dir);
 	struct bundle_list l;
 	struct err e = {0};
-	if (flow_list_bundles(f->backup_dir, c->p->name, &l, &e) < 0) {
+	if (list_bundles(f->backup_dir, c->p->name, &l, &e) < 0) {
 		add_check(c, "backup", NULL, STATUS_WARN, ERR_OK, "cannot list %s: %s", f->backup_dir, e.msg);
 		return;
 	}
@@ -288,11 +287,11 @@ static void check_backup(struct status_ctx *c)
 	if (l.n == 0) {
 		add_check(c, "backup", NULL, STATUS_WARN, ERR_OK, "no bundle of profile %s in %s "
 			  "(`ferry backup` makes one)", c->p->name, f->backup_dir);
-		flow_bundle_list_done(&l);
+		list_done(&l);
 		return;
 	}
 	keep_last(f, &l.v[0]);
-	flow_bundle_list_done(&l);
+	list_done(&l);
 	int max_age = c->o->backup_max_age_s > 0 ? c->o->backup_max_age_s : DEFAULT_BACKUP_MAX_AGE_S;
 	const char *v = f->last.verified;
 	bool failed = v && !str_starts(v, "ok");

@@ -14,8 +14,7 @@
 #include "fsx.h"
 #include "bundle/bundle.h"
 #include "db.h"
-#include "flow.h"
-#include "flow_util.h"
+#include "flow/verify.h"
 #include "restore_db.h"
 #include "step.h"
 

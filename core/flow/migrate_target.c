@@ -1,5 +1,5 @@
 /* migrate_target — the new server's side of ferry migrate, over SSH. */
-#include "migrate_target.h"
+#include "flow/migrate_target.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,12 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flow.h"
-#include "flow_util.h"
+#include "flow/backup.h"
+#include "flow/verify.h"
+#include "flow/migrate.h"
+#include "flow/counts.h"
+#include "flow/flow.h"
+#include "flow/migrate_target.h"
 #include "fsx.h"
 #include "http.h"
 #include "lock.h"
-#include "migrate_target.h"
 #include "registry.h"
 #include "remote.h"
 #include "ssh/ssh.h"

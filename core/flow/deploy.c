@@ -15,8 +15,9 @@
 
 #include "util.h"
 #include "fsx.h"
-#include "flow.h"
-#include "flow_util.h"
+#include "flow/backup.h"
+#include "flow/deploy.h"
+#include "flow/flow.h"
 #include "host.h"
 #include "http.h"
 #include "lock.h"

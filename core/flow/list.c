@@ -1,0 +1,137 @@
+/* list — the bundles in a backup directory, newest first. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flow/list.h"
+#include "util.h"
+
+#define BUNDLE_MARK ".ferry.tar"
+
+static bool is_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* Position of "_YYYYMMDD_HHMMSS_" in name, or NULL. */
+static const char *find_stamp(const char *name)
+{
+	for (const char *p = strchr(name, '_'); p; p = strchr(p + 1, '_'))
+		if (strlen(p) >= 17 && is_digits(p + 1, 8) && p[9] == '_' &&
+		    is_digits(p + 10, 6) && p[16] == '_')
+			return p;
+	return NULL;
+}
+
+static time_t stamp_time(const char *p)
+{
+	struct tm tm = {0};
+	if (sscanf(p, "_%4d%2d%2d_%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+int list_parse_name(const char *name, struct bundle_info *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *mark = strstr(name, BUNDLE_MARK);
+	const char *stamp = find_stamp(name);
+	if (!mark || !stamp || stamp > mark || str_ends(name, ".part"))
+		return -1;
+	const char *type = stamp + 17;
+	const char *type_end = memchr(type, '_', (size_t)(mark - type));
+	if (!type_end)
+		return -1;
+	out->name = xstrdup(name);
+	out->profile = xstrndup(name, (size_t)(stamp - name));
+	out->type = xstrndup(type, (size_t)(type_end - type));
+	out->revision = xstrndup(type_end + 1, (size_t)(mark - type_end - 1));
+	out->created = stamp_time(stamp);
+	return 0;
+}
+
+static void bundle_info_done(struct bundle_info *b)
+{
+	free(b->path);
+	free(b->name);
+	free(b->profile);
+	free(b->type);
+	free(b->revision);
+	free(b->verified);
+}
+
+void list_done(struct bundle_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		bundle_info_done(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static char *read_verified(const char *path)
+{
+	char *side = xasprintf("%s.verified", path);
+	FILE *f = fopen(side, "r");
+	free(side);
+	if (!f)
+		return NULL;
+	char line[256] = "";
+	char *got = fgets(line, sizeof line, f);
+	fclose(f);
+	if (!got)
+		return NULL;
+	line[strcspn(line, "\n")] = '\0';
+	return xstrdup(line);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct bundle_info *x = a, *y = b;
+	if (x->created != y->created)
+		return x->created < y->created ? 1 : -1;
+	return strcmp(y->name, x->name);
+}
+
+int list_bundles(const char *dir, const char *profile_name, struct bundle_list *out,
+		    struct err *e)
+{
+	(void)e;
+	memset(out, 0, sizeof *out);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	const struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		struct bundle_info b;
+		if (list_parse_name(de->d_name, &b) < 0)
+			continue;
+		if (str_ends(de->d_name, ".verified") ||
+		    (profile_name && strcmp(b.profile, profile_name) != 0)) {
+			bundle_info_done(&b);
+			continue;
+		}
+		b.path = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+		b.size = stat(b.path, &st) == 0 ? (uint64_t)st.st_size : 0;
+		b.verified = read_verified(b.path);
+		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+		out->v[out->n++] = b;
+	}
+	closedir(d);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, newest_first);
+	return 0;
+}
+
+/* --- retention ----------------------------------------------------------- */
+

@@ -1,0 +1,38 @@
+/* list — the bundles in a backup directory, newest first, with what their
+ * names say and whether `ferry verify` passed. A struct bundle_list owns
+ * its strings; list_done frees them. */
+#ifndef FERRY_FLOW_LIST_H
+#define FERRY_FLOW_LIST_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "err.h"
+
+struct bundle_info {
+	char *path;
+	char *name;
+	char *profile;
+	char *type;
+	char *revision;
+	time_t created;               /* from the name (UTC) */
+	uint64_t size;
+	char *verified;               /* "ok <date>", "FAILED <date>", or NULL */
+};
+
+struct bundle_list {
+	struct bundle_info *v;        /* newest first */
+	size_t n;
+};
+void list_done(struct bundle_list *l);
+
+/* Bundles in dir (any profile when profile_name is NULL), newest first.
+ * A missing dir is an empty list. */
+int list_bundles(const char *dir, const char *profile_name, struct bundle_list *out,
+		 struct err *e);
+
+/* Parse "<profile>_<YYYYMMDD>_<HHMMSS>_<type>_<rev>.ferry.tar.*". */
+int list_parse_name(const char *name, struct bundle_info *out);
+
+#endif

@@ -1,0 +1,53 @@
+/* verify — re-hash every member of a bundle against its manifest and
+ * SHA256SUMS (and --deep: restore it into a scratch database). */
+#ifndef FERRY_FLOW_VERIFY_H
+#define FERRY_FLOW_VERIFY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "err.h"
+#include "event.h"
+#include "plan.h"
+#include "profile/profile.h"
+#include "step.h"
+#include "bundle/bundle.h"
+#include "manifest.h"
+
+struct verify_opts {
+	bool deep;                    /* also restore into a scratch database */
+	const struct profile *profile;/* where --deep restores (required for it) */
+	const struct event_sink *events;
+	volatile sig_atomic_t *cancel;
+	/* Unpack members in the same pass (bundle_extract_routes; none = only
+	 * check). On failure the destinations may hold a partial tree; the
+	 * caller removes it. */
+	const struct bundle_route *extract;
+	size_t nextract;
+};
+
+struct verify_result {
+	struct manifest manifest;
+	size_t members_checked;
+	uint64_t bytes_checked;
+	bool deep_done;
+	double duration_s;
+};
+void verify_result_done(struct verify_result *r);
+
+/* Re-hash every member against the manifest and SHA256SUMS; ERR_VERIFY
+ * naming the first member that differs. Records the outcome beside the
+ * bundle (<bundle>.verified) for `ferry list`. Steps: preflight, verify,
+ * deep (with o->deep). */
+int verify_run(const char *bundle_path, const struct verify_opts *o,
+	       struct verify_result *r, struct err *e);
+/* The plan of verify_run (checks that the bundle is there). */
+int verify_plan(const char *bundle_path, const struct verify_opts *o, struct plan *plan,
+		struct err *e);
+/* The verifying pass alone, no step events and no .verified record: what a
+ * flow's own verify step runs (restore, migrate). Unpacks o->extract. */
+int verify_pass(const char *bundle_path, const struct verify_opts *o, struct verify_result *r,
+		struct err *e);
+
+#endif
