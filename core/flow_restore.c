@@ -33,6 +33,7 @@
 #include "fsx.h"
 #include "migrate_db.h"
 #include "restore_db.h"
+#include "revision.h"
 #include "step.h"
 #include "toc.h"
 #include "util.h"
@@ -149,10 +150,12 @@ static void read_live_revision(struct restore_ctx *c)
 {
 	struct err ignored = {0};
 	db_conn *live = db_connect(c->p->database.url, &ignored);
-	char *source = NULL;
-	if (live)
-		db_schema_revision(live, &c->live_revision, &source, &ignored);
-	free(source);
+	struct revision rev = {0};
+	if (live && revision_read(live, &rev, &ignored) == 0) {
+		c->live_revision = rev.revision;
+		rev.revision = NULL;
+	}
+	revision_done(&rev);
 	db_close(live);
 }
 

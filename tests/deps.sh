@@ -22,6 +22,7 @@ libcurl4-openssl-dev libssl-dev libcmocka-dev
 openssh-server openssh-client
 gcc libc6-dev make pkg-config cppcheck
 zstd tar gzip tmux python3 curl ca-certificates
+python3-alembic python3-django python3-psycopg2
 procps util-linux iproute2 coreutils findutils
 "
 
