@@ -136,7 +136,7 @@ sql "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT
        (20240301000000, 'orders', true, '\\x00', 1), (20240401000000, 'broken', false, '\\x00', 1);"
 expect_revision 20240301000000 _sqlx_migrations "sqlx"
 
-t_log "Flyway: installed rank, success only, 1.10 after 1.9, in its own schema"
+t_log "Flyway: the highest applied version (1.10 after 1.9; a late 1.5 is not newer), success only, in its own schema"
 new_db
 profile
 sql "CREATE SCHEMA app;
