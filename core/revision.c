@@ -103,6 +103,7 @@ static char *trim_and_cap(char *s, size_t max)
 	return out;
 }
 
+/* The first line of text that is not blank once cleaned. */
 char *revision_clean_line(const char *text, size_t max)
 {
 	for (const char *line = text; line && *line;) {
@@ -118,6 +119,7 @@ char *revision_clean_line(const char *text, size_t max)
 	return NULL;
 }
 
+/* Letters, digits, '.' and '-' only; 40 bytes at most. */
 char *revision_for_name(const char *rev)
 {
 	char *s = xstrdup(rev && *rev ? rev : "unknown");
@@ -157,6 +159,7 @@ static int cmp_runs(const char *a, size_t na, const char *b, size_t nb)
 	return na ? memcmp(a, b, na) : 0;
 }
 
+/* Leading digits as a number, then the text. */
 int revision_cmp_numeric(const char *a, const char *b)
 {
 	const char *pa = a, *pb = b, *da, *db;
@@ -168,6 +171,7 @@ int revision_cmp_numeric(const char *a, const char *b)
 	return c < 0 ? -1 : c > 0;
 }
 
+/* The first of the highest by revision_cmp_numeric. */
 const char *revision_max_numeric(const struct strv *versions)
 {
 	const char *best = NULL;
@@ -185,6 +189,7 @@ static const char *next_part(const char *s)
 	return s;
 }
 
+/* Part by part as numbers; a missing part is 0. */
 int revision_cmp_flyway(const char *a, const char *b)
 {
 	const char *pa = next_part(a), *pb = next_part(b);
@@ -209,6 +214,7 @@ static void forget_version(const char **applied, size_t *n, const char *version)
 	*n = kept;
 }
 
+/* Replay the history: applies add a version, undos and deletes take it back. */
 const char *revision_flyway_current(const struct revision_flyway_row *rows, size_t n)
 {
 	const char **applied = xcalloc(n ? n : 1, sizeof *applied);
@@ -248,6 +254,7 @@ static struct strv sorted_copy(const struct strv *sv)
 	return out;
 }
 
+/* Sorted bytewise, joined with "+". */
 char *revision_join_heads(const struct strv *heads)
 {
 	if (heads->n == 0)
@@ -258,6 +265,7 @@ char *revision_join_heads(const struct strv *heads)
 	return joined;
 }
 
+/* SHA-256 of the sorted entries, one a line, cut to REVISION_DJANGO_HEX. */
 char *revision_django_short(const struct strv *apps)
 {
 	if (apps->n == 0)
@@ -343,25 +351,29 @@ static bool pick_flyway(const db_result *r, struct revision *out)
 	return out->revision != NULL;
 }
 
+/* Set app's latest migration in the parallel vectors apps/names. */
+static void set_latest(struct strv *apps, struct strv *names, const char *app, const char *name)
+{
+	for (size_t j = 0; j < apps->n; j++)
+		if (strcmp(apps->v[j], app) == 0) {
+			free(names->v[j]);
+			names->v[j] = xstrdup(name);
+			return;
+		}
+	strv_push(apps, app);
+	strv_push(names, name);
+}
+
 /* The latest migration of each app from (app, name) rows in id order. */
 static bool pick_per_app(const db_result *r, struct revision *out)
 {
-	struct strv apps = {0}, names = {0};
+	struct strv apps = {0}, names = {0}, entries = {0};
 	for (int i = 0; i < db_result_rows(r); i++) {
 		char *app = row_value(r, i, 0), *name = row_value(r, i, 1);
-		size_t j = 0;
-		while (app && name && j < apps.n && strcmp(apps.v[j], app) != 0)
-			j++;
-		if (app && name && j == apps.n) {
-			strv_push(&apps, app);
-			strv_push(&names, name);
-		} else if (app && name) {
-			free(names.v[j]);
-			names.v[j] = xstrdup(name);
-		}
+		if (app && name)
+			set_latest(&apps, &names, app, name);
 		free(app), free(name);
 	}
-	struct strv entries = {0};
 	for (size_t j = 0; j < apps.n; j++) {
 		char *entry = xasprintf("%s.%s", apps.v[j], names.v[j]);
 		strv_push(&entries, entry);
@@ -395,9 +407,10 @@ static const struct revision_source {
 	 pick_per_app},
 };
 
-/* Tables named like src with its columns, that we may read: the one on
- * the search path first, then (any_schema) the others by schema name.
- * Columns: schema, visible ("t"/"f"). */
+/* Tables named like src with its columns, that we may read (a query that
+ * fails would abort the caller's transaction): the one on the search path
+ * first, then (any_schema) the others by schema name. Columns: schema,
+ * visible ("t"/"f"). */
 static db_result *find_tables(db_conn *c, const struct revision_source *src, struct err *e)
 {
 	const char *params[] = {src->table, src->any_schema ? "true" : "false", src->columns};
@@ -407,6 +420,7 @@ static db_result *find_tables(db_conn *c, const struct revision_source *src, str
 		"WHERE t.relname = $1 AND t.relkind IN ('r', 'p', 'v', 'm', 'f') "
 		"AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' "
 		"AND ($2::boolean OR pg_catalog.pg_table_is_visible(t.oid)) "
+		"AND pg_catalog.has_schema_privilege(n.oid, 'USAGE') "
 		"AND pg_catalog.has_table_privilege(t.oid, 'SELECT') "
 		"AND NOT EXISTS (SELECT 1 FROM unnest($3::text[]) AS want(col) WHERE NOT EXISTS ("
 		"  SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.oid "
@@ -464,6 +478,7 @@ static int read_source(db_conn *c, const struct revision_source *src, struct rev
 	return found;
 }
 
+/* The first table in sources that holds a revision, else the first empty one. */
 int revision_read(db_conn *c, struct revision *out, struct err *e)
 {
 	memset(out, 0, sizeof *out);
@@ -480,6 +495,7 @@ int revision_read(db_conn *c, struct revision *out, struct err *e)
 	return 0;
 }
 
+/* Free and zero. */
 void revision_done(struct revision *r)
 {
 	free(r->revision);
@@ -488,6 +504,7 @@ void revision_done(struct revision *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* The status check's line. */
 char *revision_describe(const struct revision *r)
 {
 	if (r->revision && r->apps.n)
@@ -500,6 +517,7 @@ char *revision_describe(const struct revision *r)
 	return xstrdup("no revision found (no migration table)");
 }
 
+/* "app.migration" → {"app": "migration"}. */
 json_t *revision_apps_to_json(const struct strv *apps)
 {
 	json_t *o = json_object();
@@ -514,6 +532,7 @@ json_t *revision_apps_to_json(const struct strv *apps)
 	return o;
 }
 
+/* {"app": "migration"} → sorted "app.migration". */
 void revision_apps_from_json(const json_t *o, struct strv *out)
 {
 	struct strv got = {0};
@@ -540,6 +559,7 @@ static void first_stdout_line(void *ud, const char *line, bool is_stderr)
 		*kept = revision_clean_line(line, REVISION_VALUE_MAX);
 }
 
+/* Run status_command, keep its first stdout line or why there is none. */
 int revision_run_command(const struct profile *p, int timeout_s, volatile sig_atomic_t *cancel,
 			 struct revision_command *out, struct err *e)
 {
@@ -568,6 +588,7 @@ int revision_run_command(const struct profile *p, int timeout_s, volatile sig_at
 	return rc;
 }
 
+/* Free and zero. */
 void revision_command_done(struct revision_command *rc)
 {
 	free(rc->command);
