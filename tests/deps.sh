@@ -14,7 +14,9 @@ set -eu
 # postgresql-15 ships the contrib modules on Debian 12 (it Provides
 # postgresql-contrib-15); postgresql-client-15 has psql, pg_dump, pg_restore.
 # gcc only Recommends libc6-dev, so it is listed on its own (we install with
-# --no-install-recommends).
+# --no-install-recommends).  python3-alembic, python3-django and
+# python3-psycopg2: tests/integration/32_revisions.sh runs the real migration
+# tools (with /usr/bin/python3) and checks ferry reads their revisions alike.
 PACKAGES="
 postgresql-15 postgresql-client-15
 libpq-dev libssh-dev libarchive-dev libncurses-dev libjansson-dev
