@@ -452,61 +452,6 @@ void db_table_counts_done(struct db_table_counts *tc)
 	tc->n = 0;
 }
 
-/* Known migration tables and the query that reads the newest revision. */
-static const struct {
-	const char *table;
-	const char *sql;
-} revision_sources[] = {
-	{"ferry_schema_migrations",
-	 "SELECT version FROM ferry_schema_migrations ORDER BY version DESC LIMIT 1"},
-	{"alembic_version", "SELECT version_num FROM alembic_version LIMIT 1"},
-	{"_sqlx_migrations",
-	 "SELECT version::text FROM _sqlx_migrations WHERE success ORDER BY version DESC LIMIT 1"},
-	{"schema_migrations",
-	 "SELECT version::text FROM schema_migrations ORDER BY version DESC LIMIT 1"},
-	{"flyway_schema_history",
-	 "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL "
-	 "ORDER BY installed_rank DESC LIMIT 1"},
-	{"django_migrations",
-	 "SELECT app || '.' || name FROM django_migrations ORDER BY id DESC LIMIT 1"},
-};
-
-static bool table_visible(db_conn *c, const char *table, struct err *e, int *failed)
-{
-	const char *params[] = {table};
-	db_result *r = db_query(c, "SELECT to_regclass($1) IS NOT NULL", 1, params, e);
-	if (!r) {
-		*failed = 1;
-		return false;
-	}
-	bool yes = strcmp(db_result_value(r, 0, 0), "t") == 0;
-	db_result_free(r);
-	return yes;
-}
-
-int db_schema_revision(db_conn *c, char **revision, char **source, struct err *e)
-{
-	*revision = NULL;
-	*source = NULL;
-	for (size_t i = 0; i < sizeof revision_sources / sizeof revision_sources[0]; i++) {
-		int failed = 0;
-		if (!table_visible(c, revision_sources[i].table, e, &failed)) {
-			if (failed)
-				return -1;
-			continue;
-		}
-		struct err ignored = {0};
-		char *v = db_query_value(c, revision_sources[i].sql, &ignored);
-		if (v && *v) {
-			*revision = v;
-			*source = xstrdup(revision_sources[i].table);
-			return 0;
-		}
-		free(v);
-	}
-	return 0;
-}
-
 static PQconninfoOption *parse_conninfo(const char *conninfo, struct err *e)
 {
 	char *errmsg = NULL;

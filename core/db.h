@@ -99,11 +99,6 @@ int db_count_oids(db_conn *c, const unsigned *oids, size_t n, struct db_table_co
 void db_table_counts_add(struct db_table_counts *tc, const char *schema, const char *table,
 			 int64_t rows);
 
-/* The application's schema revision and where it came from ("alembic_version",
- * "_sqlx_migrations", "schema_migrations", "flyway_schema_history",
- * "django_migrations", "ferry_schema_migrations"); both NULL when none. */
-int db_schema_revision(db_conn *c, char **revision, char **source, struct err *e);
-
 /* Connection parameters split for a child process: the connection string
  * without its password, and the password (NULL when none) to hand over in
  * the child's PGPASSWORD. Returns -1 on a malformed string. Caller frees. */

@@ -1,5 +1,6 @@
 /* manifest — manifest.json to and from struct manifest (jansson). */
 #include "manifest.h"
+#include "revision.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -97,6 +98,22 @@ static json_t *members_json(const struct manifest *m)
 	return a;
 }
 
+/* schema_revision: the revision and its table; Django's per-app
+ * revisions and migrations.status_command's line only when there are. */
+static json_t *revision_json(const struct manifest *m)
+{
+	json_t *r = json_pack("{s:s, s:o}", "revision", m->schema_revision ? m->schema_revision : "unknown",
+			      "source", str_or_null(m->revision_source));
+	if (m->revisions.n)
+		json_object_set_new(r, "revisions", revision_apps_to_json(&m->revisions));
+	if (m->revision_command)
+		json_object_set_new(r, "status_command",
+				    json_pack("{s:s, s:o, s:o}", "command", m->revision_command,
+					      "output", str_or_null(m->revision_command_output),
+					      "error", str_or_null(m->revision_command_error)));
+	return r;
+}
+
 char *manifest_to_json(const struct manifest *m)
 {
 	json_t *o = json_object();
@@ -108,9 +125,7 @@ char *manifest_to_json(const struct manifest *m)
 	json_object_set_new(o, "profile", str_or_null(m->profile));
 	json_object_set_new(o, "type", str_or_null(m->type));
 	json_object_set_new(o, "database", db_json(m));
-	json_object_set_new(o, "schema_revision", json_pack("{s:s, s:o}", "revision",
-		m->schema_revision ? m->schema_revision : "unknown",
-		"source", str_or_null(m->revision_source)));
+	json_object_set_new(o, "schema_revision", revision_json(m));
 	json_object_set_new(o, "snapshot", str_or_null(m->snapshot));
 	json_object_set_new(o, "dump", dump_json(m));
 	if (m->has_db) {
@@ -278,6 +293,13 @@ static int parse_root(json_t *o, struct manifest *m, struct err *e)
 	json_t *rev = json_object_get(o, "schema_revision");
 	m->schema_revision = get_str(rev, "revision");
 	m->revision_source = get_str(rev, "source");
+	json_t *apps = json_object_get(rev, "revisions");
+	if (json_is_object(apps))
+		revision_apps_from_json(apps, &m->revisions);
+	json_t *cmd = json_object_get(rev, "status_command");
+	m->revision_command = get_str(cmd, "command");
+	m->revision_command_output = get_str(cmd, "output");
+	m->revision_command_error = get_str(cmd, "error");
 	parse_db(json_object_get(o, "database"), m);
 	parse_dump(json_object_get(o, "dump"), m);
 	parse_files(json_object_get(o, "files"), m);
@@ -310,13 +332,15 @@ int manifest_parse(const char *json, struct manifest *m, struct err *e)
 void manifest_done(struct manifest *m)
 {
 	char **strs[] = {&m->ferry_version, &m->created_at, &m->host, &m->profile, &m->type,
-			 &m->schema_revision, &m->revision_source, &m->snapshot, &m->db.name,
+			 &m->schema_revision, &m->revision_source, &m->revision_command,
+			 &m->revision_command_output, &m->revision_command_error, &m->snapshot, &m->db.name,
 			 &m->db.owner, &m->db.encoding, &m->db.collate, &m->db.ctype,
 			 &m->db.server_version, &m->db.pg_dump_version, &m->dump.format,
 			 &m->dump.path, &m->dump.globals, &m->files.root, &m->scope};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		free(*strs[i]);
 	manifest_props_done(&m->db.props);
+	strv_done(&m->revisions);
 	strv_done(&m->dump.schemas);
 	strv_done(&m->dump.tables);
 	strv_done(&m->dump.exclude_tables);

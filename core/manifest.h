@@ -63,7 +63,11 @@ struct manifest {
 	char *profile;
 	char *type;              /* manual, daily, weekly, monthly, pre-restore, ... */
 	char *schema_revision;   /* "unknown" when none was found */
-	char *revision_source;   /* table it came from, or NULL */
+	char *revision_source;   /* table it came from (also when it was empty), or NULL */
+	struct strv revisions;   /* django: "app.migration", the latest of each app */
+	char *revision_command;  /* migrations.status_command when it ran, else NULL */
+	char *revision_command_output;   /* its first line, cleaned; NULL = none */
+	char *revision_command_error;    /* why it gave none; NULL = it ran */
 	char *snapshot;
 
 	bool has_db;

@@ -16,6 +16,9 @@ set -eu
 # gcc only Recommends libc6-dev, so it is listed on its own (we install with
 # --no-install-recommends). groff-base and zsh check the manual page and the
 # zsh completion script (tests/integration/12_cli_table.sh).
+# python3-alembic, python3-django and
+# python3-psycopg2: tests/integration/32_revisions.sh runs the real migration
+# tools (with /usr/bin/python3) and checks ferry reads their revisions alike.
 PACKAGES="
 postgresql-15 postgresql-client-15
 libpq-dev libssh-dev libarchive-dev libncurses-dev libjansson-dev
@@ -23,7 +26,7 @@ libcurl4-openssl-dev libssl-dev libcmocka-dev
 openssh-server openssh-client
 gcc libc6-dev make pkg-config cppcheck
 zstd tar gzip tmux python3 curl ca-certificates
-groff-base zsh
+groff-base zsh python3-alembic python3-django python3-psycopg2
 procps util-linux iproute2 coreutils findutils
 "
 

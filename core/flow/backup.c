@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "dbprops.h"
 #include "proc.h"
+#include "revision.h"
 #include "step.h"
 #include "toc.h"
 
@@ -61,7 +62,8 @@ struct backup_ctx {
 	db_conn *db;
 	struct db_info info;
 	struct pg_tool pg_dump, pg_restore;   /* pg_restore lists the dump's contents */
-	char *revision, *revision_source;
+	struct revision rev;
+	struct revision_command rev_cmd;   /* migrations.status_command's report */
 
 	char *staging;           /* temp dir next to the output */
 	struct item *items;
@@ -102,23 +104,10 @@ static int check_cancel(struct backup_ctx *c)
 	return err_hint(c->e, "nothing was written; partial files were removed");
 }
 
-/* A revision as it may appear in a file name. */
-static char *revision_for_name(const char *rev)
-{
-	char *s = xstrdup(rev && *rev ? rev : "unknown");
-	for (char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
-			*p = '-';
-	if (strlen(s) > 40)
-		s[40] = '\0';
-	return s;
-}
-
 static char *bundle_file_name(const struct backup_ctx *c)
 {
 	char *stamp = util_stamp(c->started_wall);
-	char *rev = revision_for_name(c->revision);
+	char *rev = revision_for_name(c->rev.revision);
 	char *name = xasprintf("%s_%s_%s_%s%s", c->p->name, stamp, c->type, rev,
 			       flow_bundle_extension(c->compression));
 	free(rev);
@@ -176,7 +165,7 @@ static int connect_db(struct backup_ctx *c)
 		return -1;
 	if (db_get_info(c->db, &c->info, c->e) < 0)
 		return -1;
-	if (db_schema_revision(c->db, &c->revision, &c->revision_source, c->e) < 0)
+	if (revision_read(c->db, &c->rev, c->e) < 0)
 		return -1;
 	int major = db_server_version_num(c->db) / 10000;
 	if (dump_find_tool("pg_dump", major, &c->pg_dump, c->e) < 0 ||
@@ -269,7 +258,7 @@ static char *preflight_note(void *ctx)
 		return xstrdup("files only");
 	return xasprintf("%s %s, %s, revision %s", c->info.name, c->info.server_version,
 			 util_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
-			 c->revision ? c->revision : "unknown");
+			 c->rev.revision ? c->rev.revision : "unknown");
 }
 
 static char *plan_title(void *ctx)
@@ -326,6 +315,42 @@ static int step_post_hooks(void *ctx, struct step_run *sr, struct err *e)
 	struct backup_ctx *c = ctx;
 	(void)sr, (void)e;
 	return run_hooks(c, "post_backup", &c->p->hooks.post_backup);
+}
+
+/* --- what the migration tool says ---------------------------------------- */
+
+static bool has_status_command(void *ctx)
+{
+	const struct backup_ctx *c = ctx;
+	return c->want_db && c->p->migrations.status_command;
+}
+
+static char *status_command_detail(void *ctx)
+{
+	const struct backup_ctx *c = ctx;
+	return xasprintf("`%s` in %s, its first line into the manifest", c->p->migrations.status_command,
+			 c->p->has_app && c->p->app.root ? c->p->app.root : c->p->dir);
+}
+
+/* migrations.status_command's first line goes into the manifest; a
+ * command that fails is recorded there and warned about, and the backup
+ * goes on (a cancel still stops it). */
+static int step_status_command(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	(void)e;
+	struct err ce = {0};
+	if (revision_run_command(c->p, 0, c->o->cancel, &c->rev_cmd, &ce) == 0) {
+		step_note(sr, "%s", c->rev_cmd.output);
+		return STEP_DONE;
+	}
+	if (ce.kind == ERR_INTERRUPTED) {
+		*c->e = ce;
+		return -1;
+	}
+	event_log(c->ev, EV_WARN, "%s", c->rev_cmd.error);
+	step_note(sr, "%s", c->rev_cmd.error);
+	return STEP_SKIPPED;
 }
 
 /* --- the dump ----------------------------------------------------------- */
@@ -486,7 +511,7 @@ static char *dump_detail(void *ctx)
 	return xasprintf("%s on %s (%s, revision %s), pg_dump %s --format=%s --jobs=%d%s%s",
 			 c->info.name, db_host_desc(c->db),
 			 util_human_bytes((uint64_t)c->info.size_bytes, sz, sizeof sz),
-			 c->revision ? c->revision : "unknown", c->pg_dump.version,
+			 c->rev.revision ? c->rev.revision : "unknown", c->pg_dump.version,
 			 c->o->format == DUMP_CUSTOM ? "custom" : "directory", c->jobs,
 			 c->o->schema_only ? " --schema-only" : "", c->o->data_only ? " --data-only" : "");
 }
@@ -664,8 +689,13 @@ static void fill_manifest(struct backup_ctx *c)
 	m->host = util_hostname();
 	m->profile = xstrdup(c->p->name);
 	m->type = xstrdup(c->type);
-	m->schema_revision = xstrdup(c->revision ? c->revision : "unknown");
-	m->revision_source = xstrdup(c->revision_source);
+	m->schema_revision = xstrdup(c->rev.revision ? c->rev.revision : "unknown");
+	m->revision_source = xstrdup(c->rev.source);
+	for (size_t i = 0; i < c->rev.apps.n; i++)
+		strv_push(&m->revisions, c->rev.apps.v[i]);
+	m->revision_command = xstrdup(c->rev_cmd.command);
+	m->revision_command_output = xstrdup(c->rev_cmd.output);
+	m->revision_command_error = xstrdup(c->rev_cmd.error);
 	if (c->want_db) {
 		m->has_db = true;
 		m->db.name = xstrdup(c->info.name);
@@ -842,6 +872,8 @@ static int step_prune(void *ctx, struct step_run *sr, struct err *e)
 static const struct step backup_steps[] = {
 	{.id = "hooks-pre_backup", .title = "run pre_backup hooks", .applies = has_pre_hooks,
 	 .detail = pre_hooks_detail, .run = step_pre_hooks},
+	{.id = "status-command", .title = "record migrations.status_command",
+	 .applies = has_status_command, .detail = status_command_detail, .run = step_status_command},
 	{.id = "dump", .title = "dump the database in one snapshot", .applies = wants_db,
 	 .detail = dump_detail, .run = step_dump},
 	{.id = "globals", .title = "dump roles (no passwords)", .applies = wants_globals,
@@ -874,8 +906,8 @@ static void ctx_done(struct backup_ctx *c)
 	db_info_done(&c->info);
 	pg_tool_done(&c->pg_dump);
 	pg_tool_done(&c->pg_restore);
-	free(c->revision);
-	free(c->revision_source);
+	revision_done(&c->rev);
+	revision_command_done(&c->rev_cmd);
 	free(c->out_dir);
 	free(c->conninfo);
 	free(c->type);

@@ -5,6 +5,7 @@
 
 #include "db.h"
 #include "flow/counts.h"
+#include "revision.h"
 
 int counts_read(const struct profile *p, struct counts_result *r, struct err *e)
 {
@@ -13,14 +14,16 @@ int counts_read(const struct profile *p, struct counts_result *r, struct err *e)
 	if (!db)
 		return -1;
 	r->database = xstrdup(db_name(db));
-	char *source = NULL;
+	struct revision rev = {0};
 	int rc = db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", e);
 	if (rc == 0)
-		rc = db_schema_revision(db, &r->schema_revision, &source, e);
+		rc = revision_read(db, &rev, e);
+	r->schema_revision = rev.revision;
+	rev.revision = NULL;
 	if (rc == 0)
 		rc = db_count_rows(db, NULL, NULL, NULL, &r->tables, e);
 	db_rollback(db);
-	free(source);
+	revision_done(&rev);
 	db_close(db);
 	return rc;
 }

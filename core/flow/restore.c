@@ -38,6 +38,7 @@
 #include "journal.h"
 #include "migrate_db.h"
 #include "restore_db.h"
+#include "revision.h"
 #include "step.h"
 #include "toc.h"
 #include "util.h"
@@ -157,10 +158,12 @@ static void read_live_revision(struct restore_ctx *c)
 {
 	struct err ignored = {0};
 	db_conn *live = db_connect(c->p->database.url, &ignored);
-	char *source = NULL;
-	if (live)
-		db_schema_revision(live, &c->live_revision, &source, &ignored);
-	free(source);
+	struct revision rev = {0};
+	if (live && revision_read(live, &rev, &ignored) == 0) {
+		c->live_revision = rev.revision;
+		rev.revision = NULL;
+	}
+	revision_done(&rev);
 	db_close(live);
 }
 

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "migrate_db.h"
 #include "proc.h"
+#include "revision.h"
 #include "step.h"
 #include "util.h"
 
@@ -64,6 +65,7 @@ static void facts_done(struct status_facts *f)
 {
 	free(f->db_name), free(f->db_host), free(f->server_version);
 	free(f->schema_revision), free(f->revision_source);
+	strv_done(&f->revisions);
 	free(f->backup_dir);
 	free(f->last.file), free(f->last.path), free(f->last.type), free(f->last.revision);
 	free(f->last.verified);
@@ -154,15 +156,19 @@ static void check_schema(struct status_ctx *c, db_conn *db)
 {
 	struct status_facts *f = &c->r->facts;
 	struct err e = {0};
-	if (db_schema_revision(db, &f->schema_revision, &f->revision_source, &e) < 0) {
+	struct revision rv;
+	if (revision_read(db, &rv, &e) < 0) {
 		add_check(c, "schema", NULL, STATUS_FAIL, ERR_DB, "cannot read the schema revision: %s", e.msg);
 		return;
 	}
 	char rev[300];
-	if (f->schema_revision)
-		snprintf(rev, sizeof rev, "revision %s (%s)", f->schema_revision, f->revision_source);
-	else
-		snprintf(rev, sizeof rev, "no revision found (no migration table)");
+	char *described = revision_describe(&rv);
+	snprintf(rev, sizeof rev, "%s", described);
+	free(described);
+	f->schema_revision = rv.revision;
+	f->revision_source = rv.source;
+	f->revisions = rv.apps;
+	memset(&rv, 0, sizeof rv);
 	if (!c->p->migrations.dir) {
 		add_check(c, "schema", NULL, STATUS_OK, ERR_OK, "%s", rev);
 		return;
@@ -650,6 +656,7 @@ static void schema_fields(json_t *o, const struct status_facts *f)
 {
 	json_object_set_new(o, "schema_revision", str_or_null(f->schema_revision));
 	json_object_set_new(o, "revision_source", str_or_null(f->revision_source));
+	json_object_set_new(o, "revisions", f->revisions.n ? revision_apps_to_json(&f->revisions) : json_null());
 	json_object_set_new(o, "pending_migrations", f->has_pending ?
 			    json_integer((json_int_t)f->pending_migrations) : json_null());
 }

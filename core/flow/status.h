@@ -36,7 +36,9 @@ struct status_facts {
 	bool has_db;
 	double latency_ms;
 	char *db_name, *db_host, *server_version;
-	char *schema_revision, *revision_source;   /* NULL when none found */
+	char *schema_revision, *revision_source;   /* NULL when none found; the source
+						    * is set when its table is empty */
+	struct strv revisions;                     /* django: "app.migration", per app */
 	bool has_pending;
 	size_t pending_migrations;
 	int64_t size_bytes;

@@ -58,6 +58,42 @@ static void test_round_trip(void **state)
 	manifest_done(&back);
 }
 
+/* Django's per-app revisions and the status command's line survive a
+ * round trip; a manifest without them (an older ferry's) leaves them empty
+ * and keeps schema_revision as {revision, source}. */
+static void test_revision_fields(void **state)
+{
+	(void)state;
+	struct manifest m, back;
+	fill(&m);
+	char *json = manifest_to_json(&m);
+	assert_null(strstr(json, "\"revisions\""));
+	assert_null(strstr(json, "\"status_command\""));
+	struct err e = {0};
+	assert_int_equal(manifest_parse(json, &back, &e), 0);
+	assert_int_equal(back.revisions.n, 0);
+	assert_null(back.revision_command);
+	manifest_done(&back);
+	free(json);
+
+	strv_push(&m.revisions, "shop.0003_order_note");
+	strv_push(&m.revisions, "auth.0012_x");
+	m.revision_command = xstrdup("alembic current");
+	m.revision_command_output = xstrdup("abc (head)");
+	json = manifest_to_json(&m);
+	assert_non_null(strstr(json, "\"shop\": \"0003_order_note\""));
+	assert_int_equal(manifest_parse(json, &back, &e), 0);
+	assert_int_equal(back.revisions.n, 2);
+	assert_string_equal(back.revisions.v[0], "auth.0012_x");
+	assert_string_equal(back.revisions.v[1], "shop.0003_order_note");
+	assert_string_equal(back.revision_command, "alembic current");
+	assert_string_equal(back.revision_command_output, "abc (head)");
+	assert_null(back.revision_command_error);
+	free(json);
+	manifest_done(&m);
+	manifest_done(&back);
+}
+
 static void test_rejects(void **state)
 {
 	(void)state;
@@ -80,6 +116,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_revision_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
