@@ -36,7 +36,9 @@ t_assert_contains "$T_OUT" "--dry-run" "backup supports --dry-run"
 t_assert_exit 0 "$FERRY_BIN" help restore
 t_assert_contains "$T_OUT" "(1-64)" "restore shares --jobs"
 t_assert_exit 0 "$FERRY_BIN" help rollback
-t_assert_not_contains "$T_OUT" "--dry-run" "rollback has no --dry-run"
+t_assert_contains "$T_OUT" "--dry-run" "rollback has a plan too"
+t_assert_exit 0 "$FERRY_BIN" help schedule
+t_assert_not_contains "$T_OUT" "--dry-run" "schedule has no --dry-run"
 
 t_log "range errors, unknown options, missing values"
 t_assert_exit 2 "$FERRY_BIN" backup --jobs 0
@@ -113,8 +115,8 @@ got=$(complete_words "$FERRY_BIN" backup --dr)
 t_assert_eq "--dry-run" "$got" "a command's flag"
 got=$(complete_words "$FERRY_BIN" backup --j)
 t_assert_eq "--jobs --json" "$(echo $got)" "flags of backup"
-got=$(complete_words "$FERRY_BIN" rollback --d)
-t_assert_eq "" "$got" "rollback has no --dry-run"
+got=$(complete_words "$FERRY_BIN" schedule --d)
+t_assert_eq "" "$got" "schedule has no --dry-run"
 got=$(complete_words "$FERRY_BIN" backup --format "")
 t_assert_eq "directory custom" "$(echo $got)" "an option's choices"
 got=$(complete_words "$FERRY_BIN" easy "")
