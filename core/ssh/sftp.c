@@ -548,3 +548,14 @@ void sshc_sftp_end(struct sshc_sftp *sf)
 	sf->in = NULL;
 	sf->batch = NULL;
 }
+
+/* The directory of a remote path ("." or "/" at the top); caller frees. */
+char *sshc_remote_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
