@@ -31,53 +31,11 @@
 #include "step.h"
 #include "toc.h"
 
-/* One file, directory or link that goes into the bundle. */
-struct item {
-	char *member;        /* name inside the bundle */
-	char *src;           /* path on disk */
-	enum bundle_type kind;
-	uint64_t size;
-	unsigned mode;
-	time_t mtime;
-	char *link_target;
-	char sha256[65];
-};
-
-struct backup_ctx {
-	const struct profile *p;
-	const struct backup_opts *o;
-	const struct event_sink *ev;
-	struct backup_result *r;
-	struct err *e;
-
-	char *out_dir;
-	char *conninfo;
-	char *type;
-	bool want_db, want_files, want_globals;
-	enum bundle_compression compression;
-	int level, jobs;
-	time_t started_wall;
-	double started;
-
-	db_conn *db;
-	struct db_info info;
-	struct pg_tool pg_dump, pg_restore;   /* pg_restore lists the dump's contents */
-	struct revision rev;
-	struct revision_command rev_cmd;   /* migrations.status_command's report */
-
-	char *staging;           /* temp dir next to the output */
-	struct item *items;
-	size_t nitems;
-	uint64_t files_bytes;    /* app files, from the walk */
-	double last_tick;        /* dump progress pacing */
-	const char *walk_prefix; /* member name prefix while walking */
-	char *final_path;
-	bool prepared;
-};
+#include "flow/backup_int.h"
 
 /* --- small helpers ------------------------------------------------------ */
 
-static void item_add(struct backup_ctx *c, const struct item *it)
+void backup_item_add(struct backup_ctx *c, const struct item *it)
 {
 	if ((c->nitems & (c->nitems - 1)) == 0)
 		c->items = xrealloc(c->items, (c->nitems ? 2 * c->nitems : 1) * sizeof *c->items);
@@ -96,7 +54,7 @@ static void items_free(struct backup_ctx *c)
 	c->nitems = 0;
 }
 
-static int check_cancel(struct backup_ctx *c)
+int backup_check_cancel(struct backup_ctx *c)
 {
 	if (!c->o->cancel || !*c->o->cancel)
 		return 0;
@@ -104,7 +62,7 @@ static int check_cancel(struct backup_ctx *c)
 	return err_hint(c->e, "nothing was written; partial files were removed");
 }
 
-static char *bundle_file_name(const struct backup_ctx *c)
+char *backup_bundle_file_name(const struct backup_ctx *c)
 {
 	char *stamp = util_stamp(c->started_wall);
 	char *rev = revision_for_name(c->rev.revision);
@@ -174,7 +132,7 @@ static int connect_db(struct backup_ctx *c)
 	return dump_check_not_older(&c->pg_dump, "the server", major, c->info.server_version, c->e);
 }
 
-static int walk_collect(void *ud, const struct bundle_walk_entry *ent, struct err *e)
+int backup_walk_collect(void *ud, const struct bundle_walk_entry *ent, struct err *e)
 {
 	struct backup_ctx *c = ud;
 	(void)e;
@@ -187,7 +145,7 @@ static int walk_collect(void *ud, const struct bundle_walk_entry *ent, struct er
 		.mtime = (time_t)ent->mtime,
 		.link_target = xstrdup(ent->link),
 	};
-	item_add(c, &it);
+	backup_item_add(c, &it);
 	if (ent->type == BUNDLE_REG)
 		c->files_bytes += ent->size;
 	return 0;
@@ -202,7 +160,7 @@ static int collect_app_files(struct backup_ctx *c)
 	for (size_t i = 0; i < p->app.paths.n; i++) {
 		if (c->o->skip_missing_paths && !flow_app_path_exists(p, p->app.paths.v[i]))
 			continue;
-		if (bundle_walk(p->app.root, p->app.paths.v[i], &p->app.exclude, walk_collect, c, c->e) < 0)
+		if (bundle_walk(p->app.root, p->app.paths.v[i], &p->app.exclude, backup_walk_collect, c, c->e) < 0)
 			return -1;
 	}
 	return 0;
@@ -224,7 +182,7 @@ static int prepare(void *ctx, struct err *e)
 	return collect_app_files(c);
 }
 
-static uint64_t estimate_need(const struct backup_ctx *c)
+uint64_t backup_estimate_need(const struct backup_ctx *c)
 {
 	uint64_t db = c->want_db ? (uint64_t)c->info.size_bytes : 0;
 	/* staging holds the raw dump; the bundle is estimated at 60% of its input. */
@@ -239,7 +197,7 @@ static int check_space(void *ctx, struct err *e)
 	uint64_t avail;
 	if (fsx_free_space(c->out_dir, &avail, e) < 0)
 		return -1;
-	uint64_t need = estimate_need(c);
+	uint64_t need = backup_estimate_need(c);
 	if (avail >= need)
 		return 0;
 	char a[32], n[32], d[32], f[32];
@@ -594,246 +552,6 @@ static int step_globals(void *ctx, struct step_run *sr, struct err *e)
 	return STEP_DONE;
 }
 
-/* --- hashing and writing ------------------------------------------------ */
-
-/* The directory dump's toc.dat goes right after its directory entry, so a
- * reader has the table of contents before any table's data (restore's
- * checks read it without unpacking the rest). */
-static void toc_first(struct backup_ctx *c)
-{
-	const char *toc = "db/dump/toc.dat";
-	size_t at = 0, dir = 0;
-	for (size_t i = 0; i < c->nitems; i++) {
-		if (strcmp(c->items[i].member, toc) == 0)
-			at = i;
-		if (strcmp(c->items[i].member, "db/dump") == 0)
-			dir = i;
-	}
-	if (at <= dir + 1)
-		return;
-	struct item moved = c->items[at];
-	memmove(&c->items[dir + 2], &c->items[dir + 1], (at - dir - 1) * sizeof *c->items);
-	c->items[dir + 1] = moved;
-}
-
-static int collect_staging(struct backup_ctx *c)
-{
-	if (!c->want_db)
-		return 0;
-	/* Staged db/ items go before the app files. */
-	struct item *app = c->items;
-	size_t napp = c->nitems;
-	c->items = NULL;
-	c->nitems = 0;
-	c->walk_prefix = "";
-	uint64_t files_bytes = c->files_bytes;
-	int rc = bundle_walk(c->staging, "db", NULL, walk_collect, c, c->e);
-	c->files_bytes = files_bytes;
-	toc_first(c);
-	for (size_t i = 0; i < napp; i++)
-		item_add(c, &app[i]);
-	free(app);
-	return rc;
-}
-
-static char *hash_detail(void *ctx)
-{
-	const struct backup_ctx *c = ctx;
-	char fz[32];
-	if (!c->want_files)
-		return xstrdup("the dump's files");
-	char *paths = strv_join(&c->p->app.paths, ", ");
-	char *excl = strv_join(&c->p->app.exclude, ", ");
-	char *d = xasprintf("%sapp files %s: %s (%s)%s%s", c->want_db ? "the dump and the " : "",
-			    c->p->app.root, paths, util_human_bytes(c->files_bytes, fz, sizeof fz),
-			    *excl ? ", excluding " : "", excl);
-	free(paths);
-	free(excl);
-	return d;
-}
-
-static int step_hash(void *ctx, struct step_run *sr, struct err *e)
-{
-	struct backup_ctx *c = ctx;
-	(void)e;
-	if (collect_staging(c) < 0)
-		return -1;
-	uint64_t total = 0, done = 0;
-	for (size_t i = 0; i < c->nitems; i++)
-		if (c->items[i].kind == BUNDLE_REG)
-			total += c->items[i].size;
-	for (size_t i = 0; i < c->nitems; i++) {
-		struct item *it = &c->items[i];
-		if (it->kind != BUNDLE_REG)
-			continue;
-		if (check_cancel(c) < 0)
-			return -1;
-		uint64_t bytes;
-		if (hash_file_cancellable(it->src, it->sha256, &bytes, c->o->cancel, c->e) < 0)
-			return -1;
-		it->size = bytes;
-		manifest_add_member(&c->r->manifest, it->member, it->size, it->sha256);
-		done += bytes;
-		event_progress(c->ev, "hash", done, total);
-	}
-	step_note(sr, "%zu members", c->r->manifest.nmembers);
-	return STEP_DONE;
-}
-
-static void fill_manifest(struct backup_ctx *c)
-{
-	struct manifest *m = &c->r->manifest;
-	m->format_version = MANIFEST_FORMAT_VERSION;
-	m->ferry_version = xstrdup(FERRY_VERSION);
-	m->created_at = util_iso_time(c->started_wall);
-	m->host = util_hostname();
-	m->profile = xstrdup(c->p->name);
-	m->type = xstrdup(c->type);
-	m->schema_revision = xstrdup(c->rev.revision ? c->rev.revision : "unknown");
-	m->revision_source = xstrdup(c->rev.source);
-	for (size_t i = 0; i < c->rev.apps.n; i++)
-		strv_push(&m->revisions, c->rev.apps.v[i]);
-	m->revision_command = xstrdup(c->rev_cmd.command);
-	m->revision_command_output = xstrdup(c->rev_cmd.output);
-	m->revision_command_error = xstrdup(c->rev_cmd.error);
-	if (c->want_db) {
-		m->has_db = true;
-		m->db.name = xstrdup(c->info.name);
-		m->db.owner = xstrdup(c->info.owner);
-		m->db.encoding = xstrdup(c->info.encoding);
-		m->db.collate = xstrdup(c->info.collate);
-		m->db.ctype = xstrdup(c->info.ctype);
-		m->db.server_version = xstrdup(c->info.server_version);
-		m->db.pg_dump_version = xstrdup(c->pg_dump.version);
-		m->db.size_bytes = c->info.size_bytes;
-		m->dump.format = xstrdup(c->o->format == DUMP_CUSTOM ? "custom" : "directory");
-		m->dump.path = xstrdup(dump_member_path(c->o->format));
-		m->dump.jobs = c->o->format == DUMP_DIRECTORY ? c->jobs : 1;
-		m->dump.schema_only = c->o->schema_only;
-		m->dump.data_only = c->o->data_only;
-		for (size_t i = 0; c->o->schemas && i < c->o->schemas->n; i++)
-			strv_push(&m->dump.schemas, c->o->schemas->v[i]);
-		for (size_t i = 0; c->o->tables && i < c->o->tables->n; i++)
-			strv_push(&m->dump.tables, c->o->tables->v[i]);
-		for (size_t i = 0; c->o->exclude_tables && i < c->o->exclude_tables->n; i++)
-			strv_push(&m->dump.exclude_tables, c->o->exclude_tables->v[i]);
-		m->scope = xstrdup(manifest_scope(m));
-	}
-	if (c->want_files) {
-		m->has_files = true;
-		m->files.root = xstrdup(c->p->app.root);
-		for (size_t i = 0; i < c->p->app.paths.n; i++)
-			strv_push(&m->files.paths, c->p->app.paths.v[i]);
-		for (size_t i = 0; i < c->p->app.exclude.n; i++)
-			strv_push(&m->files.exclude, c->p->app.exclude.v[i]);
-	}
-	m->duration_s = util_now() - c->started;
-}
-
-static void write_progress(void *ud, uint64_t done)
-{
-	struct backup_ctx *c = ud;
-	event_progress(c->ev, "write", done, manifest_total_bytes(&c->r->manifest));
-}
-
-static int write_item(struct backup_ctx *c, bundle_writer *bw, const struct item *it)
-{
-	if (check_cancel(c) < 0)
-		return -1;
-	switch (it->kind) {
-	case BUNDLE_DIR:
-		return bundle_writer_add_dir_entry(bw, it->member, it->mode, it->mtime, c->e);
-	case BUNDLE_SYMLINK:
-		return bundle_writer_add_symlink(bw, it->member, it->link_target, c->e);
-	default:
-		return bundle_writer_add_file(bw, it->member, it->src, it->sha256, c->e);
-	}
-}
-
-static int write_members(struct backup_ctx *c, bundle_writer *bw)
-{
-	char *manifest = manifest_to_json(&c->r->manifest);
-	int rc = bundle_writer_add_buffer(bw, MANIFEST_NAME, manifest, strlen(manifest), c->e);
-	free(manifest);
-	for (size_t i = 0; rc == 0 && i < c->nitems; i++)
-		rc = write_item(c, bw, &c->items[i]);
-	if (rc < 0)
-		return -1;
-	return bundle_writer_add_sha256sums(bw, c->e);
-}
-
-/* Names carry the second the backup started; a second backup of the same
- * profile and type within that second (a safety bundle right after a manual
- * one) takes the next free second rather than failing or overwriting. */
-static int choose_free_name(struct backup_ctx *c)
-{
-	for (int tries = 0; tries < 60; tries++) {
-		char *name = bundle_file_name(c);
-		free(c->final_path);
-		c->final_path = xasprintf("%s/%s", c->out_dir, name);
-		free(name);
-		char *part = xasprintf("%s.part", c->final_path);
-		int taken = access(c->final_path, F_OK) == 0 || access(part, F_OK) == 0;
-		free(part);
-		if (!taken)
-			return 0;
-		c->started_wall++;
-	}
-	err_set(c->e, ERR_FAILED, "bundle %s already exists", c->final_path);
-	free(c->final_path);
-	c->final_path = NULL; /* never remove a .part this run did not write */
-	return err_hint(c->e, "remove old bundles with ferry prune, or wait a minute");
-}
-
-static char *write_detail(void *ctx)
-{
-	const struct backup_ctx *c = ctx;
-	char sz[32];
-	char *name = bundle_file_name(c);
-	char *d = xasprintf("%s/%s, %s level %d, about %s needed", c->out_dir, name,
-			    flow_compression_name(c->compression), c->level,
-			    util_human_bytes(estimate_need(c), sz, sizeof sz));
-	free(name);
-	return d;
-}
-
-static int step_write(void *ctx, struct step_run *sr, struct err *e)
-{
-	struct backup_ctx *c = ctx;
-	(void)e;
-	fill_manifest(c);
-	if (fsx_mkdir_p(c->out_dir, 0700, c->e) < 0 || choose_free_name(c) < 0)
-		return -1;
-	struct bundle_write_opts wo = {
-		.compression = c->compression,
-		.level = c->level,
-		.threads = 0,
-		.progress = write_progress,
-		.progress_ud = c,
-		.cancel = c->o->cancel,
-	};
-	bundle_writer *bw = bundle_writer_open(c->final_path, &wo, c->e);
-	if (!bw)
-		return -1;
-	if (write_members(c, bw) < 0) {
-		bundle_writer_abort(bw);
-		return -1;
-	}
-	if (bundle_writer_commit(bw, c->e) < 0)
-		return -1;
-	struct stat st;
-	c->r->size = stat(c->final_path, &st) == 0 ? (uint64_t)st.st_size : 0;
-	c->r->path = xstrdup(c->final_path);
-	if (c->staging) {
-		fsx_rm_rf(c->staging);
-		free(c->staging);
-		c->staging = NULL;
-	}
-	char sz[32];
-	step_note(sr, "%s (%s)", c->final_path, util_human_bytes(c->r->size, sz, sizeof sz));
-	return STEP_DONE;
-}
-
 /* --- retention ---------------------------------------------------------- */
 
 static bool wants_prune(void *ctx)
@@ -878,9 +596,9 @@ static const struct step backup_steps[] = {
 	 .detail = dump_detail, .run = step_dump},
 	{.id = "globals", .title = "dump roles (no passwords)", .applies = wants_globals,
 	 .detail = globals_detail, .run = step_globals},
-	{.id = "hash", .title = "hash every member (SHA-256)", .detail = hash_detail, .run = step_hash},
-	{.id = "write", .title = "write the bundle", .check = check_space, .detail = write_detail,
-	 .run = step_write},
+	{.id = "hash", .title = "hash every member (SHA-256)", .detail = backup_hash_detail, .run = backup_step_hash},
+	{.id = "write", .title = "write the bundle", .check = check_space, .detail = backup_write_detail,
+	 .run = backup_step_write},
 	{.id = "hooks-post_backup", .title = "run post_backup hooks", .applies = has_post_hooks,
 	 .detail = post_hooks_detail, .run = step_post_hooks},
 	{.id = "prune", .title = "apply the retention policy", .applies = wants_prune,

@@ -1,0 +1,59 @@
+/* restore_int — what the parts of the restore flow share (restore.c: the
+ * flow, its preflight, verify, safety backup, swap, files; restore_shadow.c:
+ * loading the shadow database and its row-count gate). Not for other
+ * modules. */
+#ifndef FERRY_FLOW_RESTORE_INT_H
+#define FERRY_FLOW_RESTORE_INT_H
+
+#include <stdbool.h>
+
+#include "db.h"
+#include "dump.h"
+#include "flow/restore.h"
+#include "journal.h"
+#include "replace.h"
+#include "restore_scope.h"
+#include "step.h"
+#include "toc.h"
+
+struct moved_path {
+	char *path;        /* the app path */
+	char *previous;    /* where the old one went, or NULL when there was none */
+};
+
+struct restore_ctx {
+	const struct profile *p;
+	const char *bundle;
+	const struct restore_opts *o;
+	struct restore_result *r;
+	struct err *e;
+	const struct event_sink *ev;
+
+	bool want_db, want_files;
+	char *dbname, *shadow, *stamp;
+	char *admin_conninfo, *shadow_conninfo;
+	db_conn *admin;
+	bool live_exists, shadow_created, swapped;
+	bool superuser;             /* the restoring role is one */
+	char *live_revision;
+	struct pg_tool pg_restore;
+	struct toc toc;             /* the dump's table of contents */
+	struct manifest_db_properties live_props;   /* --keep-target-settings */
+	char *work;                 /* extraction dir */
+	char *files_staging;        /* files/ unpacked, under app.root (same filesystem) */
+	int jobs;
+
+	struct moved_path *moved;
+	size_t nmoved;
+	journal *journal;           /* the run's (NULL for a plan) */
+};
+
+/* restore_shadow.c */
+int restore_shadow_check(void *ctx, struct err *e);
+char *restore_shadow_detail(void *ctx);
+int restore_shadow_step(void *ctx, struct step_run *sr, struct err *e);
+bool restore_shadow_gate_applies(void *ctx);
+char *restore_shadow_gate_detail(void *ctx);
+int restore_shadow_gate_step(void *ctx, struct step_run *sr, struct err *e);
+
+#endif
