@@ -47,8 +47,9 @@ static json_t *load_earlier(const char *path)
 	/* Two unfinished runs: keep what the older one made in the record too. */
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(older, "created"), i, v)
+	json_array_foreach(json_object_get(older, "created"), i, v) {
 		json_array_append(json_object_get(old, "created"), v);
+	}
 	json_decref(older);
 	if (empty_record(old)) {
 		json_decref(old);
