@@ -38,24 +38,34 @@ static char *tail(const char *kind, const char *suffix, size_t suffix_len)
 	return suffix_len ? xasprintf("_%s_%*s", kind, (int)suffix_len, "") : xasprintf("_%s", kind);
 }
 
+/* Room kept for dbname_unique's "_2" .. "_99", so that a counted name has
+ * the same head as the uncounted one and one prefix finds them all. */
+#define COUNTER_ROOM 3
+
 /* The base as it goes in front of a tail of tail_len bytes. */
 static char *head(const char *base, size_t tail_len)
 {
-	if (strlen(base) + tail_len <= DBNAME_MAX)
+	if (strlen(base) + tail_len + COUNTER_ROOM <= DBNAME_MAX)
 		return xstrdup(base);
-	size_t room = DBNAME_MAX - tail_len - 9;   /* "_" + 8 hex digits */
+	size_t room = DBNAME_MAX - tail_len - COUNTER_ROOM - 9;   /* "_" + 8 hex digits */
 	size_t keep = cut_at_char(base, room);
 	return xasprintf("%.*s_%08x", (int)keep, base, fingerprint(base));
 }
 
-char *dbname_derive(const char *base, const char *kind, const char *suffix)
+/* "<head>_<kind>[_<suffix>]", and "_<n>" after it when n > 1. */
+static char *derive_counted(const char *base, const char *kind, const char *suffix, int n)
 {
 	char *t = tail(kind, suffix, 0);
 	char *h = head(base, strlen(t));
-	char *name = xasprintf("%s%s", h, t);
+	char *name = n > 1 ? xasprintf("%s%s_%d", h, t, n) : xasprintf("%s%s", h, t);
 	free(h);
 	free(t);
 	return name;
+}
+
+char *dbname_derive(const char *base, const char *kind, const char *suffix)
+{
+	return derive_counted(base, kind, suffix, 1);
 }
 
 char *dbname_prefix(const char *base, const char *kind, size_t suffix_len)
@@ -72,9 +82,7 @@ char *dbname_unique(const char *base, const char *kind, const char *suffix, dbna
 		    void *ud, struct err *e)
 {
 	for (int n = 1; n < 100; n++) {
-		char *s = n == 1 ? xstrdup(suffix) : suffix ? xasprintf("%s_%d", suffix, n) : xasprintf("%d", n);
-		char *name = dbname_derive(base, kind, s);
-		free(s);
+		char *name = derive_counted(base, kind, suffix, n);
 		int taken = strcmp(name, base) == 0 ? 1 : exists(ud, name, e);
 		if (taken == 0)
 			return name;

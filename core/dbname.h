@@ -9,7 +9,10 @@
  * and two long bases that share a beginning get different names.
  *
  *   dbname_derive("shop", "prev", "20261121_195000")  → "shop_prev_20261121_195000"
- *   a 63-byte base                                     → "<first 33 bytes>_1a2b3c4d_prev_20261121_195000"
+ *   a 63-byte base                                     → "<first 30 bytes>_1a2b3c4d_prev_20261121_195000"
+ *
+ * Three bytes stay free when a base is cut, for dbname_unique's counter, so
+ * "…_prev_<stamp>" and "…_prev_<stamp>_2" share one prefix.
  *
  * All strings returned are the caller's to free. */
 #ifndef FERRY_DBNAME_H

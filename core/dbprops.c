@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -23,15 +24,75 @@ int dbprops_read(db_conn *db, const char *name, struct manifest_db_properties *o
 		out->acl = xstrdup(db_result_value(r, 0, 2));
 	}
 	db_result_free(r);
-	r = db_query(db, "SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END, "
-		     "unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
-		     "WHERE d.datname = $1 ORDER BY 1 NULLS FIRST, 2", 1, params, e);
+	/* In the order they were set: a later SET of the same key wins. */
+	r = db_query(db, "SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END, c.v "
+		     "FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, "
+		     "unnest(s.setconfig) WITH ORDINALITY AS c(v, n) "
+		     "WHERE d.datname = $1 ORDER BY 1 NULLS FIRST, c.n", 1, params, e);
 	if (!r)
 		return -1;
 	for (int i = 0; i < db_result_rows(r); i++)
 		manifest_props_add_setting(out, db_result_value(r, i, 0), db_result_value(r, i, 1));
 	db_result_free(r);
 	return 0;
+}
+
+/* The settings PostgreSQL stores as a list of quoted names (GUC_LIST_QUOTE):
+ * "search_path=app, \"$user\"" must go back as 'app', '$user', not as the
+ * one name "app, $user". The same list pg_dump knows. */
+static bool is_quoted_list(const char *key)
+{
+	static const char *const lists[] = {"search_path", "temp_tablespaces", "local_preload_libraries",
+					    "session_preload_libraries", "shared_preload_libraries",
+					    "unix_socket_directories"};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		if (strcasecmp(key, lists[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One element of a stored list at *p: a "double-quoted" name ("" inside is
+ * one quote) or bare text up to a comma; *p moves past it and its comma. */
+static char *next_list_element(const char **p)
+{
+	struct sbuf b = {0};
+	const char *s = *p;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '"') {
+		for (s++; *s; s++) {
+			if (*s == '"' && s[1] == '"')
+				sbuf_addc(&b, *s++);
+			else if (*s == '"')
+				break;
+			else
+				sbuf_addc(&b, *s);
+		}
+		if (*s == '"')
+			s++;
+	}
+	while (*s && *s != ',') {
+		if (*s != ' ' && *s != '\t')
+			sbuf_addc(&b, *s);
+		s++;
+	}
+	*p = *s == ',' ? s + 1 : s;
+	return sbuf_take(&b);
+}
+
+/* The value as SQL: one literal, or a literal per element of a list. */
+static char *setting_value_sql(const char *key, const char *value)
+{
+	if (!is_quoted_list(key))
+		return db_quote_literal(value);
+	struct sbuf b = {0};
+	for (const char *p = value; *p;) {
+		char *el = next_list_element(&p);
+		char *q = db_quote_literal(el);
+		sbuf_addf(&b, "%s%s", b.len ? ", " : "", q);
+		free(q), free(el);
+	}
+	return b.len ? sbuf_take(&b) : xstrdup("''");
 }
 
 /* "key=value" → ALTER DATABASE t [IN ROLE...] SET key = 'value'. */
@@ -42,7 +103,7 @@ static char *setting_sql(const char *qdb, const char *role, const char *setting)
 		return NULL;
 	char *key = xstrndup(setting, (size_t)(eq - setting));
 	char *qkey = db_quote_ident(key);
-	char *qval = db_quote_literal(eq + 1);
+	char *qval = setting_value_sql(key, eq + 1);
 	char *qrole = role ? db_quote_ident(role) : NULL;
 	char *sql = role ? xasprintf("ALTER ROLE %s IN DATABASE %s SET %s = %s", qrole, qdb, qkey, qval)
 			 : xasprintf("ALTER DATABASE %s SET %s = %s", qdb, qkey, qval);

@@ -185,9 +185,15 @@ static void relay_line(void *ud, const char *line, bool is_stderr)
 		snprintf(r->command, sizeof r->command, "%s", strstr(line, "Command was:"));
 }
 
-/* A hint for the errors a restore commonly meets. */
-static void known_hint(const char *error, struct err *e)
+/* A hint for the errors a dump or a restore commonly meets. */
+static void known_hint(const char *what, const char *error, struct err *e)
 {
+	if (strcmp(what, "pg_dump") == 0) {
+		if (strstr(error, "permission denied"))
+			err_hint(e, "back up as a role that may read every object of the database (its owner "
+				 "with SELECT on all tables and large objects, or a superuser)");
+		return;
+	}
 	char role[128];
 	const char *r = strstr(error, "role \"");
 	if (r && sscanf(r, "role \"%127[^\"]\" does not exist", role) == 1)
@@ -256,7 +262,7 @@ int dump_wait(struct proc *p, const char *what, struct err *e)
 	if (rc > 0 && relay && relay->first_error[0]) {
 		err_set(e, ERR_FAILED, "%s failed with status %d: %s%s%s", what, rc, relay->first_error,
 			relay->command[0] ? " — " : "", relay->command);
-		known_hint(relay->first_error, e);
+		known_hint(what, relay->first_error, e);
 	} else if (rc > 0) {
 		char line[512];
 		proc_last_line(p, line, sizeof line);

@@ -279,8 +279,11 @@ static int copy_table(db_conn *live, db_conn *from, const struct replace_table *
 static int copy_sequences(db_conn *live, db_conn *from, const char *oids, struct err *e)
 {
 	const char *params[] = {oids};
-	db_result *r = db_query(live, "SELECT DISTINCT d.objid::regclass::text FROM pg_depend d "
+	/* Qualified by hand: regclass::text leaves the schema out when it is on
+	 * the search_path, and the shadow's search_path may differ. */
+	db_result *r = db_query(live, "SELECT DISTINCT format('%I.%I', n.nspname, s.relname) FROM pg_depend d "
 				"JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+				"JOIN pg_namespace n ON n.oid = s.relnamespace "
 				"WHERE d.refobjid = ANY($1::oid[]) AND d.deptype IN ('a', 'i')", 1, params, e);
 	if (!r)
 		return -1;

@@ -72,8 +72,11 @@ static bool entry_in_set(const struct toc_entry *t, const struct manifest *m,
 			if (strcmp(m->tables[j].schema, set->v[i].schema) == 0 &&
 			    strcmp(m->tables[j].table, set->v[i].table) == 0)
 				mt = &m->tables[j];
-		if (mt && mt->oid)
-			return mt->oid == t->oid;
+		if (mt && mt->oid) {
+			if (mt->oid == t->oid)
+				return true;
+			continue;
+		}
 		char *head = xasprintf("%s %s ", set->v[i].schema, set->v[i].table);
 		bool yes = str_starts(t->rest, head);
 		free(head);

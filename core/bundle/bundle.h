@@ -201,6 +201,11 @@ ssize_t bundle_reader_read(bundle_reader *br, void *buf, size_t n, struct err *e
 
 void bundle_reader_free(bundle_reader *br);
 
+/* The first member's whole content when it is named name and not larger
+ * than max bytes (the manifest, read without the rest of the bundle);
+ * caller frees *text. ERR_VERIFY when the first member is another one. */
+int bundle_read_first(const char *path, const char *name, size_t max, char **text, struct err *e);
+
 /* ---- scan and extract ------------------------------------------------- */
 
 /* Called once per member, in bundle order, after its content was hashed.

@@ -167,6 +167,35 @@ ssize_t bundle_reader_read(bundle_reader *br, void *buf, size_t n, struct err *e
 }
 
 /* Close and free; NULL-safe. */
+int bundle_read_first(const char *path, const char *name, size_t max, char **text, struct err *e)
+{
+	*text = NULL;
+	bundle_reader *br = bundle_reader_open(path, e);
+	if (!br)
+		return -1;
+	struct bundle_entry ent;
+	int rc = bundle_reader_next(br, &ent, e);
+	if (rc == 0 || (rc == 1 && strcmp(ent.name, name) != 0)) {
+		err_set(e, ERR_VERIFY, "%s: %s is not the first member", path, name);
+		rc = err_hint(e, "this is not a ferry bundle, or it was repacked; nothing was changed");
+	} else if (rc == 1 && ent.size > max) {
+		rc = err_set(e, ERR_VERIFY, "%s: %s is %llu bytes, more than the %zu MiB a manifest may be",
+			     path, name, (unsigned long long)ent.size, max >> 20);
+	}
+	struct sbuf b = {0};
+	char buf[65536];
+	ssize_t got = 0;
+	while (rc == 1 && b.len <= max && (got = bundle_reader_read(br, buf, sizeof buf, e)) > 0)
+		sbuf_add(&b, buf, (size_t)got);
+	bundle_reader_free(br);
+	if (rc == 1 && got >= 0) {
+		*text = sbuf_take(&b);
+		return 0;
+	}
+	sbuf_done(&b);
+	return -1;
+}
+
 void bundle_reader_free(bundle_reader *br)
 {
 	if (!br)

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "flow/list.h"
+#include "bundle/bundle.h"
+#include "manifest.h"
 #include "util.h"
 
 #define BUNDLE_MARK ".ferry.tar"
@@ -67,6 +69,7 @@ static void bundle_info_done(struct bundle_info *b)
 	free(b->type);
 	free(b->revision);
 	free(b->verified);
+	free(b->scope);
 }
 
 void list_done(struct bundle_list *l)
@@ -92,6 +95,22 @@ static char *read_verified(const char *path)
 		return NULL;
 	line[strcspn(line, "\n")] = '\0';
 	return xstrdup(line);
+}
+
+/* The bundle's scope, from the manifest it starts with. */
+static char *read_scope(const char *path)
+{
+	struct err ignored = {0};
+	char *text = NULL;
+	struct manifest m;
+	memset(&m, 0, sizeof m);
+	char *scope = NULL;
+	if (bundle_read_first(path, MANIFEST_NAME, BUNDLE_SMALL_MAX, &text, &ignored) == 0 &&
+	    manifest_parse(text, &m, &ignored) == 0)
+		scope = xstrdup(m.has_db ? manifest_scope(&m) : "files only");
+	manifest_done(&m);
+	free(text);
+	return scope;
 }
 
 static int newest_first(const void *a, const void *b)
@@ -124,6 +143,7 @@ int list_bundles(const char *dir, const char *profile_name, struct bundle_list *
 		struct stat st;
 		b.size = stat(b.path, &st) == 0 ? (uint64_t)st.st_size : 0;
 		b.verified = read_verified(b.path);
+		b.scope = read_scope(b.path);
 		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
 		out->v[out->n++] = b;
 	}

@@ -19,6 +19,7 @@ struct bundle_info {
 	time_t created;               /* from the name (UTC) */
 	uint64_t size;
 	char *verified;               /* "ok <date>", "FAILED <date>", or NULL */
+	char *scope;                  /* from its manifest: full, partial, ...; NULL = unreadable */
 };
 
 struct bundle_list {

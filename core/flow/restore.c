@@ -57,26 +57,44 @@ static int peek_manifest(struct restore_ctx *c)
 		err_set(c->e, ERR_USAGE, "cannot open bundle %s: %s", c->bundle, strerror(errno));
 		return err_hint(c->e, "give a bundle path, or a name from `ferry list`");
 	}
-	bundle_reader *br = bundle_reader_open(c->bundle, c->e);
-	if (!br)
-		return -1;
-	struct bundle_entry ent;
-	int rc = bundle_reader_next(br, &ent, c->e);
-	if (rc == 0 || (rc == 1 && strcmp(ent.name, MANIFEST_NAME) != 0)) {
-		err_set(c->e, ERR_VERIFY, "%s: %s is not the first member", c->bundle, MANIFEST_NAME);
-		rc = err_hint(c->e, "this is not a ferry bundle, or it was repacked; nothing was changed");
-	}
-	struct sbuf text = {0};
-	char buf[65536];
-	ssize_t got = 0;
-	while (rc == 1 && text.len < BUNDLE_SMALL_MAX &&
-	       (got = bundle_reader_read(br, buf, sizeof buf, c->e)) > 0)
-		sbuf_add(&text, buf, (size_t)got);
-	if (rc == 1)
-		rc = got < 0 ? -1 : manifest_parse(text.data ? text.data : "", &c->r->manifest, c->e);
-	sbuf_done(&text);
-	bundle_reader_free(br);
+	char *text = NULL;
+	int rc = bundle_read_first(c->bundle, MANIFEST_NAME, BUNDLE_SMALL_MAX, &text, c->e);
+	if (rc == 0)
+		rc = manifest_parse(text, &c->r->manifest, c->e);
+	free(text);
 	return rc < 0 ? -1 : 0;
+}
+
+/* What the bundle's scope and the options make of the restore (see
+ * restore_scope.h). */
+static int resolve_mode(struct restore_ctx *c)
+{
+	const struct manifest *m = &c->r->manifest;
+	const char *scope = manifest_scope(m);
+	bool chosen = (c->o->tables && c->o->tables->n) || (c->o->schemas && c->o->schemas->n);
+	c->schema_only = c->o->schema_only || strcmp(scope, MANIFEST_SCOPE_SCHEMA_ONLY) == 0;
+	if (c->o->as_db)
+		c->mode = RESTORE_NEW;
+	else if (chosen || c->o->data_only || (!manifest_is_full(m) && !c->schema_only))
+		c->mode = RESTORE_TABLES;
+	else
+		c->mode = RESTORE_SWAP;
+	if (c->o->as_db && chosen)
+		return err_set(c->e, ERR_USAGE, "--as restores the whole bundle; --table and --schema "
+			       "restore some tables' rows into the live database");
+	if (c->mode == RESTORE_TABLES && c->schema_only) {
+		err_set(c->e, ERR_USAGE, "%s holds no rows (a schema-only bundle): there is nothing to put back "
+			"into the tables", c->bundle);
+		return err_hint(c->e, "restore it into a new database with --as NEWDB");
+	}
+	if (c->mode == RESTORE_TABLES && c->want_db)
+		return restore_scope_select(m, c->o->tables, c->o->schemas, &c->set, c->e);
+	return 0;
+}
+
+bool restore_tables_mode(const struct restore_ctx *c)
+{
+	return c->mode == RESTORE_TABLES;
 }
 
 static int resolve(struct restore_ctx *c)
@@ -94,7 +112,9 @@ static int resolve(struct restore_ctx *c)
 		return err_set(c->e, ERR_USAGE, "%s holds no app files", c->bundle);
 	if (!c->want_db && !c->want_files)
 		return err_set(c->e, ERR_USAGE, "nothing to restore from %s with these options", c->bundle);
-	c->dbname = profile_db_name(c->p);
+	if (resolve_mode(c) < 0)
+		return -1;
+	c->dbname = c->o->as_db ? xstrdup(c->o->as_db) : profile_db_name(c->p);
 	if (!c->dbname)
 		c->dbname = db_conninfo_dbname(c->p->database.url, c->e);
 	c->stamp = util_stamp(time(NULL));
@@ -156,6 +176,33 @@ static int read_toc(struct restore_ctx *c)
 	return rc;
 }
 
+/* --as needs a new name; a partial restore an existing database; a
+ * schema-only bundle replaces rows only when asked. */
+static int check_target_kind(struct restore_ctx *c)
+{
+	if (c->mode == RESTORE_NEW && c->live_exists) {
+		err_set(c->e, ERR_USAGE, "database %s exists: --as restores into a new database", c->dbname);
+		return err_hint(c->e, "pick a name that is not taken; nothing was changed");
+	}
+	if (c->mode == RESTORE_TABLES && !c->live_exists) {
+		err_set(c->e, ERR_USAGE, "database %s does not exist: a partial restore puts rows back into "
+			"the tables of an existing database", c->dbname);
+		return err_hint(c->e, "restore a full bundle, or this one into a new database with --as NEWDB");
+	}
+	if (c->mode != RESTORE_SWAP || !c->live_exists || !c->schema_only || c->o->replace_data)
+		return 0;
+	char *live = db_conninfo_with_dbname(c->p->database.url, c->dbname, c->e);
+	bool rows = false;
+	int rc = live ? restore_scope_has_rows(live, &rows, c->e) : -1;
+	free(live);
+	if (rc < 0 || !rows)
+		return rc;
+	err_set(c->e, ERR_REFUSED, "%s holds no rows (schema-only), and database %s has rows that the "
+		"restore would replace with empty tables", c->bundle, c->dbname);
+	return err_hint(c->e, "restore it into a new database with --as NEWDB, or pass --replace-data if "
+			"empty tables are what you want; nothing was changed");
+}
+
 static int prepare_db(struct restore_ctx *c)
 {
 	c->admin = restore_db_connect_admin(c->p->database.url, &c->admin_conninfo, c->e);
@@ -165,6 +212,8 @@ static int prepare_db(struct restore_ctx *c)
 	if (exists < 0 || find_pg_restore(c) < 0)
 		return -1;
 	c->live_exists = exists;
+	if (check_target_kind(c) < 0)
+		return -1;
 	if (c->live_exists)
 		read_live_revision(c);
 	if (c->live_exists && c->o->keep_target_settings &&
@@ -334,6 +383,12 @@ static bool wants_db(void *ctx)
 	return ((struct restore_ctx *)ctx)->want_db;
 }
 
+static bool wants_swap(void *ctx)
+{
+	const struct restore_ctx *c = ctx;
+	return c->want_db && c->mode != RESTORE_TABLES;
+}
+
 /* Renaming the live database needs its owner (or a superuser). */
 static int check_swap(void *ctx, struct err *e)
 {
@@ -355,6 +410,66 @@ static int check_swap(void *ctx, struct err *e)
 	}
 	free(who);
 	return owner ? 0 : -1;
+}
+
+/* --- replace: a partial restore ----------------------------------------------- */
+
+static bool wants_replace(void *ctx)
+{
+	const struct restore_ctx *c = ctx;
+	return c->want_db && c->mode == RESTORE_TABLES;
+}
+
+static db_conn *connect_live(const struct restore_ctx *c, struct err *e)
+{
+	char *ci = db_conninfo_with_dbname(c->p->database.url, c->dbname, e);
+	db_conn *db = ci ? db_connect(ci, e) : NULL;
+	free(ci);
+	return db;
+}
+
+/* The tables are there, the role may empty and fill them, and set aside
+ * the foreign keys that touch them. */
+static int check_replace(void *ctx, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	db_conn *live = connect_live(c, e);
+	int rc = live ? replace_check(live, &c->set, e) : -1;
+	db_close(live);
+	return rc;
+}
+
+static char *replace_detail(void *ctx)
+{
+	const struct restore_ctx *c = ctx;
+	char *names = replace_set_names(&c->set, 6);
+	char *d = xasprintf("the rows of %zu table%s of %s (%s): emptied and filled from the shadow in one "
+			    "transaction; their definitions, and everything else in %s, stay as they are",
+			    c->set.n, c->set.n == 1 ? "" : "s", c->dbname, names, c->dbname);
+	free(names);
+	return d;
+}
+
+static int step_replace(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	db_conn *live = connect_live(c, e);
+	db_conn *shadow = live ? db_connect(c->shadow_conninfo, e) : NULL;
+	uint64_t bytes = 0;
+	int rc = shadow ? replace_rows(live, shadow, &c->set, c->ev, c->o->cancel, &bytes, e) : -1;
+	db_close(shadow);
+	db_close(live);
+	if (rc < 0) {
+		char *old = xstrdup(e->hint);
+		err_hint(e, "%s%sthe transaction was rolled back: %s is as it was", old, old[0] ? "; " : "",
+			 c->dbname);
+		free(old);
+		return -1;
+	}
+	char sz[32];
+	step_note(sr, "%zu table%s, %s of rows", c->set.n, c->set.n == 1 ? "" : "s",
+		  util_human_bytes(bytes, sz, sizeof sz));
+	return STEP_DONE;
 }
 
 /* --- swap ------------------------------------------------------------------- */
@@ -575,8 +690,11 @@ static const struct step restore_steps[] = {
 	 .check = restore_shadow_check, .detail = restore_shadow_detail, .run = restore_shadow_step},
 	{.id = "gate", .title = "check every table's row count against the manifest",
 	 .applies = restore_shadow_gate_applies, .detail = restore_shadow_gate_detail, .run = restore_shadow_gate_step},
-	{.id = "swap", .title = "swap the shadow database in", .applies = wants_db,
+	{.id = "swap", .title = "swap the shadow database in", .applies = wants_swap,
 	 .check = check_swap, .detail = swap_detail, .run = step_swap, .destructive = true},
+	{.id = "replace", .title = "put the tables' rows back in one transaction",
+	 .applies = wants_replace, .check = check_replace, .detail = replace_detail,
+	 .run = step_replace, .destructive = true},
 	{.id = "files", .title = "put the app files in place", .applies = wants_files,
 	 .detail = files_detail, .run = step_files, .destructive = true},
 	{.id = "hooks", .title = "run post_restore hooks", .applies = has_hooks, .detail = hooks_detail,
@@ -614,6 +732,7 @@ static void ctx_done(struct restore_ctx *c)
 	pg_tool_done(&c->pg_restore);
 	toc_done(&c->toc);
 	manifest_props_done(&c->live_props);
+	replace_set_done(&c->set);
 	free(c->dbname), free(c->shadow), free(c->stamp), free(c->admin_conninfo);
 	free(c->shadow_conninfo), free(c->live_revision);
 	for (size_t i = 0; i < c->nmoved; i++) {

@@ -25,6 +25,10 @@ struct restore_opts {
 	bool migrate;                 /* run the profile's migrations afterwards */
 	bool keep_target_settings;    /* the restored database gets the live one's settings,
 	                               * ACL, comment and connection limit, not the bundle's */
+	const char *as_db;            /* --as NEWDB: into a new database, the live one untouched */
+	bool replace_data;            /* --replace-data: a schema-only bundle may replace rows */
+	const struct strv *tables;    /* --table: only these tables' rows (globs) */
+	const struct strv *schemas;   /* --schema: only these schemas' tables' rows */
 	bool yes;                     /* confirmed already (--yes) */
 	flow_confirm_fn confirm;      /* NULL and !yes = refuse */
 	void *confirm_ud;

@@ -46,7 +46,15 @@ struct restore_ctx {
 	struct moved_path *moved;
 	size_t nmoved;
 	journal *journal;           /* the run's (NULL for a plan) */
+
+	enum restore_mode mode;     /* the whole database, a new one, or some tables' rows */
+	bool schema_only;           /* the bundle (or --schema-only) brings no rows */
+	struct replace_set set;     /* RESTORE_TABLES: the tables whose rows come back */
 };
+
+/* Whether the shadow gets the live database's definitions and the bundle's
+ * rows (RESTORE_TABLES), rather than the whole bundle. */
+bool restore_tables_mode(const struct restore_ctx *c);
 
 /* restore_shadow.c */
 int restore_shadow_check(void *ctx, struct err *e);

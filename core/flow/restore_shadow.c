@@ -124,7 +124,8 @@ static int restore_globals(struct restore_ctx *c)
 }
 
 
-/* --data-only: the live database's schema, the bundle's data. */
+/* A partial restore's shadow: the live database's definitions, the
+ * bundle's rows. */
 static int copy_live_schema(struct restore_ctx *c)
 {
 	struct pg_tool pg_dump, psql;
@@ -137,7 +138,10 @@ static int copy_live_schema(struct restore_ctx *c)
 	}
 	char *schema = xasprintf("%s/live-schema.sql", c->work);
 	struct strv a = {0}, b = {0};
-	strv_push(&a, pg_dump.path), strv_push(&a, "--no-password"), strv_push(&a, "--schema-only");
+	/* The definitions the rows need, not the indexes, constraints and
+	 * triggers that would only slow the load (the rows go on to the live
+	 * tables, which have them). */
+	strv_push(&a, pg_dump.path), strv_push(&a, "--no-password"), strv_push(&a, "--section=pre-data");
 	strv_push(&a, "--dbname"), strv_push(&a, "{CONNINFO}");
 	struct dump_run_opts ro = {.events = c->ev, .cancel = c->o->cancel};
 	int rc = dump_run_pg_program(&a, c->p->database.url, schema, &ro, c->e);
@@ -168,9 +172,18 @@ static int run_pg_restore(struct restore_ctx *c)
 	}
 	if (c->o->schema_only)
 		strv_push(&argv, "--schema-only");
-	if (c->o->data_only) {
+	if (restore_tables_mode(c)) {
+		/* Only the chosen tables' rows (and sequence values). */
+		char *list = xasprintf("%s/restore.list", c->work);
+		char *use = xasprintf("--use-list=%s", list);
+		int lrc = restore_scope_list_file(&c->toc, m, &c->set, list, c->e);
 		strv_push(&argv, "--data-only");
-		strv_push(&argv, "--disable-triggers");
+		strv_push(&argv, use);
+		free(list), free(use);
+		if (lrc < 0) {
+			strv_done(&argv);
+			return -1;
+		}
 	}
 	strv_push(&argv, "--dbname");
 	strv_push(&argv, "{CONNINFO}");
@@ -223,7 +236,8 @@ static int choose_shadow(struct restore_ctx *c, struct err *e)
 int restore_shadow_step(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct restore_ctx *c = ctx;
-	if (choose_shadow(c, e) < 0 || restore_globals(c) < 0 ||
+	bool tables = restore_tables_mode(c);
+	if (choose_shadow(c, e) < 0 || (!tables && restore_globals(c) < 0) ||
 	    journal_make(c->journal, "database", c->shadow, e) < 0)
 		return -1;
 	c->shadow_created = true;
@@ -232,12 +246,16 @@ int restore_shadow_step(void *ctx, struct step_run *sr, struct err *e)
 	c->shadow_conninfo = db_conninfo_with_dbname(c->p->database.url, c->shadow, e);
 	if (!c->shadow_conninfo)
 		return -1;
-	if (c->o->data_only && c->live_exists && copy_live_schema(c) < 0)
+	if (tables && copy_live_schema(c) < 0)
 		return -1;
 	if (fault_point("restore.shadow.created") < 0)
 		return err_set(e, ERR_FAILED, "injected fault before loading the shadow");
 	if (run_pg_restore(c) < 0)
 		return -1;
+	if (tables) {
+		step_note(sr, "%s (the rows of %zu tables)", c->shadow, c->set.n);
+		return STEP_DONE;
+	}
 	/* The database that takes the live one's place behaves as the one
 	 * backed up (or, asked, as the one it replaces). */
 	const struct manifest_db_properties *props = c->o->keep_target_settings && c->live_exists
@@ -256,16 +274,29 @@ bool restore_shadow_gate_applies(void *ctx)
 }
 
 
-char *restore_shadow_gate_detail(void *ctx)
-{
-	const struct manifest *m = &((struct restore_ctx *)ctx)->r->manifest;
-	return xasprintf("%zu tables, %lld rows", m->ntables, (long long)manifest_total_rows(m));
-}
 
 
-static void record_tables(struct restore_ctx *c, const int64_t *actual)
+/* The tables the gate checks: every table of the manifest, or in a partial
+ * restore the chosen ones (materialized views among them are refreshed in
+ * the live database, not loaded). The strings are borrowed from the
+ * manifest; free only gm->tables. */
+static void gate_tables(const struct restore_ctx *c, struct manifest *gm)
 {
 	const struct manifest *m = &c->r->manifest;
+	memset(gm, 0, sizeof *gm);
+	gm->tables = xcalloc(m->ntables + 1, sizeof *gm->tables);
+	for (size_t i = 0; i < m->ntables; i++) {
+		bool in = !restore_tables_mode(c);
+		for (size_t j = 0; !in && j < c->set.n; j++)
+			in = !m->tables[i].matview && strcmp(c->set.v[j].schema, m->tables[i].schema) == 0 &&
+			     strcmp(c->set.v[j].table, m->tables[i].table) == 0;
+		if (in)
+			gm->tables[gm->ntables++] = m->tables[i];
+	}
+}
+
+static void record_tables(struct restore_ctx *c, const struct manifest *m, const int64_t *actual)
+{
 	c->r->tables = xcalloc(m->ntables + 1, sizeof *c->r->tables);
 	for (size_t i = 0; i < m->ntables; i++) {
 		struct restore_table *t = &c->r->tables[c->r->ntables++];
@@ -278,22 +309,35 @@ static void record_tables(struct restore_ctx *c, const int64_t *actual)
 }
 
 
+char *restore_shadow_gate_detail(void *ctx)
+{
+	struct manifest gm;
+	gate_tables(ctx, &gm);
+	char *d = xasprintf("%zu tables, %lld rows", gm.ntables, (long long)manifest_total_rows(&gm));
+	free(gm.tables);
+	return d;
+}
+
 int restore_shadow_gate_step(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct restore_ctx *c = ctx;
 	db_conn *db = db_connect(c->shadow_conninfo, e);
 	if (!db)
 		return -1;
-	const struct manifest *m = &c->r->manifest;
+	struct manifest gm;
+	gate_tables(c, &gm);
+	const struct manifest *m = &gm;
 	int64_t *actual = xcalloc(m->ntables + 1, sizeof *actual);
 	restore_db_count_tables(db, m, actual);
 	db_close(db);
-	record_tables(c, actual);
+	record_tables(c, m, actual);
 	int rc = restore_db_compare_counts(m, actual, c->ev, e);
 	free(actual);
+	size_t ntables = m->ntables;
+	free(gm.tables);
 	if (rc < 0)
 		return err_hint(e, "the shadow database is dropped; the live database was not touched");
-	step_note(sr, "%zu tables, %lld rows match", m->ntables, (long long)c->r->total_rows);
+	step_note(sr, "%zu tables, %lld rows match", ntables, (long long)c->r->total_rows);
 	return STEP_DONE;
 }
 

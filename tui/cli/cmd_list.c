@@ -34,9 +34,10 @@ static void print_list_json(const struct bundle_list *l)
 		const struct bundle_info *b = &l->v[i];
 		char when[32];
 		format_time(b->created, when, sizeof when);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o}",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o}",
 			"name", b->name, "path", b->path, "profile", b->profile, "created", when,
-			"type", b->type, "size_bytes", (json_int_t)b->size, "schema_revision", b->revision,
+			"type", b->type, "scope", b->scope ? json_string(b->scope) : json_null(),
+			"size_bytes", (json_int_t)b->size, "schema_revision", b->revision,
 			"verified", b->verified ? json_string(b->verified) : json_null()));
 	}
 	cli_print_json(a);
@@ -49,14 +50,14 @@ static void print_list_text(const struct bundle_list *l, const char *dir)
 		printf("no bundles in %s\n", dir);
 		return;
 	}
-	printf("%-19s  %-11s  %10s  %-14s  %-22s  %s\n", "created (UTC)", "type", "size",
+	printf("%-19s  %-11s  %-11s  %10s  %-14s  %-22s  %s\n", "created (UTC)", "type", "scope", "size",
 	       "revision", "verified", "name");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct bundle_info *b = &l->v[i];
 		char when[32], sz[32];
 		format_time(b->created, when, sizeof when);
-		printf("%-19s  %-11s  %10s  %-14s  %-22.22s  %s\n", when, b->type,
-		       util_human_bytes(b->size, sz, sizeof sz), b->revision,
+		printf("%-19s  %-11s  %-11s  %10s  %-14s  %-22.22s  %s\n", when, b->type,
+		       b->scope ? b->scope : "?", util_human_bytes(b->size, sz, sizeof sz), b->revision,
 		       b->verified ? b->verified : "not verified", b->name);
 	}
 }

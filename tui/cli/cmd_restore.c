@@ -12,6 +12,7 @@
 
 struct restore_args {
 	struct restore_opts o;
+	struct strv tables, schemas;
 };
 
 #define ARG(member) offsetof(struct restore_args, member)
@@ -21,7 +22,18 @@ static const struct cmd_option restore_options[] = {
 	CMD_USE(cmd_opt_files_only, struct restore_args, o.files_only),
 	CMD_USE(cmd_opt_schema_only, struct restore_args, o.schema_only),
 	{.name = "data-only", .kind = CMD_FLAG, .field = ARG(o.data_only),
-	 .help = "the live database's schema with the bundle's rows"},
+	 .help = "only rows: every table's rows put back into the live database's tables"},
+	{.name = "table", .kind = CMD_LIST, .metavar = "T", .field = ARG(tables),
+	 .help = "only table T's rows, put back into the live database (repeatable; schema.table, "
+		 "wildcards as in the shell)"},
+	{.name = "schema", .kind = CMD_LIST, .metavar = "S", .field = ARG(schemas),
+	 .help = "only the rows of schema S's tables (repeatable)"},
+	{.name = "as", .kind = CMD_STRING, .metavar = "NEWDB", .field = ARG(o.as_db),
+	 .help = "into a new database NEWDB on the same server; the live one is not touched"},
+	{.name = "replace-data", .kind = CMD_FLAG, .field = ARG(o.replace_data),
+	 .help = "let a schema-only bundle replace a database that holds rows (with empty tables)"},
+	{.name = "keep-target-settings", .kind = CMD_FLAG, .field = ARG(o.keep_target_settings),
+	 .help = "keep the live database's settings, grants, comment and connection limit"},
 	CMD_USE(cmd_opt_jobs, struct restore_args, o.jobs),
 	{.name = "no-safety-backup", .kind = CMD_FLAG, .field = ARG(o.no_safety_backup),
 	 .help = "skip the safety backup of what is there now"},
@@ -97,6 +109,8 @@ static char *bundle_of(struct cmd_run *r, struct err *e)
 static struct restore_opts *opts_of(struct cmd_run *r)
 {
 	struct restore_args *a = r->args;
+	a->o.tables = &a->tables;
+	a->o.schemas = &a->schemas;
 	a->o.events = r->events;
 	a->o.cancel = r->cancel;
 	a->o.yes = r->c->yes;
