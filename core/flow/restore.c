@@ -42,6 +42,7 @@
 #include "step.h"
 #include "toc.h"
 #include "util.h"
+#include "trust.h"
 
 #include "flow/restore_int.h"
 
@@ -61,6 +62,8 @@ static int peek_manifest(struct restore_ctx *c)
 	int rc = bundle_read_first(c->bundle, MANIFEST_NAME, BUNDLE_SMALL_MAX, &text, c->e);
 	if (rc == 0)
 		rc = manifest_parse(text, &c->r->manifest, c->e);
+	if (rc == 0)
+		rc = trust_check_manifest(&c->r->manifest, c->bundle, c->e);
 	free(text);
 	return rc < 0 ? -1 : 0;
 }

@@ -34,6 +34,9 @@ static const struct cmd_option restore_options[] = {
 	 .help = "let a schema-only bundle replace a database that holds rows (with empty tables)"},
 	{.name = "keep-target-settings", .kind = CMD_FLAG, .field = ARG(o.keep_target_settings),
 	 .help = "keep the live database's settings, grants, comment and connection limit"},
+	{.name = "update-roles", .kind = CMD_FLAG, .field = ARG(o.update_roles),
+	 .help = "roles that exist take the bundle's attributes, settings and memberships "
+		 "(default: left exactly as they are)"},
 	CMD_USE(cmd_opt_jobs, struct restore_args, o.jobs),
 	{.name = "no-safety-backup", .kind = CMD_FLAG, .field = ARG(o.no_safety_backup),
 	 .help = "skip the safety backup of what is there now"},
