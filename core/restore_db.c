@@ -1,5 +1,6 @@
 /* restore_db — create, fill and check a database from a bundle's dump. */
 #include "restore_db.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ db_conn *restore_db_connect_admin(const char *url, char **conninfo_out, struct e
 		if (!ci)
 			return NULL;
 		db = db_connect(ci, e);
-		if (db)
+		if (db && conninfo_out)
 			*conninfo_out = ci;
 		else
 			free(ci);
@@ -60,7 +61,7 @@ void restore_db_prune_prefixed(db_conn *admin, const char *prefix, int keep,
 	db_result_free(r);
 }
 
-static int set_allow_connections(db_conn *admin, const char *db, bool allow, struct err *e)
+int restore_db_allow_connections(db_conn *admin, const char *db, bool allow, struct err *e)
 {
 	char *q = db_quote_ident(db);
 	char *sql = xasprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", q, allow ? "true" : "false");
@@ -108,13 +109,14 @@ int restore_db_swap(db_conn *admin, const char *live, const char *previous, cons
 {
 	if (!previous)
 		return rename_pair(admin, live, NULL, incoming, e);
-	int rc = set_allow_connections(admin, live, false, e);
+	int rc = restore_db_allow_connections(admin, live, false, e);
+	fault_point("restore.swap.closed");   /* the live database refuses connections now */
 	if (rc == 0)
 		rc = terminate_sessions(admin, live, e);
 	if (rc == 0)
 		rc = rename_pair(admin, live, previous, incoming, e);
 	struct err ignored = {0};
-	set_allow_connections(admin, rc == 0 ? previous : live, true, &ignored);
+	restore_db_allow_connections(admin, rc == 0 ? previous : live, true, &ignored);
 	return rc;
 }
 

@@ -29,6 +29,9 @@ int restore_db_exists_fn(void *admin, const char *name, struct err *e);
 void restore_db_prune_prefixed(db_conn *admin, const char *prefix, int keep,
 			       const struct event_sink *ev);
 
+/* ALTER DATABASE db WITH ALLOW_CONNECTIONS allow. */
+int restore_db_allow_connections(db_conn *admin, const char *db, bool allow, struct err *e);
+
 /* Put incoming in live's place in one transaction, live becoming
  * previous: new connections to live are refused, its sessions ended, both
  * renames commit together (there is no moment without live), then

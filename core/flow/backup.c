@@ -319,15 +319,8 @@ static int make_staging(struct backup_ctx *c)
 		return 0;
 	if (fsx_mkdir_p(c->out_dir, 0700, c->e) < 0)
 		return -1;
-	c->staging = xasprintf("%s/.ferry-staging-XXXXXX", c->out_dir);
-	if (!mkdtemp(c->staging)) {
-		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s",
-			c->out_dir, strerror(errno));
-		free(c->staging);
-		c->staging = NULL;
-		return err_hint(c->e, "check that the backup directory is writable");
-	}
-	return 0;
+	c->staging = flow_private_dir(c->out_dir, ".ferry-staging", c->e);
+	return c->staging ? 0 : err_hint(c->e, "check that the backup directory is writable");
 }
 
 static void dump_tick(void *ud)
@@ -605,8 +598,20 @@ static const struct step backup_steps[] = {
 	 .detail = prune_detail, .run = step_prune},
 };
 
+static int backup_lock(void *ctx, const struct event_sink *ev, struct err *e)
+{
+	return flow_lock_profile(((struct backup_ctx *)ctx)->p, "backup", ev, e);
+}
+
+static void backup_unlock(void *ctx)
+{
+	flow_unlock_profile(((struct backup_ctx *)ctx)->p);
+}
+
 static const struct flow_def backup_flow = {
 	.name = "backup",
+	.lock = backup_lock,
+	.unlock = backup_unlock,
 	.steps = backup_steps,
 	.nsteps = sizeof backup_steps / sizeof backup_steps[0],
 	.prepare = prepare,

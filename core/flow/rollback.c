@@ -15,6 +15,7 @@
 #include "restore_db.h"
 #include "step.h"
 #include "util.h"
+#include "flow/flow.h"
 
 struct rollback_ctx {
 	const struct profile *p;
@@ -148,8 +149,20 @@ static const struct step rollback_steps[] = {
 	 .run = step_files, .destructive = true},
 };
 
+static int rollback_lock(void *ctx, const struct event_sink *ev, struct err *e)
+{
+	return flow_lock_profile(((struct rollback_ctx *)ctx)->p, "rollback", ev, e);
+}
+
+static void rollback_unlock(void *ctx)
+{
+	flow_unlock_profile(((struct rollback_ctx *)ctx)->p);
+}
+
 static const struct flow_def rollback_flow = {
 	.name = "rollback",
+	.lock = rollback_lock,
+	.unlock = rollback_unlock,
 	.steps = rollback_steps,
 	.nsteps = sizeof rollback_steps / sizeof rollback_steps[0],
 	.prepare = prepare,

@@ -14,6 +14,7 @@ extern const struct cmd_entry cmd_list_prune_entry;
 extern const struct cmd_entry cmd_schedule_entry;
 extern const struct cmd_entry cmd_db_entry;
 extern const struct cmd_entry cmd_counts_entry;
+extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_profiles_entry;
 extern const struct cmd_entry cmd_remote_entry;
 extern const struct cmd_entry cmd_push_entry;
@@ -40,6 +41,7 @@ static const struct cmd_entry *const entries[] = {
 	&cmd_schedule_entry,
 	&cmd_db_entry,
 	&cmd_counts_entry,
+	&cmd_recover_entry,
 	&cmd_profiles_entry,
 	&cmd_remote_entry,
 	&cmd_push_entry,
