@@ -61,7 +61,7 @@ MAN_PAGE        := $(BUILD)/ferry.1
 BASH_COMPLETION := $(BUILD)/ferry.bash-completion
 ZSH_COMPLETION  := $(BUILD)/_ferry
 
-.PHONY: all deps check test unit asan demo bench man install uninstall clean cppcheck layers faults-bin
+.PHONY: all deps check test unit faults asan demo bench man install uninstall clean cppcheck layers faults-bin
 
 all: $(FERRY)
 
@@ -118,6 +118,13 @@ test: all unit faults-bin
 check: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
 	@$(MAKE) --no-print-directory test
+
+# The fault-and-hostile suite (tests/faults/): kill -9 at every step
+# boundary, corruptions, prints a table. FAULTS_SHORT=1: every third step.
+faults: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
+	@FERRY_BIN=$(abspath $(FERRY)) FERRY_FAULTS_BIN=$(abspath $(FAULTS_BIN)) \
+		INTEGRATION_DIR=tests/faults FERRY_SKIP_UNIT=1 sh tests/run.sh $(BUILD)/tests
 
 asan: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
