@@ -36,7 +36,7 @@ static int verify_path(struct cmd_run *run, const char *path, const struct profi
 {
 	const struct verify_args *a = run->args;
 	struct verify_opts o = {.deep = a->deep, .profile = p, .events = run->events,
-				.cancel = run->cancel};
+				.cancel = run->cancel, .public_key = p ? p->signing.public_key : NULL};
 	struct verify_result r;
 	int rc = verify_run(path, &o, &r, e);
 	if (rc == 0 && run->c->json) {
@@ -48,6 +48,8 @@ static int verify_path(struct cmd_run *run, const char *path, const struct profi
 		       r.manifest.schema_revision ? r.manifest.schema_revision : "unknown",
 		       r.manifest.created_at ? r.manifest.created_at : "?",
 		       r.deep_done ? "; restored and row counts match" : "");
+		if (r.signature_ok)
+			printf("signature: verified with %s\n", p->signing.public_key);
 	}
 	verify_result_done(&r);
 	return rc;
