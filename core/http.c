@@ -302,9 +302,10 @@ static struct curl_slist *setup_api_request(CURL *curl, struct transfer *t, char
 		curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, rq->aws_sigv4);
 		curl_easy_setopt(curl, CURLOPT_USERPWD, rq->user_pwd);
 	}
-	/* No "Expect: 100-continue" round trip, and no default Content-Type. */
-	struct curl_slist *hl = curl_slist_append(NULL, "Expect:");
-	hl = curl_slist_append(hl, "Content-Type:");
+	/* Only headers that are sent: libcurl 7.88 signs a header removed with
+	 * "Name:" as an empty one (so no "Expect:", and a POST sets its
+	 * Content-Type). */
+	struct curl_slist *hl = NULL;
 	for (size_t i = 0; rq->headers && rq->headers[i]; i++)
 		hl = curl_slist_append(hl, rq->headers[i]);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hl);

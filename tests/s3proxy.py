@@ -102,11 +102,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.log.write(json.dumps(line) + "\n")
             self.server.log.flush()
 
-    def _reply(self, status, headers, body):
+    def _reply(self, status, headers, body, length=None):
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(body) if length is None else length))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -146,7 +146,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._log(resp.status, extra=extra)
         out = [(k, v) for k, v in resp.getheaders()
                if k.lower() not in HOP_HEADERS and k.lower() != "content-length"]
-        self._reply(resp.status, out, data)
+        length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+        self._reply(resp.status, out, data, length)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 

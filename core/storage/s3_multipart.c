@@ -344,6 +344,12 @@ static int complete(struct mp *m, struct err *e)
 		rc = err_set(e, ERR_OFFSITE, "%s: %s is missing right after its upload completed",
 			     m->s->desc, m->key);
 	http_response_done(&rs);
+	if (rc < 0 && e->kind == ERR_VERIFY) {   /* a wrong copy is not left under the name */
+		struct err ignore = {0};
+		c = (struct s3_call){.method = "DELETE", .key = m->key};
+		s3_request(m->s, &c, &rs, &ignore);
+		http_response_done(&rs);
+	}
 	return rc;
 }
 
