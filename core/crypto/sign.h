@@ -17,9 +17,10 @@
 
 #include <stddef.h>
 
+#include "bundle/bundle.h"
 #include "err.h"
 
-#define SIGN_MEMBER "manifest.json.sig"
+#define SIGN_MEMBER BUNDLE_MANIFEST_SIG
 #define SIGN_NAMESPACE "ferry"
 
 /* Sign len bytes of data with the private key file key: *sig is the

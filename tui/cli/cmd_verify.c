@@ -55,8 +55,10 @@ static int verify_path(struct cmd_run *run, const char *path, const struct profi
 	return rc;
 }
 
-/* The bundle's path; a profile is loaded only for --deep or a name in
- * backup.dir (*pf then holds it). NULL with e filled. */
+/* The bundle's path; a profile is loaded only for --deep, a name in
+ * backup.dir or a profile named (--profile, FERRY_PROFILE: its
+ * signing.public_key is then checked); *pf then holds it. NULL with e
+ * filled. */
 static char *bundle_path(struct cmd_run *r, profile_file **pf, const struct profile **p,
 			 struct err *e)
 {
@@ -64,7 +66,9 @@ static char *bundle_path(struct cmd_run *r, profile_file **pf, const struct prof
 	*pf = NULL;
 	*p = NULL;
 	const char *arg = r->argv[0];
-	if ((a->deep || access(arg, F_OK) != 0) && !(*p = cli_profile(r->c, pf, e)))
+	const char *named = getenv("FERRY_PROFILE");
+	bool wants = a->deep || access(arg, F_OK) != 0 || r->c->profile_name || (named && *named);
+	if (wants && !(*p = cli_profile(r->c, pf, e)))
 		return NULL;
 	return cli_resolve_bundle(arg, *p, e);
 }
