@@ -246,11 +246,11 @@ const struct cmd_entry cmd_offsite_entry = {
 	.args_max = 2,
 	.need = CMD_NEED_PROFILE,
 	.flags = CMD_DRY_RUN | CMD_JSON | CMD_PROGRESS | CMD_CANCEL,
-	.json_help = "push: {\"status\",\"bundle\",\"object\",\"encrypted\",\"copies\":[{\"target\",\n"
-		     " \"where\",\"bytes\",\"sent\",\"parts\",\"parts_sent\",\"parts_resumed\",...}]};\n"
-		     "list: [{\"target\",\"name\",\"profile\",\"created\",\"size_bytes\"}];\n"
-		     "pull: {\"status\",\"target\",\"object\",\"path\",\"sha256\",\"decrypted\",\n"
-		     " \"signature_verified\",...}; prune: [{\"target\",\"file\",\"action\",\"rule\"}]",
+	.json_help = "push: {\"status\", \"bundle\", \"object\", \"encrypted\", \"copies\": [{\"target\",\n"
+		     " \"where\", \"bytes\", \"sent\", \"parts\", \"parts_sent\", \"parts_resumed\", ...}]};\n"
+		     "list: [{\"target\", \"name\", \"profile\", \"created\", \"size_bytes\"}];\n"
+		     "pull: {\"status\", \"target\", \"object\", \"path\", \"sha256\", \"decrypted\",\n"
+		     " \"signature_verified\", ...}; prune: [{\"target\", \"file\", \"action\", \"rule\"}]",
 	.args_size = sizeof(struct offsite_args),
 	.check = offsite_check,
 	.plan = offsite_plan_hook,
