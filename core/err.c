@@ -23,6 +23,7 @@ static const struct {
 	[ERR_TOOL]        = {9,   "tool",        "a required program is missing or too old"},
 	[ERR_REFUSED]     = {10,  "refused",     "confirmation missing or declined; nothing was changed"},
 	[ERR_INTERRUPTED] = {130, "interrupted", "interrupted by SIGINT or SIGTERM; partial work removed"},
+	[ERR_OFFSITE]     = {11,  "offsite",     "S3 offsite storage refused a request (credentials, permissions) or cannot be reached"},
 };
 
 static int kind_valid(enum err_kind kind)

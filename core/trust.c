@@ -194,7 +194,8 @@ int trust_check_member(const struct manifest *m, const char *bundle, const struc
 		       struct strset *symlinks, struct err *e)
 {
 	const char *name = ent->name;
-	if (strcmp(name, MANIFEST_NAME) == 0 || strcmp(name, SHA256SUMS_NAME) == 0)
+	if (strcmp(name, MANIFEST_NAME) == 0 || strcmp(name, SHA256SUMS_NAME) == 0 ||
+	    strcmp(name, BUNDLE_MANIFEST_SIG) == 0)
 		return ent->type == BUNDLE_REG ? 0 : refuse_member(bundle, name, "is not a regular file", e);
 	if (strcmp(name, "db") == 0 || strcmp(name, "files") == 0)
 		return ent->type == BUNDLE_DIR ? 0 : refuse_member(bundle, name, "is not a directory", e);

@@ -7,7 +7,7 @@
  *                  files.paths are clean relative paths, none inside
  *                  another; every member it lists is under db/ or under
  *                  files/<one of files.paths>, once;
- *   each member    manifest.json and SHA256SUMS are regular files; under
+ *   each member    manifest.json, its signature and SHA256SUMS are regular files; under
  *                  db/ only regular files and directories; under files/
  *                  only within a listed path (or a directory above one), a
  *                  symlink only to a relative target inside the app root,

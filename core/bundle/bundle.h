@@ -37,6 +37,7 @@
 
 #define BUNDLE_MANIFEST "manifest.json"
 #define BUNDLE_SHA256SUMS "SHA256SUMS"
+#define BUNDLE_MANIFEST_SIG "manifest.json.sig"   /* its signature (crypto/sign.h) */
 /* manifest.json / SHA256SUMS up to this size reach the scan callback whole. */
 #define BUNDLE_SMALL_MAX (64u * 1024 * 1024)
 #define BUNDLE_BUFSIZE (1024 * 1024)          /* the one streaming buffer */

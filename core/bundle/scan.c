@@ -7,10 +7,11 @@
 
 #include "util.h"
 
-/* manifest.json and SHA256SUMS reach the callback whole. */
+/* manifest.json, its signature and SHA256SUMS reach the callback whole. */
 static bool is_small_name(const char *name)
 {
-	return strcmp(name, BUNDLE_MANIFEST) == 0 || strcmp(name, BUNDLE_SHA256SUMS) == 0;
+	return strcmp(name, BUNDLE_MANIFEST) == 0 || strcmp(name, BUNDLE_MANIFEST_SIG) == 0 ||
+	       strcmp(name, BUNDLE_SHA256SUMS) == 0;
 }
 
 /* Read the current member's content: hash it, keep it when asked (up to

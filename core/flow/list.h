@@ -33,6 +33,11 @@ void list_done(struct bundle_list *l);
 int list_bundles(const char *dir, const char *profile_name, struct bundle_list *out,
 		 struct err *e);
 
+/* Sort newest first (by the time in the name, then by name). */
+void list_sort(struct bundle_list *l);
+/* Append b (taken over: b is reset). */
+void list_add(struct bundle_list *l, struct bundle_info *b);
+
 /* Parse "<profile>_<YYYYMMDD>_<HHMMSS>_<type>_<rev>.ferry.tar.*". */
 int list_parse_name(const char *name, struct bundle_info *out);
 

@@ -306,7 +306,8 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	struct restore_ctx *c = ctx;
 	if (make_workdirs(c) < 0)
 		return -1;
-	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel};
+	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel,
+				 .public_key = c->p->signing.public_key};
 	struct bundle_route routes[2];
 	if (c->want_db)
 		routes[vo.nextract++] = (struct bundle_route){.prefix = "db/", .dest_dir = c->work};
@@ -323,7 +324,7 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	manifest_done(&c->r->manifest);
 	c->r->manifest = vr.manifest;   /* moved: the verified one */
 	memset(&vr.manifest, 0, sizeof vr.manifest);
-	step_note(sr, "%zu members", vr.members_checked);
+	step_note(sr, "%zu members%s", vr.members_checked, vr.signature_ok ? ", signature verified" : "");
 	verify_result_done(&vr);
 	return STEP_DONE;
 }

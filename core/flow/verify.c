@@ -13,6 +13,7 @@
 #include "fault.h"
 #include "fsx.h"
 #include "bundle/bundle.h"
+#include "crypto/sign.h"
 #include "db.h"
 #include "flow/verify.h"
 #include "restore_db.h"
@@ -30,6 +31,9 @@ struct verify_ctx {
 	size_t next;                 /* manifest member expected next */
 	bool *seen;                  /* per manifest member */
 	char manifest_sha[65];
+	char *manifest_text;         /* for the signature check */
+	char *sig;                   /* manifest.json.sig, when there is one */
+	char sig_sha[65];
 	char *sums;                  /* SHA256SUMS text */
 	struct strset symlinks;      /* symlink members seen (trust_check_member) */
 };
@@ -51,6 +55,7 @@ static int take_manifest(struct verify_ctx *c, const struct bundle_member *m, co
 	if (trust_check_manifest(&c->r->manifest, c->path, c->e) < 0)
 		return -1;
 	c->have_manifest = true;
+	c->manifest_text = xstrdup(content);
 	snprintf(c->manifest_sha, sizeof c->manifest_sha, "%s", m->sha256);
 	c->seen = xcalloc(c->r->manifest.nmembers + 1, sizeof *c->seen);
 	return 0;
@@ -142,6 +147,12 @@ static int on_member(void *ud, const struct bundle_member *m, const char *conten
 	}
 	if (c->sums)
 		return err_set(c->e, ERR_VERIFY, "%s: member %s follows SHA256SUMS", c->path, m->name);
+	if (strcmp(m->name, SIGN_MEMBER) == 0 && !c->sig && c->next == 0 && content) {
+		c->sig = xstrdup(content);
+		snprintf(c->sig_sha, sizeof c->sig_sha, "%s", m->sha256);
+		c->r->has_signature = true;
+		return 0;
+	}
 	const char *globals = c->r->manifest.dump.globals;
 	if (globals && strcmp(m->name, globals) == 0 && check_globals(c, m, content) < 0)
 		return -1;
@@ -167,6 +178,8 @@ static int check_sums(struct verify_ctx *c)
 		const char *got = NULL;
 		if (strcmp(name, MANIFEST_NAME) == 0) {
 			got = c->manifest_sha;
+		} else if (c->sig && strcmp(name, SIGN_MEMBER) == 0) {
+			got = c->sig_sha;
 		} else {
 			const struct manifest_member *mm = manifest_find_member(&c->r->manifest, name);
 			got = mm ? mm->sha256 : NULL;
@@ -176,10 +189,30 @@ static int check_sums(struct verify_ctx *c)
 				       c->path, name);
 		lines++;
 	}
-	if (lines != c->r->manifest.nmembers + 1)
+	size_t want = c->r->manifest.nmembers + 1 + (c->sig ? 1 : 0);
+	if (lines != want)
 		return err_set(c->e, ERR_VERIFY, "%s: SHA256SUMS lists %zu members, the bundle has %zu",
-			       c->path, lines, c->r->manifest.nmembers + 1);
+			       c->path, lines, want);
 	return 0;
+}
+
+/* With a public key configured: the manifest's signature is there and verifies. */
+static int check_signature(struct verify_ctx *c)
+{
+	const char *pub = c->o->public_key;
+	if (!pub)
+		return 0;
+	if (!c->sig) {
+		err_set(c->e, ERR_VERIFY, "%s is not signed (no %s), and signing.public_key %s is "
+			"configured: refused", c->path, SIGN_MEMBER, pub);
+		return err_hint(c->e, "a bundle whose hashes were recomputed after it was written "
+				"looks like this; restore a signed copy");
+	}
+	char *what = xasprintf("the manifest of %s", c->path);
+	int rc = sign_verify(pub, c->manifest_text, strlen(c->manifest_text), c->sig, what, c->e);
+	free(what);
+	c->r->signature_ok = rc == 0;
+	return rc;
 }
 
 static int check_all_seen(struct verify_ctx *c)
@@ -227,11 +260,13 @@ int verify_pass(const char *bundle_path, const struct verify_opts *o, struct ver
 		rc = bundle_pass(bundle_path, &po, e);
 	if (rc == 0 && !c.have_manifest)
 		rc = err_set(e, ERR_VERIFY, "%s: empty bundle (no manifest.json)", bundle_path);
-	if (rc == 0 && (check_all_seen(&c) < 0 || check_sums(&c) < 0))
+	if (rc == 0 && (check_all_seen(&c) < 0 || check_sums(&c) < 0 || check_signature(&c) < 0))
 		rc = -1;
 	free(c.seen);
 	free(c.sums);
 	strset_done(&c.symlinks);
+	free(c.sig);
+	free(c.manifest_text);
 	return rc;
 }
 
@@ -273,7 +308,8 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	o.nextract = 0;
 	if (verify_pass(c->path, &o, c->r, e) < 0)
 		return -1;
-	step_note(sr, "%zu members", c->r->members_checked);
+	step_note(sr, "%zu members%s", c->r->members_checked,
+		  c->r->signature_ok ? ", signature verified" : "");
 	return STEP_DONE;
 }
 

@@ -18,6 +18,7 @@ extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_profiles_entry;
 extern const struct cmd_entry cmd_remote_entry;
 extern const struct cmd_entry cmd_push_entry;
+extern const struct cmd_entry cmd_offsite_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_admin_action_entry;
 extern const struct cmd_entry cmd_admin_sql_entry;
@@ -45,6 +46,7 @@ static const struct cmd_entry *const entries[] = {
 	&cmd_profiles_entry,
 	&cmd_remote_entry,
 	&cmd_push_entry,
+	&cmd_offsite_entry,
 	&cmd_status_entry,
 	&wiz_easy_entry,
 	&cmd_admin_action_entry,
