@@ -76,7 +76,7 @@ static int load_profiles(profile_file *pf, json_t *root, const char *abs, struct
 	json_t *obj;
 	int rc = 0;
 	json_object_foreach(root, name, obj) {
-		if (!profile_name_ok(name)) {
+		if (*name && !profile_name_ok(name)) {   /* empty: said by the sections */
 			/* The name goes into file names (bundles, locks, journals). */
 			char *shown = text_clean(xstrdup(name), false);
 			err_set(e, ERR_PROFILE, "%s: profile name \"%s\" is not a name", pf->path, shown);
