@@ -156,6 +156,15 @@ int profile_load_sections(struct profile_ctx *c, const char *name, json_t *obj);
  * NULL with e filled ("FILE:LINE:COLUMN: ..." for syntax errors). */
 json_t *profile_parse_json(const char *text, size_t len, const char *path, struct err *e);
 
+/* ---- drill and notify (alerts.c) ---------------------------------------- */
+
+/* The drill and notify sections (defaults set when absent). */
+int profile_load_drill(struct profile_ctx *c, json_t *prof, const char *name);
+int profile_load_notify(struct profile_ctx *c, json_t *prof, const char *name);
+/* Free / deep-copy what the two sections own. */
+void profile_alerts_done(struct profile *p);
+void profile_alerts_clone(struct profile *c, const struct profile *p);
+
 /* ---- the struct itself (profile.c) -------------------------------------- */
 
 /* Free everything p owns (not p itself). */
