@@ -70,6 +70,13 @@ void event_progress(const struct event_sink *s, const char *step, uint64_t done,
 	event_emit(s, &ev);
 }
 
+void event_progress_of(const struct event_sink *s, const char *step, uint64_t done, uint64_t total,
+		       const char *unit)
+{
+	struct event ev = {.type = EV_PROGRESS, .step = step, .done = done, .total = total, .unit = unit};
+	event_emit(s, &ev);
+}
+
 void event_log(const struct event_sink *s, enum event_level level, const char *fmt, ...)
 {
 	if (!s || !s->fn)

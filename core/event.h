@@ -47,6 +47,9 @@ void event_step_done(const struct event_sink *s, const char *step, const char *n
 void event_step_fail(const struct event_sink *s, const char *step, const char *why);
 void event_step_skip(const struct event_sink *s, const char *step, const char *why);
 void event_progress(const struct event_sink *s, const char *step, uint64_t done, uint64_t total);
+/* Progress counted in another unit ("tables", "rows"). */
+void event_progress_of(const struct event_sink *s, const char *step, uint64_t done, uint64_t total,
+		       const char *unit);
 void event_log(const struct event_sink *s, enum event_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -1,10 +1,13 @@
 /* http — HTTP over libcurl (the only module that includes curl): health
- * checks, and the requests of an HTTP API (the S3 storage driver).
+ * checks, webhook POSTs, and the requests of an HTTP API (the S3 storage
+ * driver).
  *
  * A check is one GET of the profile's health URL with its timeout; the
  * answer's status is compared with the expected one. Redirects are followed
  * only when the check says so: otherwise a 3xx is the answer compared.
- * libcurl is initialised once, lazily, on the first request. */
+ * A POST sends a JSON body with TLS verification on, no redirects, and
+ * retries on no answer, 408, 429 and 5xx. libcurl is initialised once,
+ * lazily, on the first request. */
 #ifndef FERRY_HTTP_H
 #define FERRY_HTTP_H
 
@@ -36,6 +39,23 @@ int http_check(const struct profile_health *h, struct http_result *out, struct e
  * ERR_INTERRUPTED when *cancel becomes non-zero (cancel may be NULL). */
 int http_wait_healthy(const struct profile_health *h, const struct event_sink *ev,
 		      volatile sig_atomic_t *cancel, struct err *e);
+
+/* A JSON POST. */
+struct http_post {
+	const char *url;
+	const struct strv *headers;   /* "Name: value" lines (may be NULL) */
+	const char *body;             /* sent as application/json */
+	int timeout_s;                /* each attempt, connecting included */
+	int attempts;                 /* 1 + the retries; 1, 2, 4 ... s apart */
+	const char *what;             /* "webhook": the name in messages */
+};
+
+/* POST req->body; *status (may be NULL) is the last answer's status (0 =
+ * none). 0 on a 2xx answer; else -1 with ERR_FAILED naming what, the URL's
+ * host and the status or curl's error (ERR_INTERRUPTED when *cancel is set
+ * between attempts). Each failed attempt is logged to ev. */
+int http_post_json(const struct http_post *req, const struct event_sink *ev, volatile sig_atomic_t *cancel,
+		   int *status, struct err *e);
 
 /* "200", "503 (expected 200)" or curl's error for a result, into buf. */
 const char *http_result_describe(const struct profile_health *h, const struct http_result *r,

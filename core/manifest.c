@@ -60,6 +60,17 @@ static json_t *dump_json(const struct manifest *m)
 	json_object_set_new(d, "tables", strv_json(&m->dump.tables));
 	json_object_set_new(d, "exclude_tables", strv_json(&m->dump.exclude_tables));
 	json_object_set_new(d, "globals", str_or_null(m->dump.globals));
+	if (m->dump.session.n) {
+		json_t *session = json_object();
+		for (size_t i = 0; i < m->dump.session.n; i++) {
+			const char *kv = m->dump.session.v[i];
+			char *name = xstrndup(kv, strcspn(kv, "="));
+			const char *eq = strchr(kv, '=');
+			json_object_set_new(session, name, json_string(eq ? eq + 1 : ""));
+			free(name);
+		}
+		json_object_set_new(d, "session", session);
+	}
 	return d;
 }
 
@@ -215,6 +226,15 @@ static void parse_dump(json_t *d, struct manifest *m)
 	get_strv(d, "tables", &m->dump.tables);
 	get_strv(d, "exclude_tables", &m->dump.exclude_tables);
 	m->dump.globals = get_str(d, "globals");
+	const char *name;
+	json_t *v;
+	json_object_foreach(json_object_get(d, "session"), name, v) {
+		if (!json_is_string(v) || strchr(name, '='))
+			continue;
+		char *kv = xasprintf("%s=%s", name, json_string_value(v));
+		strv_push(&m->dump.session, kv);
+		free(kv);
+	}
 }
 
 static void parse_files(json_t *f, struct manifest *m)
@@ -363,6 +383,7 @@ void manifest_done(struct manifest *m)
 	strv_done(&m->dump.schemas);
 	strv_done(&m->dump.tables);
 	strv_done(&m->dump.exclude_tables);
+	strv_done(&m->dump.session);
 	strv_done(&m->files.paths);
 	strv_done(&m->files.exclude);
 	for (size_t i = 0; i < m->ntables; i++) {

@@ -87,6 +87,11 @@ struct manifest {
 		bool schema_only, data_only;
 		struct strv schemas, tables, exclude_tables;
 		char *globals;   /* "db/globals.sql" or NULL */
+		/* The settings of pg_dump's session that shape the text of its
+		 * COPY data besides those pg_dump sets itself ("TimeZone=UTC",
+		 * "bytea_output=hex", "lc_monetary=C"): a drill reads the restored
+		 * tables under the same ones. Empty in bundles of older ferries. */
+		struct strv session;
 	} dump;
 
 	bool has_files;

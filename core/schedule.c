@@ -23,9 +23,88 @@ static const struct {
 };
 #define NSLOTS (sizeof slots / sizeof slots[0])
 
-static bool kind_wanted(const struct profile *p, const char *kind)
+/* The daily `ferry status --notify`: after the backups and the drill. */
+#define STATUS_CALENDAR "*-*-* 06:00:00"
+#define STATUS_CRON "0 6 * * *"
+
+/* One scheduled job of a profile: a backup kind, the drill, the status check. */
+struct job {
+	char *kind;          /* "daily", "weekly", "monthly", "drill", "status" */
+	char *unit;          /* ferry-backup-<p>-<kind>, ferry-drill-<p>, ferry-status-<p> */
+	char *on_calendar, *cron;
+	char *what;          /* "daily backup", "restore drill", "status check" */
+};
+
+struct jobs {
+	struct job v[NSLOTS + 2];
+	size_t n;
+};
+
+static void add_job(struct jobs *js, const char *kind, char *unit, const char *cal, const char *cron,
+		    const char *what)
 {
-	return p->backup.schedule.n == 0 || strv_contains(&p->backup.schedule, kind);
+	js->v[js->n++] = (struct job){xstrdup(kind), unit, xstrdup(cal), xstrdup(cron), xstrdup(what)};
+}
+
+/* The drill's time from drill.schedule: systemd's calendar and cron's fields. */
+static bool drill_when(const struct profile *p, char **cal, char **cron)
+{
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	struct profile_when w;
+	if (profile_when_parse(p->drill.schedule ? p->drill.schedule : "weekly", &w) < 0 || w.off)
+		return false;
+	if (w.monthly) {
+		*cal = xasprintf("*-*-01 %02d:%02d:00", w.hour, w.minute);
+		*cron = xasprintf("%d %d 1 * *", w.minute, w.hour);
+	} else if (w.weekday >= 0) {
+		*cal = xasprintf("%s *-*-* %02d:%02d:00", days[w.weekday], w.hour, w.minute);
+		*cron = xasprintf("%d %d * * %d", w.minute, w.hour, w.weekday);
+	} else {
+		*cal = xasprintf("*-*-* %02d:%02d:00", w.hour, w.minute);
+		*cron = xasprintf("%d %d * * *", w.minute, w.hour);
+	}
+	return true;
+}
+
+/* What `install` writes for p: the backup kinds of backup.schedule (default
+ * all three), the drill unless drill.schedule is "off", and the daily
+ * status check when the profile has a notify section. all: every job there
+ * could be (what `remove` looks for). */
+static void jobs_of(const struct profile *p, bool all, struct jobs *js)
+{
+	memset(js, 0, sizeof *js);
+	for (size_t i = 0; i < NSLOTS; i++)
+		if (all || p->backup.schedule.n == 0 || strv_contains(&p->backup.schedule, slots[i].kind)) {
+			char *what = xasprintf("%s backup", slots[i].kind);
+			add_job(js, slots[i].kind, xasprintf("ferry-backup-%s-%s", p->name, slots[i].kind),
+				slots[i].on_calendar, slots[i].cron, what);
+			free(what);
+		}
+	char *cal = NULL, *cron = NULL;
+	if (drill_when(p, &cal, &cron) || all)
+		add_job(js, "drill", xasprintf("ferry-drill-%s", p->name), cal ? cal : "", cron ? cron : "",
+			"restore drill");
+	free(cal), free(cron);
+	if (p->has_notify || all)
+		add_job(js, "status", xasprintf("ferry-status-%s", p->name), STATUS_CALENDAR, STATUS_CRON,
+			"status check");
+}
+
+static void jobs_done(struct jobs *js)
+{
+	for (size_t i = 0; i < js->n; i++) {
+		free(js->v[i].kind), free(js->v[i].unit), free(js->v[i].on_calendar);
+		free(js->v[i].cron), free(js->v[i].what);
+	}
+	js->n = 0;
+}
+
+static const struct job *find_job(const struct jobs *js, const char *kind)
+{
+	for (size_t i = 0; i < js->n; i++)
+		if (strcmp(js->v[i].kind, kind) == 0)
+			return &js->v[i];
+	return NULL;
 }
 
 static const char *systemd_dir(void)
@@ -55,55 +134,65 @@ static enum schedule_mode pick_mode(const struct schedule_opts *o)
 	return systemd_running() ? SCHEDULE_SYSTEMD : SCHEDULE_CRON;
 }
 
-static char *unit_name(const struct profile *p, const char *kind, const char *ext)
-{
-	return xasprintf("ferry-backup-%s-%s.%s", p->name, kind, ext);
-}
-
+/* The job's command: every run is marked --scheduled, so a failure or a
+ * warning reaches the profile's notify section. */
 static char *command_line(const struct profile *p, const char *kind, const struct schedule_opts *o)
 {
-	return xasprintf("%s backup --profiles %s --profile %s --type %s", o->ferry_path,
+	if (strcmp(kind, "drill") == 0)
+		return xasprintf("%s drill --profiles %s --profile %s --scheduled", o->ferry_path, o->profiles_path,
+				 p->name);
+	if (strcmp(kind, "status") == 0)
+		return xasprintf("%s status --profiles %s --profile %s --notify", o->ferry_path, o->profiles_path,
+				 p->name);
+	return xasprintf("%s backup --profiles %s --profile %s --type %s --scheduled", o->ferry_path,
 			 o->profiles_path, p->name, kind);
 }
 
-char *schedule_service_text(const struct profile *p, const char *kind,
-			    const struct schedule_opts *o)
+char *schedule_service_text(const struct profile *p, const char *kind, const struct schedule_opts *o)
 {
-	char *cmd = command_line(p, kind, o);
-	char *text = xasprintf("# written by ferry schedule install\n"
-			       "[Unit]\nDescription=ferry %s backup of %s\n\n"
-			       "[Service]\nType=oneshot\nExecStart=%s\n",
-			       kind, p->name, cmd);
-	free(cmd);
+	struct jobs js;
+	jobs_of(p, true, &js);
+	const struct job *j = find_job(&js, kind);
+	char *text = NULL;
+	if (j) {
+		char *cmd = command_line(p, kind, o);
+		text = xasprintf("# written by ferry schedule install\n"
+				 "[Unit]\nDescription=ferry %s of %s\n\n"
+				 "[Service]\nType=oneshot\nExecStart=%s\n", j->what, p->name, cmd);
+		free(cmd);
+	}
+	jobs_done(&js);
 	return text;
 }
 
 char *schedule_timer_text(const struct profile *p, const char *kind)
 {
-	for (size_t i = 0; i < NSLOTS; i++)
-		if (strcmp(slots[i].kind, kind) == 0)
-			return xasprintf("# written by ferry schedule install\n"
-					 "[Unit]\nDescription=ferry %s backup of %s\n\n"
-					 "[Timer]\nOnCalendar=%s\nPersistent=true\n\n"
-					 "[Install]\nWantedBy=timers.target\n",
-					 kind, p->name, slots[i].on_calendar);
-	return NULL;
+	struct jobs js;
+	jobs_of(p, false, &js);
+	const struct job *j = find_job(&js, kind);
+	char *text = j ? xasprintf("# written by ferry schedule install\n"
+				   "[Unit]\nDescription=ferry %s of %s\n\n"
+				   "[Timer]\nOnCalendar=%s\nPersistent=true\n\n"
+				   "[Install]\nWantedBy=timers.target\n", j->what, p->name, j->on_calendar)
+		       : NULL;
+	jobs_done(&js);
+	return text;
 }
 
 char *schedule_cron_text(const struct profile *p, const struct schedule_opts *o)
 {
-	char *text = xasprintf("# written by ferry schedule install: backups of %s\n"
-			       "SHELL=/bin/sh\n", p->name);
-	for (size_t i = 0; i < NSLOTS; i++) {
-		if (!kind_wanted(p, slots[i].kind))
-			continue;
-		char *cmd = command_line(p, slots[i].kind, o);
-		char *more = xasprintf("%s%s root %s\n", text, slots[i].cron, cmd);
+	struct jobs js;
+	jobs_of(p, false, &js);
+	struct sbuf b = {0};
+	sbuf_addf(&b, "# written by ferry schedule install: backups, drill and checks of %s\n"
+		  "SHELL=/bin/sh\n", p->name);
+	for (size_t i = 0; i < js.n; i++) {
+		char *cmd = command_line(p, js.v[i].kind, o);
+		sbuf_addf(&b, "%s root %s\n", js.v[i].cron, cmd);
 		free(cmd);
-		free(text);
-		text = more;
 	}
-	return text;
+	jobs_done(&js);
+	return sbuf_take(&b);
 }
 
 static int write_file(const char *path, const char *text, struct err *e)
@@ -127,36 +216,47 @@ static char *cron_path(const struct profile *p)
 	return xasprintf("%s/ferry-%s", cron_dir(), p->name);
 }
 
+static void note(char **report, const char *fmt, const char *a, const char *b)
+{
+	char *more = xasprintf(fmt, a, b);
+	char *all = xasprintf("%s%s", *report, more);
+	free(more);
+	free(*report);
+	*report = all;
+}
+
+/* One job's service and timer, enabled. */
+static int install_unit(const struct profile *p, const struct job *j, const struct schedule_opts *o,
+			char **report, struct err *e)
+{
+	char *svc_path = xasprintf("%s/%s.service", systemd_dir(), j->unit);
+	char *tmr_path = xasprintf("%s/%s.timer", systemd_dir(), j->unit);
+	char *tmr = xasprintf("%s.timer", j->unit);
+	char *svc_text = schedule_service_text(p, j->kind, o);
+	char *tmr_text = schedule_timer_text(p, j->kind);
+	int rc = write_file(svc_path, svc_text, e);
+	if (rc == 0)
+		rc = write_file(tmr_path, tmr_text, e);
+	if (rc == 0) {
+		systemctl((const char *const[]){"systemctl", "daemon-reload", NULL});
+		systemctl((const char *const[]){"systemctl", "enable", "--now", tmr, NULL});
+		note(report, "installed %s (%s)\n", tmr_path, j->on_calendar);
+	}
+	free(svc_path), free(tmr_path), free(tmr), free(svc_text), free(tmr_text);
+	return rc;
+}
+
 static int install_systemd(const struct profile *p, const struct schedule_opts *o,
 			   char **report, struct err *e)
 {
 	*report = xstrdup("");
-	systemctl((const char *const[]){"systemctl", "daemon-reload", NULL});
-	for (size_t i = 0; i < NSLOTS; i++) {
-		if (!kind_wanted(p, slots[i].kind))
-			continue;
-		char *svc = unit_name(p, slots[i].kind, "service");
-		char *tmr = unit_name(p, slots[i].kind, "timer");
-		char *svc_path = xasprintf("%s/%s", systemd_dir(), svc);
-		char *tmr_path = xasprintf("%s/%s", systemd_dir(), tmr);
-		char *svc_text = schedule_service_text(p, slots[i].kind, o);
-		char *tmr_text = schedule_timer_text(p, slots[i].kind);
-		int rc = write_file(svc_path, svc_text, e);
-		if (rc == 0)
-			rc = write_file(tmr_path, tmr_text, e);
-		if (rc == 0) {
-			systemctl((const char *const[]){"systemctl", "daemon-reload", NULL});
-			systemctl((const char *const[]){"systemctl", "enable", "--now", tmr, NULL});
-			char *more = xasprintf("%sinstalled %s (%s)\n", *report, tmr_path,
-					       slots[i].on_calendar);
-			free(*report);
-			*report = more;
-		}
-		free(svc), free(tmr), free(svc_path), free(tmr_path), free(svc_text), free(tmr_text);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
+	struct jobs js;
+	jobs_of(p, false, &js);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < js.n; i++)
+		rc = install_unit(p, &js.v[i], o, report, e);
+	jobs_done(&js);
+	return rc;
 }
 
 static int install_cron(const struct profile *p, const struct schedule_opts *o, char **report,
@@ -183,11 +283,27 @@ int schedule_install(const struct profile *p, const struct schedule_opts *o, cha
 
 static void remove_and_note(const char *path, char **report)
 {
-	if (unlink(path) == 0) {
-		char *more = xasprintf("%sremoved %s\n", *report, path);
-		free(*report);
-		*report = more;
+	if (unlink(path) == 0)
+		note(report, "removed %s%s\n", path, "");
+}
+
+/* Every unit ferry could have installed for p (also those the profile no
+ * longer asks for). */
+static void remove_systemd(const struct profile *p, char **report)
+{
+	struct jobs js;
+	jobs_of(p, true, &js);
+	for (size_t i = 0; i < js.n; i++) {
+		char *tmr = xasprintf("%s.timer", js.v[i].unit);
+		systemctl((const char *const[]){"systemctl", "disable", "--now", tmr, NULL});
+		char *tp = xasprintf("%s/%s.timer", systemd_dir(), js.v[i].unit);
+		char *sp = xasprintf("%s/%s.service", systemd_dir(), js.v[i].unit);
+		remove_and_note(tp, report);
+		remove_and_note(sp, report);
+		free(tmr), free(tp), free(sp);
 	}
+	jobs_done(&js);
+	systemctl((const char *const[]){"systemctl", "daemon-reload", NULL});
 }
 
 int schedule_remove(const struct profile *p, const struct schedule_opts *o, char **report,
@@ -196,17 +312,7 @@ int schedule_remove(const struct profile *p, const struct schedule_opts *o, char
 	(void)e;
 	*report = xstrdup("");
 	if (pick_mode(o) == SCHEDULE_SYSTEMD) {
-		for (size_t i = 0; i < NSLOTS; i++) {
-			char *tmr = unit_name(p, slots[i].kind, "timer");
-			char *svc = unit_name(p, slots[i].kind, "service");
-			systemctl((const char *const[]){"systemctl", "disable", "--now", tmr, NULL});
-			char *tp = xasprintf("%s/%s", systemd_dir(), tmr);
-			char *sp = xasprintf("%s/%s", systemd_dir(), svc);
-			remove_and_note(tp, report);
-			remove_and_note(sp, report);
-			free(tmr), free(svc), free(tp), free(sp);
-		}
-		systemctl((const char *const[]){"systemctl", "daemon-reload", NULL});
+		remove_systemd(p, report);
 	} else {
 		char *path = cron_path(p);
 		remove_and_note(path, report);
@@ -231,36 +337,39 @@ static char *read_small(const char *path)
 	return xstrdup(buf);
 }
 
+/* The OnCalendar= line of an installed timer, or "?". */
+static char *calendar_of(const char *timer_text)
+{
+	const char *at = strstr(timer_text, "OnCalendar=");
+	return at ? xstrndup(at + 11, strcspn(at + 11, "\n")) : xstrdup("?");
+}
+
 char *schedule_show(const struct profile *p, const struct schedule_opts *o)
 {
-	char *out = xstrdup("");
+	struct sbuf b = {0};
 	bool sd = pick_mode(o) == SCHEDULE_SYSTEMD;
-	for (size_t i = 0; sd && i < NSLOTS; i++) {
-		char *tmr = unit_name(p, slots[i].kind, "timer");
-		char *tp = xasprintf("%s/%s", systemd_dir(), tmr);
+	struct jobs js;
+	jobs_of(p, true, &js);
+	for (size_t i = 0; sd && i < js.n; i++) {
+		char *tp = xasprintf("%s/%s.timer", systemd_dir(), js.v[i].unit);
 		char *text = read_small(tp);
 		if (text) {
-			char *more = xasprintf("%s%s: %s\n", out, tp, slots[i].on_calendar);
-			free(out);
-			out = more;
+			char *cal = calendar_of(text);
+			sbuf_addf(&b, "%s: %s (%s)\n", tp, cal, js.v[i].what);
+			free(cal);
 		}
-		free(text), free(tmr), free(tp);
+		free(text), free(tp);
 	}
+	jobs_done(&js);
 	if (!sd) {
 		char *path = cron_path(p);
 		char *text = read_small(path);
-		if (text) {
-			char *more = xasprintf("%s%s:\n%s", out, path, text);
-			free(out);
-			out = more;
-		}
+		if (text)
+			sbuf_addf(&b, "%s:\n%s", path, text);
 		free(text);
 		free(path);
 	}
-	if (!*out) {
-		free(out);
-		out = xasprintf("no schedule installed for %s (%s)\n", p->name,
-				sd ? "systemd timers" : "cron");
-	}
-	return out;
+	if (!b.len)
+		sbuf_addf(&b, "no schedule installed for %s (%s)\n", p->name, sd ? "systemd timers" : "cron");
+	return sbuf_take(&b);
 }

@@ -212,6 +212,17 @@ void bundle_reader_free(bundle_reader *br);
  * caller frees *text. ERR_VERIFY when the first member is another one. */
 int bundle_read_first(const char *path, const char *name, size_t max, char **text, struct err *e);
 
+/* ---- one file as a stream ---------------------------------------------- */
+
+/* A file on disk read as bytes, decompressed on the fly when its name ends
+ * in .gz, .lz4 or .zst (a dump's data file "NNNN.dat.gz"); other files are
+ * read as they are. NULL with e filled (ERR_FAILED naming the file). */
+typedef struct bundle_stream bundle_stream;
+bundle_stream *bundle_stream_open(const char *path, struct err *e);
+/* Bytes read into buf, 0 at the end, -1 with e filled. */
+ssize_t bundle_stream_read(bundle_stream *s, void *buf, size_t n, struct err *e);
+void bundle_stream_free(bundle_stream *s);
+
 /* ---- scan and extract ------------------------------------------------- */
 
 /* Called once per member, in bundle order, after its content was hashed.

@@ -10,6 +10,7 @@
  *   scan.c     the verifying pass (bundle_scan), shared by extraction
  *   ring.c     a large member's content on two threads
  *   extract.c  the routed extraction (the disk writer)
+ *   stream.c   one (maybe compressed) file as a stream of bytes
  *
  * Strings returned are the caller's to free unless a comment says so. */
 #ifndef FERRY_BUNDLE_INT_H

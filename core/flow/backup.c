@@ -467,6 +467,28 @@ static char *dump_detail(void *ctx)
 			 c->o->schema_only ? " --schema-only" : "", c->o->data_only ? " --data-only" : "");
 }
 
+/* The settings of this session that shape COPY's text and that pg_dump
+ * leaves as they are (its own session starts from the same defaults: the
+ * same URL, role, database and environment), for the drill's content
+ * check. */
+static const char *const session_settings[] = {"TimeZone", "bytea_output", "lc_monetary"};
+
+static int record_session(struct backup_ctx *c)
+{
+	struct strv *out = &c->r->manifest.dump.session;
+	for (size_t i = 0; i < sizeof session_settings / sizeof *session_settings; i++) {
+		const char *params[] = {session_settings[i]};
+		db_result *r = db_query(c->db, "SELECT current_setting($1)", 1, params, c->e);
+		if (!r)
+			return -1;
+		char *kv = xasprintf("%s=%s", session_settings[i], db_result_value(r, 0, 0));
+		strv_push(out, kv);
+		free(kv);
+		db_result_free(r);
+	}
+	return 0;
+}
+
 static int step_dump(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct backup_ctx *c = ctx;
@@ -489,7 +511,9 @@ static int step_dump(void *ctx, struct step_run *sr, struct err *e)
 		return -1;
 	}
 	struct db_table_counts tc = {0};
-	int rc = count_rows(c, &tc);
+	int rc = record_session(c);
+	if (rc == 0)
+		rc = count_rows(c, &tc);
 	/* pg_dump holds its own copy of the snapshot once started; still, keep
 	 * ours open until it is done so the snapshot stays importable, and the
 	 * counts after the dump are of the same snapshot. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "flow/list.h"
+#include "flow/verified.h"
 #include "bundle/bundle.h"
 #include "manifest.h"
 #include "util.h"
@@ -69,6 +70,7 @@ static void bundle_info_done(struct bundle_info *b)
 	free(b->type);
 	free(b->revision);
 	free(b->verified);
+	free(b->drilled);
 	free(b->scope);
 }
 
@@ -79,22 +81,6 @@ void list_done(struct bundle_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
-}
-
-static char *read_verified(const char *path)
-{
-	char *side = xasprintf("%s.verified", path);
-	FILE *f = fopen(side, "r");
-	free(side);
-	if (!f)
-		return NULL;
-	char line[256] = "";
-	char *got = fgets(line, sizeof line, f);
-	fclose(f);
-	if (!got)
-		return NULL;
-	line[strcspn(line, "\n")] = '\0';
-	return xstrdup(line);
 }
 
 /* The bundle's scope, from the manifest it starts with. */
@@ -142,7 +128,10 @@ int list_bundles(const char *dir, const char *profile_name, struct bundle_list *
 		b.path = xasprintf("%s/%s", dir, de->d_name);
 		struct stat st;
 		b.size = stat(b.path, &st) == 0 ? (uint64_t)st.st_size : 0;
-		b.verified = read_verified(b.path);
+		struct verified_record vr;
+		verified_read(b.path, &vr);
+		b.verified = vr.verify;
+		b.drilled = vr.drill;
 		b.scope = read_scope(b.path);
 		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
 		out->v[out->n++] = b;
@@ -167,3 +156,26 @@ void list_add(struct bundle_list *l, struct bundle_info *b)
 
 /* --- retention ----------------------------------------------------------- */
 
+
+/* The date of a record's time ("2026-11-21T19:50:00Z" → "2026-11-21"). */
+static void date_of(const char *s, char *out, size_t len)
+{
+	const char *t = s;
+	while (*t && !(t[0] >= '0' && t[0] <= '9'))
+		t++;
+	snprintf(out, len, "%.10s", t);
+}
+
+void list_check_state(const struct bundle_info *b, char *out, size_t len)
+{
+	char date[16];
+	if (b->drilled) {
+		date_of(b->drilled, date, sizeof date);
+		snprintf(out, len, "%s %s", verified_ok(b->drilled) ? "drilled" : "drill FAILED", date);
+	} else if (b->verified) {
+		date_of(b->verified, date, sizeof date);
+		snprintf(out, len, "%s %s", verified_ok(b->verified) ? "verified" : "verify FAILED", date);
+	} else {
+		snprintf(out, len, "not verified");
+	}
+}

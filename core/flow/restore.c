@@ -129,7 +129,7 @@ static int resolve(struct restore_ctx *c)
 	return 0;
 }
 
-static int find_pg_restore(struct restore_ctx *c)
+int restore_find_pg_restore(struct restore_ctx *c)
 {
 	const struct manifest *m = &c->r->manifest;
 	int major = 0, minor = 0;
@@ -162,7 +162,7 @@ static void read_live_revision(struct restore_ctx *c)
 }
 
 /* The dump's table of contents, from its TOC member alone. */
-static int read_toc(struct restore_ctx *c)
+int restore_read_toc(struct restore_ctx *c)
 {
 	/* The backup dir when there is one (its disk has room for bundles),
 	 * else the temporary directory: a plan makes no directory of its own. */
@@ -213,7 +213,7 @@ static int prepare_db(struct restore_ctx *c)
 	if (!c->admin)
 		return -1;
 	int exists = restore_db_exists(c->admin, c->dbname, c->e);
-	if (exists < 0 || find_pg_restore(c) < 0)
+	if (exists < 0 || restore_find_pg_restore(c) < 0)
 		return -1;
 	c->live_exists = exists;
 	if (check_target_kind(c) < 0)
@@ -223,7 +223,7 @@ static int prepare_db(struct restore_ctx *c)
 	if (c->live_exists && c->o->keep_target_settings &&
 	    dbprops_read(c->admin, c->dbname, &c->live_props, c->e) < 0)
 		return -1;
-	return read_toc(c);
+	return restore_read_toc(c);
 }
 
 static int prepare(void *ctx, struct err *e)

@@ -1,7 +1,9 @@
 /* restore_int — what the parts of the restore flow share (restore.c: the
  * flow, its preflight, verify, safety backup, swap, files; restore_shadow.c:
- * loading the shadow database and its row-count gate). Not for other
- * modules. */
+ * loading the shadow database and its row-count gate), and what the drill
+ * (core/flow/drill.c) loads its scratch database with: the same context and
+ * the same steps, so a drill restores exactly as a restore does. Not for
+ * other modules. */
 #ifndef FERRY_FLOW_RESTORE_INT_H
 #define FERRY_FLOW_RESTORE_INT_H
 
@@ -32,6 +34,9 @@ struct restore_ctx {
 
 	bool want_db, want_files;
 	char *dbname, *shadow, *stamp;
+	/* The kind and suffix of the shadow's name when its first choice is
+	 * taken (dbname_unique); NULL = "ferry_shadow", no suffix. */
+	const char *shadow_kind, *shadow_suffix;
 	char *admin_conninfo, *shadow_conninfo;
 	db_conn *admin;
 	bool live_exists, shadow_created, swapped;
@@ -56,6 +61,11 @@ struct restore_ctx {
 /* Whether the shadow gets the live database's definitions and the bundle's
  * rows (RESTORE_TABLES), rather than the whole bundle. */
 bool restore_tables_mode(const struct restore_ctx *c);
+
+/* restore.c: pg_restore for the manifest's pg_dump and this server, and the
+ * dump's table of contents (read from the bundle alone), into c. */
+int restore_find_pg_restore(struct restore_ctx *c);
+int restore_read_toc(struct restore_ctx *c);
 
 /* restore_shadow.c */
 int restore_shadow_check(void *ctx, struct err *e);

@@ -231,10 +231,11 @@ static int choose_shadow(struct restore_ctx *c, struct err *e)
 			return -1;
 		return journal_forget(c->journal, "database", c->shadow, e);
 	}
-	char *other = dbname_unique(c->dbname, "ferry_shadow", NULL, restore_db_exists_fn, c->admin, e);
+	char *other = dbname_unique(c->dbname, c->shadow_kind ? c->shadow_kind : "ferry_shadow",
+				    c->shadow_suffix, restore_db_exists_fn, c->admin, e);
 	if (!other)
 		return -1;
-	event_log(c->ev, EV_WARN, "a database %s exists that ferry did not make: the shadow is %s",
+	event_log(c->ev, EV_WARN, "a database %s exists that ferry did not make: ferry loads %s instead",
 		  c->shadow, other);
 	free(c->shadow);
 	c->shadow = other;

@@ -1,5 +1,6 @@
 /* flow_status — `ferry status`: every check of one profile into a report. */
 #include "fsx.h"
+#include "flow/drill_log.h"
 #include "flow/list.h"
 #include "flow/status.h"
 
@@ -70,6 +71,7 @@ static void facts_done(struct status_facts *f)
 	free(f->backup_dir);
 	free(f->last.file), free(f->last.path), free(f->last.type), free(f->last.revision);
 	free(f->last.verified);
+	free(f->drill.bundle), free(f->drill.error);
 	free(f->ssh_host), free(f->ssh_banner);
 }
 
@@ -314,6 +316,40 @@ static void check_backup(struct status_ctx *c)
 			    : v ? "verified" : "not verified";
 	add_check(c, "backup", NULL, failed ? STATUS_FAIL : old ? STATUS_WARN : STATUS_OK, ERR_VERIFY,
 		  "last %s, %s, %s", f->last.file, when, verdict);
+}
+
+/* The newest drill in the log: its age, outcome and restore time. */
+static void check_drill(struct status_ctx *c)
+{
+	struct status_facts *f = &c->r->facts;
+	f->drill_max_age_days = c->p->drill.max_age_days > 0 ? c->p->drill.max_age_days : 8;
+	struct drill_log_entry en;
+	if (drill_log_newest(c->p, &en) <= 0) {
+		add_check(c, "drill", NULL, STATUS_WARN, ERR_OK, "no restore drill of profile %s yet "
+			  "(`ferry drill` restores the newest bundle and checks it)", c->p->name);
+		return;
+	}
+	f->has_drill = true;
+	f->drill.ok = en.ok;
+	f->drill.at = en.at;
+	f->drill.age_s = en.at ? (int64_t)difftime(time(NULL), en.at) : 0;
+	f->drill.restore_s = en.restore_s;
+	f->drill.bundle = en.bundle;
+	f->drill.error = en.error;
+	int64_t max_age = (int64_t)f->drill_max_age_days * 86400;
+	char age[32], limit[32];
+	status_human_age(f->drill.age_s, age, sizeof age);
+	status_human_age(max_age, limit, sizeof limit);
+	const char *bundle = en.bundle ? en.bundle : "?";
+	if (!en.ok)
+		add_check(c, "drill", NULL, STATUS_FAIL, ERR_VERIFY, "last drill %s ago FAILED (%s): %s", age,
+			  bundle, en.error ? en.error : "see drill_log.json");
+	else
+		add_check(c, "drill", NULL, f->drill.age_s > max_age ? STATUS_WARN : STATUS_OK, ERR_OK,
+			  "last drill %s ago%s%s%s: %s restored and checked in %.1f s", age,
+			  f->drill.age_s > max_age ? ", older than " : "",
+			  f->drill.age_s > max_age ? limit : "", f->drill.age_s > max_age ? " (drill.max_age_days)" : "",
+			  bundle, en.restore_s);
 }
 
 /* The nearest existing directory at or above path. */
@@ -562,6 +598,7 @@ static void check_journal(struct status_ctx *c)
 	}
 CHECK_STEP(database, check_database)
 CHECK_STEP(backup, check_backup)
+CHECK_STEP(drill, check_drill)
 CHECK_STEP(space, check_space)
 CHECK_STEP(health, check_health)
 CHECK_STEP(ssh, check_ssh)
@@ -591,6 +628,7 @@ static char *plan_title(void *ctx)
 static const struct step status_steps[] = {
 	{.id = "database", .title = "database, schema, size and connections", .run = step_database},
 	{.id = "backup", .title = "the newest backup", .run = step_backup},
+	{.id = "drill", .title = "the newest restore drill", .run = step_drill},
 	{.id = "space", .title = "free space where bundles go", .run = step_space},
 	{.id = "journal", .title = "no interrupted run left to recover", .run = step_journal},
 	{.id = "health", .title = "health URLs", .applies = has_health, .run = step_health},
@@ -656,6 +694,19 @@ static json_t *last_backup_json(const struct status_facts *f)
 	return o;
 }
 
+/* The newest drill as an object. */
+static json_t *last_drill_json(const struct status_facts *f)
+{
+	if (!f->has_drill)
+		return json_null();
+	char *at = util_iso_time(f->drill.at);
+	json_t *o = json_pack("{s:s, s:I, s:b, s:f, s:o, s:o}", "at", at, "age_s", (json_int_t)f->drill.age_s,
+			      "ok", f->drill.ok, "restore_s", f->drill.restore_s, "bundle", str_or_null(f->drill.bundle),
+			      "error", str_or_null(f->drill.error));
+	free(at);
+	return o;
+}
+
 /* Numbers of the database check. */
 static void db_fields(json_t *o, const struct status_facts *f)
 {
@@ -690,6 +741,9 @@ static void other_fields(json_t *o, const char *name, const struct status_facts 
 		json_object_set_new(o, "dir", json_string(f->backup_dir));
 		json_object_set_new(o, "bundles", json_integer((json_int_t)f->bundles));
 		json_object_set_new(o, "last_backup", last_backup_json(f));
+	} else if (strcmp(name, "drill") == 0) {
+		json_object_set_new(o, "max_age_days", json_integer(f->drill_max_age_days));
+		json_object_set_new(o, "last_drill", last_drill_json(f));
 	} else if (strcmp(name, "space") == 0 && f->has_space) {
 		json_object_set_new(o, "free_bytes", json_integer((json_int_t)f->free_bytes));
 		json_object_set_new(o, "total_bytes", json_integer((json_int_t)f->total_bytes));

@@ -1,7 +1,7 @@
 /* status — `ferry status`, the self-check of one profile: database
  * (reachable, latency, version), schema revision and pending migrations,
- * size and tables, connections, the last backup, free space in the backup
- * dir, health URLs, SSH reachability and the services' status commands.
+ * size and tables, connections, the last backup, the last restore drill,
+ * free space in the backup dir, health URLs, SSH reachability and the services' status commands.
  *
  * status_run fills a report owned by the caller (status_report_done frees
  * it); it prints nothing. Each check is ok, warn or fail; a failed check
@@ -23,7 +23,7 @@ enum status_state { STATUS_OK, STATUS_WARN, STATUS_FAIL };
 
 struct status_check {
 	char *name;               /* "database", "schema", "size", "connections", "backup",
-				     "space", "health", "ssh", "service" */
+				     "drill", "space", "health", "ssh", "service" */
 	char *subject;            /* the health check's name, the service command, or NULL */
 	enum status_state state;
 	enum err_kind kind;       /* when failed: the fitting error kind */
@@ -57,6 +57,16 @@ struct status_facts {
 	} last;
 	bool has_space;
 	uint64_t free_bytes, total_bytes;
+
+	bool has_drill;           /* a drill is in the log */
+	struct {
+		bool ok;
+		time_t at;
+		int64_t age_s;
+		double restore_s;
+		char *bundle, *error;
+	} drill;
+	int drill_max_age_days;
 
 	bool has_ssh;
 	char *ssh_host;

@@ -15,6 +15,7 @@
 #include "bundle/bundle.h"
 #include "crypto/sign.h"
 #include "db.h"
+#include "flow/verified.h"
 #include "flow/verify.h"
 #include "restore_db.h"
 #include "step.h"
@@ -226,18 +227,6 @@ static int check_all_seen(struct verify_ctx *c)
 	return 0;
 }
 
-/* <bundle>.verified: "ok <time>" or "FAILED <time> <why>", for `ferry list`. */
-static void record_outcome(const char *path, const struct err *e, bool ok)
-{
-	char *side = xasprintf("%s.verified", path);
-	char *when = util_iso_time(time(NULL));
-	char *text = ok ? xasprintf("ok %s\n", when) : xasprintf("FAILED %s %s\n", when, e->msg);
-	fsx_write_atomic(side, text, strlen(text), 0600, NULL);
-	free(text);
-	free(when);
-	free(side);
-}
-
 static int check_bundle_file(const char *path, struct err *e)
 {
 	struct stat st;
@@ -361,7 +350,7 @@ int verify_run(const char *bundle_path, const struct verify_opts *o,
 	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = true};
 	int rc = flow_run(&verify_flow, &c, &ro, NULL, e);
 	if (rc == 0 || e->kind == ERR_VERIFY)
-		record_outcome(bundle_path, e, rc == 0);
+		verified_write_verify(bundle_path, rc == 0, e->msg);
 	r->duration_s = util_now() - started;
 	return rc;
 }

@@ -69,6 +69,7 @@ void profile_done(struct profile *p)
 	for (size_t i = 0; i < p->nactions; i++)
 		action_done(&p->actions[i]);
 	free(p->actions);
+	profile_alerts_done(p);
 	strv_done(&p->seeds);
 	free(p->log_dir);
 	free(p->description);
@@ -250,6 +251,7 @@ struct profile *profile_clone(const struct profile *p)
 	c->dir = xstrdup(p->dir);
 	clone_sections(c, p);
 	clone_lists(c, p);
+	profile_alerts_clone(c, p);
 	copy_strv(&c->seeds, &p->seeds);
 	c->log_dir = xstrdup(p->log_dir);
 	c->description = xstrdup(p->description);

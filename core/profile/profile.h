@@ -73,6 +73,28 @@ struct profile_action {
 	char *description;      /* optional, shown in menus */
 };
 
+/* One application check of a drill (drill.checks[]): the query's single
+ * value, or its row count when it returns another shape, must equal
+ * expect. */
+struct profile_drill_check {
+	char *name;
+	char *sql;
+	char *expect;           /* as text: "1", "t" for true, "admin" */
+	struct strv params;     /* bound as $1, $2, ... ("{bundle_created}": the bundle's time) */
+};
+
+/* When a scheduled drill runs (drill.schedule): "weekly" (Sunday 05:00,
+ * the default), "daily" (05:00), "monthly" (the 1st, 05:00), "off", or
+ * "<Mon..Sun|daily|monthly> HH:MM". */
+struct profile_when {
+	bool off;
+	int weekday;            /* 0 = Sunday .. 6; -1 = every day */
+	bool monthly;           /* on the 1st (weekday is -1 then) */
+	int hour, minute;
+};
+/* Read a drill.schedule string; -1 when it is not one of the forms above. */
+int profile_when_parse(const char *s, struct profile_when *out);
+
 struct profile {
 	char *name;             /* the key in the profiles file */
 	char *file;             /* absolute path of the profiles file */
@@ -156,6 +178,23 @@ struct profile {
 
 	struct profile_action *actions;
 	size_t nactions;
+
+	struct {
+		struct profile_drill_check *checks;
+		size_t nchecks;
+		int max_age_days;     /* status warns when the newest drill is older; default 8 */
+		char *schedule;       /* see struct profile_when; default "weekly" */
+	} drill;
+
+	/* Alerts after scheduled runs and `ferry status --notify`. */
+	struct {
+		struct strv on;       /* "failure", "warning", "success"; default the first two */
+		char *command;        /* /bin/sh -c, the alert's JSON on stdin */
+		char *webhook_url;    /* a JSON POST */
+		struct strv webhook_headers;   /* "Name: value" */
+		int timeout_s;        /* each command run and each POST; default 30 */
+	} notify;
+	bool has_notify;
 
 	struct strv seeds;            /* SQL files, absolute */
 	char *log_dir;                /* absolute; default "logs" (relative = to dir) */

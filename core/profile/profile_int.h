@@ -166,6 +166,14 @@ bool profile_iso_duration_seconds(const char *s, long long *out);
 /* Free the offsite keys' values; copy them into a clone. */
 void profile_offsite_done(struct profile *p);
 void profile_offsite_clone(struct profile *c, const struct profile *p);
+/* ---- drill and notify (alerts.c) ---------------------------------------- */
+
+/* The drill and notify sections (defaults set when absent). */
+int profile_load_drill(struct profile_ctx *c, json_t *prof, const char *name);
+int profile_load_notify(struct profile_ctx *c, json_t *prof, const char *name);
+/* Free / deep-copy what the two sections own. */
+void profile_alerts_done(struct profile *p);
+void profile_alerts_clone(struct profile *c, const struct profile *p);
 
 /* ---- the struct itself (profile.c) -------------------------------------- */
 

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,6 +274,61 @@ static json_t *actions_json(const struct profile *p)
 	return o;
 }
 
+/* The drill section, defaults included. */
+static json_t *drill_json(const struct profile *p)
+{
+	json_t *checks = json_array();
+	for (size_t i = 0; i < p->drill.nchecks; i++) {
+		const struct profile_drill_check *k = &p->drill.checks[i];
+		json_t *o = json_object();
+		put_str(o, p, "name", k->name);
+		put_str(o, p, "sql", k->sql);
+		put_str(o, p, "expect", k->expect);
+		put_strv(o, p, "params", &k->params);
+		json_array_append_new(checks, o);
+	}
+	json_t *o = json_object();
+	put_section(o, "checks", checks);
+	json_object_set_new(o, "max_age_days", json_integer(p->drill.max_age_days));
+	put_str(o, p, "schedule", p->drill.schedule);
+	return o;
+}
+
+/* A webhook URL shows its scheme and host only: the path of a chat
+ * webhook is its key. */
+static char *redact_webhook(const char *url)
+{
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	size_t n = strcspn(host, "/?#");
+	return xasprintf("%.*s%s", (int)(host - url + (ptrdiff_t)n), url, host[n] ? "/***" : "");
+}
+
+/* The notify section: header values are not shown. */
+static json_t *notify_json(const struct profile *p)
+{
+	json_t *o = json_object();
+	put_strv(o, p, "on", &p->notify.on);
+	put_str(o, p, "command", p->notify.command);
+	if (p->notify.webhook_url) {
+		json_t *w = json_object();
+		char *url = redact_webhook(p->notify.webhook_url);
+		put_str(w, p, "url", url);
+		free(url);
+		json_t *h = json_object();
+		for (size_t i = 0; i < p->notify.webhook_headers.n; i++) {
+			const char *line = p->notify.webhook_headers.v[i];
+			char *name = xstrndup(line, strcspn(line, ":"));
+			json_object_set_new(h, name, json_string("***"));
+			free(name);
+		}
+		put_section(w, "headers", h);
+		json_object_set_new(o, "webhook", w);
+	}
+	json_object_set_new(o, "timeout_s", json_integer(p->notify.timeout_s));
+	return o;
+}
+
 /* The whole profile, keys in the fixed order. */
 static json_t *profile_json(const struct profile *p)
 {
@@ -298,6 +354,9 @@ static json_t *profile_json(const struct profile *p)
 	put_strv(o, p, "seeds", &p->seeds);
 	put_str(o, p, "log_dir", p->log_dir);
 	offsite_json(o, p);
+	json_object_set_new(o, "drill", drill_json(p));
+	if (p->has_notify)
+		json_object_set_new(o, "notify", notify_json(p));
 	return o;
 }
 

@@ -2,7 +2,7 @@
  * in a fixed order: app first (its env file feeds ${VAR} expansion of
  * everything else), then database, backup, ssh, services, health, registry,
  * hooks, migrations, actions, seeds, log_dir, description, then the
- * offsite keys (offsite.c). Every object's
+ * offsite keys (offsite.c), drill, notify (alerts.c). Every object's
  * keys are checked against the section's table before its values, so a typo
  * is reported as a typo and not as a missing key. */
 #include "profile_int.h"
@@ -18,7 +18,7 @@
 static const char *const profile_keys[] = {
 	"description", "database", "app", "backup", "ssh", "services", "health",
 	"registry", "hooks", "migrations", "actions", "seeds", "log_dir", "offsite",
-	"encryption", "signing", "offsite_max_age", NULL};
+	"encryption", "signing", "offsite_max_age", "drill", "notify", NULL};
 static const char *const database_keys[] = {"url", NULL};
 static const char *const app_keys[] = {"root", "paths", "exclude", "env_file", NULL};
 static const char *const backup_keys[] = {
@@ -449,7 +449,7 @@ typedef int (*section_loader)(struct profile_ctx *, json_t *, const char *);
 static const section_loader section_loaders[] = {
 	load_app, load_database, load_backup, load_ssh, load_services, load_health,
 	load_registry, load_hooks, load_migrations, load_actions, load_seeds, load_misc,
-	profile_load_offsite};
+	profile_load_offsite, profile_load_drill, profile_load_notify};
 
 /* One profile: its keys, the defaults, then every section in order. */
 int profile_load_sections(struct profile_ctx *c, const char *name, json_t *obj)

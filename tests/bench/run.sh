@@ -16,6 +16,11 @@
 #                                    (extracted) db/dump directory
 #            (and, no bar, the same ferry runs vs what the plain tools need
 #            for that bundle: tar --zstd -xf of db/, createdb, pg_restore -j2)
+#   drill    ferry drill BUNDLE --server spare (scratch database on the target
+#            cluster: verify, load, gate, content check, drop)
+#                                    vs ferry verify --deep (extract, load,
+#                                    row counts, drop); and, ferry alone, the
+#            drill's restore time and the content check's share of the drill
 #   migrate  ferry migrate --yes     vs pg_dump -Fc; tar czf; scp;
 #                                       ssh tar xzf; ssh createdb + pg_restore -j2
 #   RSS      ferry's own peak RSS (getrusage at exit via an LD_PRELOAD
@@ -278,6 +283,11 @@ write_profiles() {
     "ssh": {"host": "$SSH_HOST", "port": $SSH_PORT, "user": "$SSH_USER", "identity_file": "$SSH_KEY",
             "known_hosts": "$SSH_KNOWN_HOSTS", "use_ssh_config": false,
             "ferry_path": "$WORK/bin/ferry-remote"}
+  },
+  "spare": {
+    "database": {"url": "postgresql://ferry@/postgres?host=$TARGET_SOCK&port=$TARGET_PORT"},
+    "backup": {"dir": "$WORK/spare/backups"},
+    "log_dir": "$WORK/spare/logs"
   }
 }
 JSON
@@ -402,6 +412,39 @@ note restore_bundle_s "the ferry restore runs above; baseline: tar --zstd -xf of
 note restore_s "ferry: verify, unpack, shadow (pg_restore --jobs=$(nproc)), row-count gate, swap, app files; baseline: pg_restore -j2 of the already extracted dump"
 drop_target_dbs
 rm -rf "$WORK/extract" "$WORK/remote"
+
+# ---- 3b. drill ------------------------------------------------------------------
+
+# drill_field LOG EXPR: EXPR over the drill's JSON result (d) in LOG.
+drill_field() {
+    grep '^{"status"' "$1" | tail -n 1 | python3 -c "import json, sys; d = json.load(sys.stdin); print($2)"
+}
+
+for ((i = 1; i <= RUNS; i++)); do
+    for side in $(sides "$i"); do
+        drop_target_dbs
+        if [ "$side" = ferry ]; then
+            rm -rf "$WORK/backups"
+            settle
+            ferry_timed "$OUTD/drill-$i.log" drill "$BUNDLE" --profile src --server spare --json
+            [ "$(drill_field "$OUTD/drill-$i.log" "d['status']")" = success ] || failed "ferry drill" "$OUTD/drill-$i.log"
+            record drill_s ferry "$i" "$T_SECS"
+            record drill_restore_s ferry "$i" "$(drill_field "$OUTD/drill-$i.log" "d['restore_s']")"
+            record drill_content_s ferry "$i" "$(drill_field "$OUTD/drill-$i.log" "d['content_s']")"
+            record drill_content_pct ferry "$i" "$(drill_field "$OUTD/drill-$i.log" "100 * d['content_s'] / d['duration_s']")"
+            fsecs=$T_SECS
+        else
+            settle
+            timed "$OUTD/deep-$i.log" "$FB" verify --deep "$BUNDLE" --profile spare
+            record drill_s baseline "$i" "$T_SECS"
+            bsecs=$T_SECS
+        fi
+    done
+    say "drill   run $i/$RUNS: ferry drill ${fsecs} s, ferry verify --deep ${bsecs} s"
+done
+note drill_s "ferry drill: verify, unpack db/, scratch database (pg_restore --jobs=$(nproc)), row-count gate, every table's COPY text and every large object against the dump (SHA-256 both sides), drop; baseline: ferry verify --deep (hash pass, extract, pg_restore, row counts, drop)"
+drop_target_dbs
+rm -rf "$WORK/backups"
 
 # ---- 4. migrate -----------------------------------------------------------------
 

@@ -13,10 +13,10 @@ t_assert_exit 0 "$FERRY_BIN" --help
 help=$T_OUT
 commands=$(printf '%s\n' "$help" | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && /^  [a-z]/ {print $1}')
 [ "$(wc -l <<<"$commands")" -ge 20 ] || t_fail "ferry --help lists too few commands: $commands"
-for c in backup restore migrate deploy status easy completion help version; do
+for c in backup restore migrate deploy status drill notify easy completion help version; do
     grep -qx "$c" <<<"$commands" || t_fail "ferry --help does not list $c"
 done
-t_assert_contains "$help" "ferry easy [backup|restore|migrate|deploy|status]" "the wizards"
+t_assert_contains "$help" "ferry easy [backup|restore|migrate|deploy|status|drill]" "the wizards"
 
 t_log "each command's help comes from the table"
 for c in $commands; do
@@ -120,9 +120,11 @@ t_assert_eq "" "$got" "schedule has no --dry-run"
 got=$(complete_words "$FERRY_BIN" backup --format "")
 t_assert_eq "directory custom" "$(echo $got)" "an option's choices"
 got=$(complete_words "$FERRY_BIN" easy "")
-t_assert_eq "backup restore migrate deploy status" "$(echo $got)" "the wizards"
+t_assert_eq "backup restore migrate deploy status drill" "$(echo $got)" "the wizards"
 got=$(complete_words "$FERRY_BIN" migrate --profiles "$work/profiles.json" --target "")
 t_assert_eq "web other" "$(echo $got)" "profile names from the profiles file"
+got=$(complete_words "$FERRY_BIN" drill --profiles "$work/profiles.json" --server "")
+t_assert_eq "web other" "$(echo $got)" "drill --server completes profile names"
 got=$(complete_words "$FERRY_BIN" help ver)
 t_assert_eq "verify version" "$(echo $got)" "help completes commands"
 t_assert_exit 0 "$FERRY_BIN" completion profiles --profiles "$work/profiles.json"
@@ -134,5 +136,5 @@ t_assert_exit 0 "$FERRY_BIN" completion zsh
 printf '%s\n' "$T_OUT" >"$work/_ferry"
 t_assert_contains "$(head -n 1 "$work/_ferry")" "#compdef ferry" "compdef line"
 t_assert_file_contains "$work/_ferry" "'--jobs=[parallel jobs" "a flag with its help"
-t_assert_file_contains "$work/_ferry" ":WIZARD:(backup restore migrate deploy status)'" "the wizards"
+t_assert_file_contains "$work/_ferry" ":WIZARD:(backup restore migrate deploy status drill)'" "the wizards"
 zsh -n "$work/_ferry" || t_fail "the zsh script does not parse"

@@ -2,7 +2,8 @@
 # The plan is the run: for every flow, the step ids `--dry-run --json`
 # lists are exactly, in order, the step ids a successful `--json` run
 # reports (step_start / step_skip events; a sub-flow's steps, "backup/dump"
-# and the like, are its own). Backup, verify (and --deep), restore (a new
+# and the like, are its own). Backup, verify (and --deep), drill (here and
+# on another server), restore (a new
 # database and over an existing one), rollback, reset, deploy, push,
 # migrate.
 . "$FERRY_SRC/tests/lib.sh"
@@ -81,6 +82,8 @@ same backup backup --profile here
 bundle=$(ls "$work"/backups/here_*.ferry.tar.zst | head -n 1)
 same verify verify "$bundle" --profile here
 same "verify --deep" verify "$bundle" --profile here --deep
+same drill drill "$bundle" --profile here
+same "drill on another server" drill --profile here --server there
 same "restore into a new database" restore "$bundle" --profile there --yes --no-safety-backup
 same "restore over the database" restore "$bundle" --profile here --yes
 same rollback rollback --profile here --yes

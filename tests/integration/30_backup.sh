@@ -96,7 +96,7 @@ t_assert_exit 0 "$FERRY_BIN" verify "$bundle"
 t_assert_contains "$T_OUT" "ok:" "verify output"
 t_assert_exit 0 "$FERRY_BIN" list
 t_assert_contains "$T_OUT" "3f2a9c1b7d4e" "list shows the revision"
-t_assert_contains "$T_OUT" "ok 20" "list shows the verified state"
+t_assert_contains "$T_OUT" "verified 20" "list shows the verified state"
 
 # An uncompressed bundle: flip one byte inside a member's content.
 t_assert_exit 0 "$FERRY_BIN" backup --compress none --out "$work/plain" --json

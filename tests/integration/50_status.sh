@@ -65,11 +65,14 @@ t_assert_eq warn "$(py "d['status']")" "overall without a bundle"
 t_assert_eq warn "$(py "c('backup')['state']")" "backup check without a bundle"
 t_assert_eq None "$(py "c('backup')['last_backup']")" "no last backup"
 
-t_log "after a backup: every check ok, the numbers match the live cluster"
+t_log "after a backup: every check ok but the drill's (none yet), the numbers match the live cluster"
 t_assert_exit 0 "$FERRY_BIN" backup --json
 bundle=$(printf '%s\n' "$T_OUT" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["filename"])')
 FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
-t_assert_eq ok "$(py "d['status']")" "overall after a backup"
+t_assert_eq warn "$(py "d['status']")" "overall after a backup, before any drill"
+t_assert_eq warn "$(py "c('drill')['state']")" "no drill yet: the drill check warns"
+t_assert_contains "$(py "c('drill')['detail']")" "no restore drill of profile st yet" "the drill check says why"
+t_assert_eq None "$(py "c('drill')['last_drill']")" "no last drill"
 t_assert_eq 0 "$(py "d['exit_code']")" "exit_code field"
 for name in database schema size connections backup space health ssh service; do
     t_assert_eq ok "$(py "c('$name')['state']")" "check $name"
@@ -102,10 +105,17 @@ t_assert_eq "echo web running" "$(py "c('service')['command']")" "service comman
 t_assert_contains "$(py "c('service')['detail']")" "web running" "service output"
 t_assert_eq None "$(py "c('schema')['pending_migrations']")" "no migrations.dir: pending unknown"
 
-t_log "a verified bundle shows as verified"
+t_log "a verified bundle shows as verified; after a drill every check is ok"
 t_assert_exit 0 "$FERRY_BIN" verify "$bundle"
 FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
 t_assert_eq True "$(py "c('backup')['last_backup']['verified']")" "verified after ferry verify"
+t_assert_exit 0 "$FERRY_BIN" drill
+FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status --json
+t_assert_eq ok "$(py "d['status']")" "overall after a drill"
+t_assert_eq ok "$(py "c('drill')['state']")" "the drill check"
+t_assert_eq True "$(py "c('drill')['last_drill']['ok']")" "the last drill passed"
+t_assert_eq "$bundle" "$(py "c('drill')['last_drill']['bundle']")" "the drilled bundle"
+t_assert_eq 8 "$(py "c('drill')['max_age_days']")" "drill.max_age_days default"
 
 t_log "text output: one line per check"
 FERRY_FAULT_FREE_BYTES=999999999999999 t_assert_exit 0 "$FERRY_FAULTS_BIN" status
@@ -113,7 +123,8 @@ t_assert_contains "$T_OUT" "[ ok ] database     reachable in" "database line"
 t_assert_contains "$T_OUT" "($db on 127.0.0.1:$SOURCE_PORT, PostgreSQL 15." "database detail"
 t_assert_contains "$T_OUT" "[ ok ] health       web: 200 in" "health line"
 t_assert_contains "$T_OUT" "[ ok ] ssh          $SSH_HOST:$SSH_PORT reachable" "ssh line"
-t_assert_contains "$T_OUT" "status ok: 9 checks, 0 warnings, 0 failed" "summary"
+t_assert_contains "$T_OUT" "[ ok ] drill        last drill" "drill line"
+t_assert_contains "$T_OUT" "status ok: 10 checks, 0 warnings, 0 failed" "summary"
 t_assert_not_contains "$T_OUT" $'\033[' "no colour without a terminal"
 
 t_log "little free space: a warning, exit 0"

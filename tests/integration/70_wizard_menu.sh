@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Helper mode, driven by key scripts with the screen drawn off-screen: the
-# menu and its six entries, `ferry easy NAME` opening one wizard directly,
+# menu and its seven entries, `ferry easy NAME` opening one wizard directly,
 # a bad wizard name, Back keeping the answers given, a validation error
 # that blocks Next, help, and redrawing after a resize (80x24 fits).
 . "$FERRY_SRC/tests/lib.sh"
@@ -36,11 +36,11 @@ fits() {
     [ "$wide" -le "$2" ] || t_fail "$1 is $wide columns wide, more than $2"
 }
 
-t_log "the menu: six entries, the profiles found, the keys"
+t_log "the menu: seven entries, the profiles found, the keys"
 t_wiz "dump:$work/menu.txt"
 t_assert_eq 0 "$T_RC" "exit status of the menu at the script's end"
 for entry in "1) Backup your instance" "2) Restore from a backup" "3) Migrate to a new server" \
-    "4) Deploy or restart services" "5) Check system status" "6) Quit"; do
+    "4) Deploy or restart services" "5) Check system status" "6) Test a backup (drill)" "7) Quit"; do
     t_assert_file_contains "$work/menu.txt" "$entry" "menu entry"
 done
 t_assert_file_contains "$work/menu.txt" "What would you like to do?" "menu question"
@@ -62,15 +62,15 @@ t_assert_eq 0 "$T_RC" "exit status after q"
 t_assert_file_contains "$work/m3.txt" "▸ 3) Migrate to a new server" "Down moves the selection"
 t_assert_file_contains "$work/m3.txt" "copy to the new server over SSH" "the entry's description"
 t_assert_file_contains "$work/help.txt" "Helper mode" "help title"
-t_assert_file_contains "$work/help.txt" "1-6          Pick" "help lists the keys"
+t_assert_file_contains "$work/help.txt" "1-7          Pick" "help lists the keys"
 t_assert_file_not_contains "$work/m3b.txt" "Helper mode" "Esc closes the help"
 [ ! -e "$work/never.txt" ] || t_fail "q did not quit the menu"
-t_wiz "6 wait:5000 dump:$work/never.txt" easy
-t_assert_eq 0 "$T_RC" "exit status after 6) Quit"
-[ ! -e "$work/never.txt" ] || t_fail "6 did not quit"
+t_wiz "7 wait:5000 dump:$work/never.txt" easy
+t_assert_eq 0 "$T_RC" "exit status after 7) Quit"
+[ ! -e "$work/never.txt" ] || t_fail "7 did not quit"
 
 t_log "every entry opens its wizard; Esc on its first page returns to the menu"
-t_wiz "1 dump:$work/w1.txt Esc 2 dump:$work/w2.txt Esc 3 dump:$work/w3.txt Esc 4 dump:$work/w4.txt Esc 5 dump:$work/w5.txt Esc dump:$work/back.txt"
+t_wiz "1 dump:$work/w1.txt Esc 2 dump:$work/w2.txt Esc 3 dump:$work/w3.txt Esc 4 dump:$work/w4.txt Esc 5 dump:$work/w5.txt Esc 6 dump:$work/w6.txt Esc dump:$work/back.txt"
 t_assert_file_contains "$work/w1.txt" "ferry — Backup your instance" "entry 1"
 t_assert_file_contains "$work/w1.txt" "Which profile do you want to back up?" "entry 1 asks the profile"
 t_assert_file_contains "$work/w2.txt" "ferry — Restore from a backup" "entry 2"
@@ -78,6 +78,8 @@ t_assert_file_contains "$work/w3.txt" "ferry — Migrate to a new server" "entry
 t_assert_file_contains "$work/w3.txt" "Moving to a new server" "entry 3 explains first"
 t_assert_file_contains "$work/w4.txt" "ferry — Deploy or restart services" "entry 4"
 t_assert_file_contains "$work/w5.txt" "ferry — Check system status" "entry 5"
+t_assert_file_contains "$work/w6.txt" "ferry — Test a backup (drill)" "entry 6"
+t_assert_file_contains "$work/w6.txt" "Which profile's backups do you want to test?" "entry 6 asks the profile"
 t_assert_file_contains "$work/back.txt" "What would you like to do?" "back at the menu"
 
 t_log "ferry easy backup opens the backup wizard directly; leaving it exits 10"
@@ -95,7 +97,7 @@ t_assert_file_contains "$work/direct.txt" "page 1 of 2" "page count without the 
 t_log "a bad wizard name, a stray argument, no terminal: exit 2 with a clear message"
 t_assert_exit 2 "$FERRY_BIN" easy nosuch
 t_assert_contains "$T_ERR" 'no wizard "nosuch"' "bad name"
-t_assert_contains "$T_ERR" "backup, restore, migrate, deploy, status" "the names listed"
+t_assert_contains "$T_ERR" "backup, restore, migrate, deploy, status, drill" "the names listed"
 t_assert_exit 2 "$FERRY_BIN" easy backup extra
 t_assert_contains "$T_ERR" 'unexpected argument "extra"' "stray argument"
 t_assert_exit 2 "$FERRY_BIN" easy backup
@@ -157,4 +159,4 @@ fits "$work/rsmall.txt" 30 8
 t_wrapped_has "$work/rsmall.txt" "ferry needs at least 40x10 (now 30x8)" "too small"
 cmp "$work/r80.txt" "$work/rback.txt" || t_fail "back at 80x24 the screen differs"
 fits "$work/rmenu.txt" 120 40
-t_assert_file_contains "$work/rmenu.txt" "6) Quit" "the menu at 120x40"
+t_assert_file_contains "$work/rmenu.txt" "7) Quit" "the menu at 120x40"

@@ -99,12 +99,14 @@ t_wrapped_has "$work/f2.txt" "Next: ferry restore" "the restore command as the n
 t_assert_eq 2 "$(restore_points)" "a restore point for the failed deploy"
 profiles /health
 
-t_log "status through the wizard: every check ok"
+t_log "status through the wizard: every check ok (a drill of the newest bundle first)"
+t_assert_exit 0 "$FERRY_BIN" drill --profile web
 t_wiz "waitfor:Finished dump:$work/s1.txt Enter dump:$work/s2.txt Enter" easy status --profile web
 t_assert_eq 0 "$T_RC" "exit status of the status wizard"
 t_assert_file_contains "$work/s1.txt" "Checking" "run page"
 t_assert_file_contains "$work/s1.txt" "[✔] database" "database check"
 t_assert_file_contains "$work/s1.txt" "[✔] health web" "health check"
+t_assert_file_contains "$work/s1.txt" "[✔] drill" "drill check"
 t_assert_file_not_contains "$work/s1.txt" "[✖]" "no failed check"
 t_assert_file_contains "$work/s2.txt" "✔ Check system status: done" "result headline"
 t_assert_file_contains "$work/s2.txt" "Overall: ok" "overall state"

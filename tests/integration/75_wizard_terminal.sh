@@ -37,7 +37,7 @@ t_log "ferry alone on a terminal paints the menu"
 start
 wait_screen 10 "What would you like to do?"
 screen >"$work/menu.txt"
-for entry in "1) Backup your instance" "6) Quit"; do
+for entry in "1) Backup your instance" "7) Quit"; do
     t_assert_file_contains "$work/menu.txt" "$entry" "menu entry"
 done
 t_assert_file_contains "$work/menu.txt" "q Quit" "key-help line"

@@ -127,7 +127,41 @@ static void test_schedule_texts(void **state)
 	assert_non_null(strstr(tmr, "OnCalendar=Sun *-*-* 03:00:00"));
 	char *cron = schedule_cron_text(&p, &o);
 	assert_non_null(strstr(cron, "0 4 1 * * root /usr/local/bin/ferry backup"));
+	assert_non_null(strstr(cron, "--type monthly --scheduled"));
 	free(svc), free(tmr), free(cron);
+}
+
+/* The drill's timer: Sunday 05:00 by default, drill.schedule otherwise; off: none. */
+static void test_schedule_drill(void **state)
+{
+	(void)state;
+	struct profile p = {.name = "prod"};
+	struct schedule_opts o = {.ferry_path = "/usr/bin/ferry", .profiles_path = "/etc/ferry/p.json"};
+	char *tmr = schedule_timer_text(&p, "drill");
+	assert_non_null(strstr(tmr, "OnCalendar=Sun *-*-* 05:00:00\nPersistent=true"));
+	char *svc = schedule_service_text(&p, "drill", &o);
+	assert_non_null(strstr(svc, "ExecStart=/usr/bin/ferry drill --profiles /etc/ferry/p.json --profile prod --scheduled"));
+	char *cron = schedule_cron_text(&p, &o);
+	assert_non_null(strstr(cron, "0 5 * * 0 root /usr/bin/ferry drill"));
+	assert_null(strstr(cron, "status"));
+	free(tmr), free(svc), free(cron);
+	p.drill.schedule = (char *)"Wed 04:30";
+	tmr = schedule_timer_text(&p, "drill");
+	assert_non_null(strstr(tmr, "OnCalendar=Wed *-*-* 04:30:00"));
+	free(tmr);
+	p.drill.schedule = (char *)"monthly";
+	cron = schedule_cron_text(&p, &o);
+	assert_non_null(strstr(cron, "0 5 1 * * root /usr/bin/ferry drill"));
+	free(cron);
+	p.drill.schedule = (char *)"off";
+	assert_null(schedule_timer_text(&p, "drill"));
+	p.has_notify = true;
+	tmr = schedule_timer_text(&p, "status");
+	assert_non_null(strstr(tmr, "OnCalendar=*-*-* 06:00:00"));
+	cron = schedule_cron_text(&p, &o);
+	assert_non_null(strstr(cron, "0 6 * * * root /usr/bin/ferry status --profiles /etc/ferry/p.json --profile prod --notify"));
+	assert_null(strstr(cron, "ferry drill"));
+	free(tmr), free(cron);
 }
 
 int main(void)
@@ -140,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_conninfo_split),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_schedule_texts),
+		cmocka_unit_test(test_schedule_drill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,7 +179,16 @@ static const char *const FULL =
 	"             'params': ['WORKER_ID'], 'confirm': true, 'description': 'remove a worker'},"
 	"             'vacuum': {'sql': 'VACUUM ANALYZE'}},"
 	" 'seeds': ['seeds/demo.sql'],"
-	" 'log_dir': 'var/log'"
+	" 'log_dir': 'var/log',"
+	" 'drill': {'checks': [{'name': 'admin', 'sql': 'SELECT count(*) FROM users WHERE admin', 'expect': 1},"
+	"                      {'name': 'recent', 'sql': 'SELECT count(*) > 0 FROM orders WHERE at > $1',"
+	"                       'expect': true, 'params': ['{bundle_created}']},"
+	"                      {'name': 'name', 'sql': 'SELECT name FROM users LIMIT 1', 'expect': 'root'}],"
+	"           'max_age_days': 3, 'schedule': 'Sat 01:30'},"
+	" 'notify': {'on': ['failure'], 'command': 'mail -s ferry root',"
+	"            'webhook': {'url': 'https://hooks.example.com/T0/B0/secretpart',"
+	"                        'headers': {'Authorization': 'Bearer t0k3n', 'X-Tag': 'ferry'}},"
+	"            'timeout_s': 9}"
 	"}}";
 
 static void test_full_profile(void **state)
@@ -1060,6 +1069,116 @@ static void test_redact_url(void **state)
 	assert_null(profile_redact_url(NULL));
 }
 
+/* drill and notify as FULL gives them; defaults without them. */
+static void test_drill_notify_sections(void **state)
+{
+	(void)state;
+	tu_mkdirs("app");
+	tu_write("app/.env", "X=1\n");
+	profile_file *pf = load_q(FULL);
+	const struct profile *p = must(pf);
+	assert_int_equal(p->drill.nchecks, 3);
+	assert_string_equal(p->drill.checks[0].name, "admin");
+	assert_string_equal(p->drill.checks[0].expect, "1");
+	assert_string_equal(p->drill.checks[1].expect, "t");
+	assert_string_equal(p->drill.checks[1].params.v[0], "{bundle_created}");
+	assert_string_equal(p->drill.checks[2].expect, "root");
+	assert_int_equal(p->drill.max_age_days, 3);
+	assert_string_equal(p->drill.schedule, "Sat 01:30");
+	assert_true(p->has_notify);
+	assert_int_equal(p->notify.on.n, 1);
+	assert_string_equal(p->notify.on.v[0], "failure");
+	assert_string_equal(p->notify.command, "mail -s ferry root");
+	assert_string_equal(p->notify.webhook_url, "https://hooks.example.com/T0/B0/secretpart");
+	assert_string_equal(p->notify.webhook_headers.v[0], "Authorization: Bearer t0k3n");
+	assert_int_equal(p->notify.timeout_s, 9);
+	char *text = profile_to_json_redacted(p);
+	assert_null(strstr(text, "secretpart"));
+	assert_null(strstr(text, "t0k3n"));
+	assert_non_null(strstr(text, "\"url\": \"https://hooks.example.com/***\""));
+	free(text);
+	struct profile *c = profile_clone(p);
+	assert_string_equal(c->drill.checks[1].params.v[0], "{bundle_created}");
+	assert_string_equal(c->notify.webhook_headers.v[1], "X-Tag: ferry");
+	profile_free(c);
+	profile_file_free(pf);
+	pf = load_with("");
+	p = must(pf);
+	assert_int_equal(p->drill.nchecks, 0);
+	assert_int_equal(p->drill.max_age_days, 8);
+	assert_string_equal(p->drill.schedule, "weekly");
+	assert_false(p->has_notify);
+	profile_file_free(pf);
+	pf = load_with("'notify': {'command': 'true'}");
+	p = must(pf);
+	assert_int_equal(p->notify.on.n, 2);
+	assert_string_equal(p->notify.on.v[1], "warning");
+	profile_file_free(pf);
+}
+
+/* Bad drill and notify keys name their key path. */
+static void test_drill_notify_errors(void **state)
+{
+	(void)state;
+	expect_error_with("'drill': {'check': []}", "profiles.json: production.drill.check: unknown key",
+			  "did you mean \"checks\"?");
+	expect_error_with("'drill': {'checks': {}}", "profiles.json: production.drill.checks: expected an "
+			  "array of {\"name\", \"sql\", \"expect\"}, got an object", NULL);
+	expect_error_with("'drill': {'checks': [{'name': 'a', 'sql': 'SELECT 1'}]}",
+			  "profiles.json: production.drill.checks[0].expect: missing", NULL);
+	expect_error_with("'drill': {'checks': [{'name': 'a', 'sql': 'SELECT 1', 'expect': [1]}]}",
+			  "profiles.json: production.drill.checks[0].expect: expected a string, an integer, true "
+			  "or false, got an array", NULL);
+	expect_error_with("'drill': {'checks': [{'sql': 'SELECT 1', 'expect': 1}]}",
+			  "profiles.json: production.drill.checks[0].name: missing", NULL);
+	expect_error_with("'drill': {'checks': [{'name': 'a', 'sql': 'SELECT 1', 'expect': 1},"
+			  "{'name': 'a', 'sql': 'SELECT 2', 'expect': 2}]}",
+			  "profiles.json: production.drill.checks[1]: a second check named \"a\"", NULL);
+	expect_error_with("'drill': {'max_age_days': 0}", "profiles.json: production.drill.max_age_days: "
+			  "expected an integer 1-3650, got 0", NULL);
+	expect_error_with("'drill': {'schedule': 'Sunday 5am'}", "profiles.json: production.drill.schedule: "
+			  "expected \"weekly\", \"daily\", \"monthly\", \"off\" or \"<day> HH:MM\", got "
+			  "\"Sunday 5am\"", NULL);
+	expect_error_with("'drill': {'schedule': 'Sun 25:00'}", "profiles.json: production.drill.schedule: "
+			  "expected \"weekly\", \"daily\", \"monthly\", \"off\" or \"<day> HH:MM\", got "
+			  "\"Sun 25:00\"", NULL);
+	expect_error_with("'notify': {}", "profiles.json: production.notify: needs a command or a webhook", NULL);
+	expect_error_with("'notify': {'on': ['failure', 'always'], 'command': 'x'}",
+			  "profiles.json: production.notify.on[1]: expected one of failure, warning, success, "
+			  "got \"always\"", NULL);
+	expect_error_with("'notify': {'webhook': {'url': 'ftp://x'}}", "profiles.json: production.notify."
+			  "webhook.url: expected an http:// or https:// URL, got \"ftp://x\"", NULL);
+	expect_error_with("'notify': {'webhook': {'headers': {}}}",
+			  "profiles.json: production.notify.webhook.url: missing", NULL);
+	expect_error_with("'notify': {'webhook': {'url': 'http://x', 'headers': {'Bad Name': 'v'}}}",
+			  "profiles.json: production.notify.webhook.headers.Bad Name: not a valid HTTP header (a "
+			  "name of letters, digits and -, a value without line breaks)", NULL);
+	expect_error_with("'notify': {'command': 'x', 'timeout_s': 0}", "profiles.json: production.notify."
+			  "timeout_s: expected an integer 1-3600, got 0", NULL);
+}
+
+/* drill.schedule's forms. */
+static void test_when_parse(void **state)
+{
+	(void)state;
+	struct profile_when w;
+	assert_int_equal(profile_when_parse("weekly", &w), 0);
+	assert_int_equal(w.weekday, 0);
+	assert_int_equal(w.hour, 5);
+	assert_int_equal(profile_when_parse("daily 04:30", &w), 0);
+	assert_int_equal(w.weekday, -1);
+	assert_int_equal(w.minute, 30);
+	assert_int_equal(profile_when_parse("monthly", &w), 0);
+	assert_true(w.monthly);
+	assert_int_equal(profile_when_parse("fri 23:59", &w), 0);
+	assert_int_equal(w.weekday, 5);
+	assert_int_equal(profile_when_parse("off", &w), 0);
+	assert_true(w.off);
+	assert_int_equal(profile_when_parse("Sun 5:00", &w), -1);
+	assert_int_equal(profile_when_parse("hourly", &w), -1);
+	assert_int_equal(profile_when_parse("Sun 05:00 extra", &w), -1);
+}
+
 static void test_json_redacted_exact(void **state)
 {
 	(void)state;
@@ -1093,7 +1212,11 @@ static void test_json_redacted_exact(void **state)
 		"    \"use_ssh_config\": true,\n"
 		"    \"ferry_path\": \"ferry\"\n"
 		"  },\n"
-		"  \"log_dir\": \"%1$s/logs\"\n"
+		"  \"log_dir\": \"%1$s/logs\",\n"
+		"  \"drill\": {\n"
+		"    \"max_age_days\": 8,\n"
+		"    \"schedule\": \"weekly\"\n"
+		"  }\n"
 		"}", scratch);
 	assert_string_equal(text, want);
 	free(want);
@@ -1653,6 +1776,9 @@ int main(void)
 		T(test_database_url_override),
 		T(test_redact_url),
 		T(test_json_redacted_exact),
+		T(test_drill_notify_sections),
+		T(test_drill_notify_errors),
+		T(test_when_parse),
 		T(test_json_redacts_secret_variables),
 		T(test_json_full_profile_is_valid_json),
 		T(test_db_name),

@@ -81,15 +81,21 @@ const struct profile *cli_profile(const struct cli *c, profile_file **pf, struct
 	return *pf ? cli_pick_profile(c, *pf, e) : NULL;
 }
 
-/* The error as JSON on stdout. */
-static void print_error_json(const struct err *e)
+/* The error as a JSON object. */
+struct json_t *cli_error_json(const struct err *e)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "status", "error",
 			      "error", err_kind_name(e->kind), "message", e->msg,
 			      "exit_code", err_exit_code(e->kind));
 	if (e->hint[0])
 		json_object_set_new(o, "hint", json_string(e->hint));
-	cli_print_json(o);
+	return o;
+}
+
+/* The error as JSON on stdout. */
+static void print_error_json(const struct err *e)
+{
+	cli_print_json(cli_error_json(e));
 }
 
 /* Print a JSON value and drop it. */

@@ -66,6 +66,18 @@ volatile sig_atomic_t *cli_cancel_flag(void);
  * with --json. */
 void cli_print_error(const struct cli *c, const struct err *e);
 
+/* {"status":"error","error","message","hint","exit_code"}: a new reference. */
+struct json_t *cli_error_json(const struct err *e);
+
+/* After a scheduled run (--scheduled) or `status --notify` (cmd_notify.c):
+ * the outcome (rc < 0: failure with e; else warning when warned, else
+ * success) goes to the profile's notify section when its notify.on asks
+ * for it. summary says what happened in one line; result (a reference
+ * taken; NULL = the error's JSON) is the run's JSON. A failing notifier
+ * is reported on stderr and changes nothing else. */
+void cli_alert(const struct cli *c, const struct profile *p, const char *event, int rc,
+	       const struct err *e, bool warned, const char *summary, struct json_t *result);
+
 /* Print a JSON value on one line on stdout (keys in order) and free it. */
 void cli_print_json(struct json_t *value);
 

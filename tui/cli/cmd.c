@@ -65,6 +65,11 @@ const struct cmd_option cmd_opt_accept_new_host_key = {
 const struct cmd_option cmd_opt_break_lock = {
 	.name = "break-lock", .kind = CMD_FLAG, .help = "remove a stale lock left by a dead run"};
 
+const struct cmd_option cmd_opt_scheduled = {
+	.name = "scheduled", .kind = CMD_FLAG,
+	.help = "a run by a timer (`ferry schedule install` passes it): when it fails or\n"
+		"warns, the profile's notify section is told (notify.on)"};
+
 /* Accepted by every command, listed where the entry says they mean something. */
 static const struct cmd_option *const common[] = {
 	&cmd_opt_profiles, &cmd_opt_profile, &cmd_opt_json, &cmd_opt_yes, &cmd_opt_help,

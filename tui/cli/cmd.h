@@ -160,6 +160,7 @@ extern const struct cmd_option cmd_opt_schema_only; /* --schema-only */
 extern const struct cmd_option cmd_opt_data_only;  /* --data-only */
 extern const struct cmd_option cmd_opt_accept_new_host_key; /* --accept-new-host-key */
 extern const struct cmd_option cmd_opt_break_lock; /* --break-lock */
+extern const struct cmd_option cmd_opt_scheduled;  /* --scheduled */
 
 /* The command of a name in l, or NULL. */
 const struct cmd_entry *cmd_find(const struct cmd_list *l, const char *name);

@@ -12,6 +12,7 @@ struct backup_args {
 	struct backup_opts o;
 	const char *format;
 	struct strv schemas, tables, exclude;
+	bool scheduled;
 };
 
 #define ARG(member) offsetof(struct backup_args, member)
@@ -51,6 +52,7 @@ static const struct cmd_option options[] = {
 	{.name = "offsite", .kind = CMD_FLAG, .field = ARG(o.offsite),
 	 .help = "then copy the bundle to every offsite target (as backup.offsite)"},
 	CMD_USE(cmd_opt_accept_new_host_key, struct backup_args, o.accept_new_host_key),
+	CMD_USE(cmd_opt_scheduled, struct backup_args, scheduled),
 	{0},
 };
 
@@ -100,15 +102,29 @@ static int backup_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e)
 	return backup_plan(r->p, opts_of(r), plan, e);
 }
 
+/* A scheduled backup's alert: failed, retention warned, or done. */
+static void alert(struct cmd_run *r, int rc, const struct err *e, const struct backup_result *res)
+{
+	char *summary = rc == 0 ? xasprintf("%s%s%s", res->path, res->prune_warning ? "; retention failed: " : "",
+					    res->prune_warning ? res->prune_warning : "")
+				: NULL;
+	cli_alert(r->c, r->p, "backup", rc, e, rc == 0 && res->prune_warning, summary,
+		  rc == 0 ? remote_backup_json(res) : NULL);
+	free(summary);
+}
+
 /* backup_run, then the result. */
 static int backup_exec(struct cmd_run *r, struct err *e)
 {
+	const struct backup_args *a = r->args;
 	struct backup_result res;
 	int rc = backup_run(r->p, opts_of(r), &res, e);
 	if (rc == 0 && r->c->json)
 		print_result_json(&res);
 	else if (rc == 0)
 		print_result_text(&res);
+	if (a->scheduled)
+		alert(r, rc, e, &res);
 	backup_result_done(&res);
 	return rc;
 }

@@ -34,11 +34,14 @@ static void print_list_json(const struct bundle_list *l)
 		const struct bundle_info *b = &l->v[i];
 		char when[32];
 		format_time(b->created, when, sizeof when);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o}",
+		char state[64];
+		list_check_state(b, state, sizeof state);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:o, s:s}",
 			"name", b->name, "path", b->path, "profile", b->profile, "created", when,
 			"type", b->type, "scope", b->scope ? json_string(b->scope) : json_null(),
 			"size_bytes", (json_int_t)b->size, "schema_revision", b->revision,
-			"verified", b->verified ? json_string(b->verified) : json_null()));
+			"verified", b->verified ? json_string(b->verified) : json_null(),
+			"drilled", b->drilled ? json_string(b->drilled) : json_null(), "state", state));
 	}
 	cli_print_json(a);
 }
@@ -50,15 +53,16 @@ static void print_list_text(const struct bundle_list *l, const char *dir)
 		printf("no bundles in %s\n", dir);
 		return;
 	}
-	printf("%-19s  %-11s  %-11s  %10s  %-14s  %-22s  %s\n", "created (UTC)", "type", "scope", "size",
-	       "revision", "verified", "name");
+	printf("%-19s  %-11s  %-11s  %10s  %-14s  %-23s  %s\n", "created (UTC)", "type", "scope", "size",
+	       "revision", "checked", "name");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct bundle_info *b = &l->v[i];
-		char when[32], sz[32];
+		char when[32], sz[32], state[64];
 		format_time(b->created, when, sizeof when);
-		printf("%-19s  %-11s  %-11s  %10s  %-14s  %-22.22s  %s\n", when, b->type,
+		list_check_state(b, state, sizeof state);
+		printf("%-19s  %-11s  %-11s  %10s  %-14s  %-23.23s  %s\n", when, b->type,
 		       b->scope ? b->scope : "?", util_human_bytes(b->size, sz, sizeof sz), b->revision,
-		       b->verified ? b->verified : "not verified", b->name);
+		       state, b->name);
 	}
 }
 
@@ -96,14 +100,38 @@ static int list_exec(struct cmd_run *r, struct err *e)
 	return rc;
 }
 
+struct prune_args {
+	bool scheduled;
+};
+
+static const struct cmd_option prune_options[] = {
+	CMD_USE(cmd_opt_scheduled, struct prune_args, scheduled),
+	{0},
+};
+
+/* A scheduled prune's alert: how many bundles went. */
+static void prune_alert(struct cmd_run *r, int rc, const struct err *e, const struct prune_report *pr)
+{
+	size_t gone = 0;
+	for (size_t i = 0; i < pr->n; i++)
+		gone += !pr->v[i].keep;
+	char *summary = xasprintf("%zu bundle%s deleted, %zu kept", gone, gone == 1 ? "" : "s", pr->n - gone);
+	cli_alert(r->c, r->p, "prune", rc, e, false, summary,
+		  rc == 0 ? json_pack("{s:s, s:I}", "status", "success", "deleted", (json_int_t)gone) : NULL);
+	free(summary);
+}
+
 /* The retention policy, applied (or with --dry-run only decided: prune
  * has no plan hook, prune_run decides and deletes nothing). */
 static int prune_exec(struct cmd_run *r, struct err *e)
 {
+	const struct prune_args *a = r->args;
 	struct prune_report pr = {0};
 	int rc = prune_run(r->p, NULL, r->c->dry_run, &pr, e);
 	if (rc == 0)
 		print_prune(r->c, &pr, r->c->dry_run);
+	if (a->scheduled && !r->c->dry_run)
+		prune_alert(r, rc, e, &pr);
 	prune_report_done(&pr);
 	return rc;
 }
@@ -113,7 +141,9 @@ const struct cmd_entry cmd_list_entry = {
 	.summary = "list the bundles in the backup directory, newest first",
 	.description =
 		"Shows the bundles in the profile's backup.dir, newest first: date (UTC),\n"
-		"type, size, schema revision and verified state (from `ferry verify`).\n",
+		"type, scope, size, schema revision and what checked it last: not verified,\n"
+		"verified <date> (`ferry verify`), drilled <date> (`ferry drill` restored it\n"
+		"and found every table as the dump holds it), or verify / drill FAILED <date>.\n",
 	.options = list_options,
 	.need = CMD_NEED_PROFILE,
 	.flags = CMD_JSON,
@@ -130,7 +160,9 @@ const struct cmd_entry cmd_list_prune_entry = {
 		"(scheduled bundles), and manual / pre-* bundles younger than\n"
 		"keep.manual_days days; deletes the rest. Prints each bundle kept or\n"
 		"deleted and the rule that decided it. Runs after each successful backup.\n",
+	.options = prune_options,
 	.need = CMD_NEED_PROFILE,
 	.flags = CMD_DRY_RUN | CMD_JSON,
+	.args_size = sizeof(struct prune_args),
 	.exec = prune_exec,
 };

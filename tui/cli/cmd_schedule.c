@@ -53,12 +53,16 @@ static int schedule_exec(struct cmd_run *r, struct err *e)
 
 const struct cmd_entry cmd_schedule_entry = {
 	.name = "schedule",
-	.summary = "install, remove or show scheduled backups (systemd timers or cron)",
+	.summary = "install, remove or show scheduled backups and drills (systemd timers or cron)",
 	.description =
 		"install  writes systemd timers ferry-backup-<profile>-<daily|weekly|monthly>\n"
 		"         (daily 02:00, weekly Sunday 03:00, monthly on the 1st 04:00) for the\n"
-		"         kinds in backup.schedule (default all three) and enables them; where\n"
-		"         systemd is not running, a cron file /etc/cron.d/ferry-<profile>\n"
+		"         kinds in backup.schedule (default all three), ferry-drill-<profile>\n"
+		"         (drill.schedule, default weekly Sunday 05:00; \"off\" = none) and, when\n"
+		"         the profile has a notify section, ferry-status-<profile> (daily 06:00,\n"
+		"         `ferry status --notify`), all Persistent=true, and enables them; where\n"
+		"         systemd is not running, a cron file /etc/cron.d/ferry-<profile>.\n"
+		"         Each run is marked --scheduled: a failure or warning is notified\n"
 		"remove   removes them; show prints what is installed\n",
 	.options = options,
 	.args = args,

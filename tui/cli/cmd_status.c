@@ -2,8 +2,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli/cmd.h"
 #include "flow/status.h"
+
+struct status_args {
+	bool notify;
+};
+
+static const struct cmd_option options[] = {
+	{.name = "notify", .kind = CMD_FLAG, .field = offsetof(struct status_args, notify),
+	 .help = "when a check fails or warns, tell the profile's notify section\n"
+		 "(scheduled daily by `ferry schedule install` when the profile has one)"},
+	{0},
+};
 
 /* "[ ok ]", "[warn]", "[FAIL]", coloured on a terminal. */
 static void print_mark(const struct cli *c, enum status_state s)
@@ -38,6 +51,36 @@ static void print_summary(const struct status_report *r)
 	       warn == 1 ? "" : "s", fail, r->duration_s);
 }
 
+/* The first check in state s, or NULL. */
+static const struct status_check *first_in(const struct status_report *r, enum status_state s)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].state == s)
+			return &r->v[i];
+	return NULL;
+}
+
+/* --notify: a failed or warning report goes to the profile's notify section. */
+static void alert(const struct cmd_run *run, const struct status_report *r)
+{
+	enum status_state overall = status_overall(r);
+	const struct status_check *first = first_in(r, overall);
+	struct err fe = {0};
+	char *summary = NULL;
+	if (overall == STATUS_FAIL)
+		err_set(&fe, status_fail_kind(r), "status: %s: %s", first->name, first->detail);
+	else if (first && overall == STATUS_WARN)
+		summary = xasprintf("%s: %s", first->name, first->detail);
+	else
+		summary = xasprintf("%zu checks ok", r->n);
+	char *text = status_to_json(r);
+	json_t *result = json_loads(text, 0, NULL);
+	cli_alert(run->c, run->p, "status", overall == STATUS_FAIL ? -1 : 0, &fe, overall == STATUS_WARN,
+		  summary, result);
+	free(text);
+	free(summary);
+}
+
 /* Run the checks and print them; the exit status of the report. */
 static int status_exec(struct cmd_run *run, struct err *e)
 {
@@ -59,6 +102,9 @@ static int status_exec(struct cmd_run *run, struct err *e)
 	} else {
 		print_summary(&r);
 	}
+	const struct status_args *a = run->args;
+	if (a->notify)
+		alert(run, &r);
 	int code = err_exit_code(status_fail_kind(&r));
 	status_report_done(&r);
 	return code;
@@ -83,6 +129,9 @@ const struct cmd_entry cmd_status_entry = {
 		"  backup       the newest bundle in backup.dir: age and verification;\n"
 		"               warn when none or older than 2 days, fail when its\n"
 		"               verification failed\n"
+		"  drill        the newest `ferry drill`: age, outcome, restore time; warn\n"
+		"               when none or older than drill.max_age_days (8), fail when\n"
+		"               it failed\n"
 		"  space        free space in backup.dir; warn under 10% or under twice\n"
 		"               the newest bundle\n"
 		"  health       each health URL, one GET (no retries)\n"
@@ -91,9 +140,11 @@ const struct cmd_entry cmd_status_entry = {
 		"\n"
 		"Warnings do not change the exit status. When a check fails, ferry exits\n"
 		"with the code of the first failed check's kind: 3 database, 4 backup\n"
-		"verification, 5 ssh, 6 health, 1 a service status command.\n",
+		"verification or a failed drill, 5 ssh, 6 health, 1 a service status command.\n",
+	.options = options,
 	.need = CMD_NEED_PROFILE,
 	.flags = CMD_DRY_RUN | CMD_JSON | CMD_CANCEL,
+	.args_size = sizeof(struct status_args),
 	.json_help = "{\"status\":\"ok|warn|fail\",\"checks\":[{\"name\",\"state\",\"detail\",\n"
 		     "and the check's numbers: latency_ms, server_version,\n"
 		     "schema_revision, pending_migrations, size_bytes, tables,\n"

@@ -7,6 +7,7 @@ extern const struct cmd_entry cmd_backup_entry;
 extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_restore_rollback_entry;
 extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_drill_entry;
 extern const struct cmd_entry cmd_migrate_entry;
 extern const struct cmd_entry cmd_deploy_entry;
 extern const struct cmd_entry cmd_list_entry;
@@ -20,6 +21,7 @@ extern const struct cmd_entry cmd_remote_entry;
 extern const struct cmd_entry cmd_push_entry;
 extern const struct cmd_entry cmd_offsite_entry;
 extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_notify_entry;
 extern const struct cmd_entry cmd_admin_action_entry;
 extern const struct cmd_entry cmd_admin_sql_entry;
 extern const struct cmd_entry cmd_admin_exec_entry;
@@ -35,6 +37,7 @@ static const struct cmd_entry *const entries[] = {
 	&cmd_restore_entry,
 	&cmd_restore_rollback_entry,
 	&cmd_verify_entry,
+	&cmd_drill_entry,
 	&cmd_migrate_entry,
 	&cmd_deploy_entry,
 	&cmd_list_entry,
@@ -48,6 +51,7 @@ static const struct cmd_entry *const entries[] = {
 	&cmd_push_entry,
 	&cmd_offsite_entry,
 	&cmd_status_entry,
+	&cmd_notify_entry,
 	&wiz_easy_entry,
 	&cmd_admin_action_entry,
 	&cmd_admin_sql_entry,

@@ -207,7 +207,7 @@ static const struct cmd_option options[] = {
 };
 
 /* The wizards by name: the menu's flows (wiz_menu_flow_find). */
-static const char *const wizards[] = {"backup", "restore", "migrate", "deploy", "status", NULL};
+static const char *const wizards[] = {"backup", "restore", "migrate", "deploy", "status", "drill", NULL};
 
 static const struct cmd_arg args[] = {
 	{.name = "WIZARD", .what = "wizard", .choices = wizards},
@@ -222,7 +222,7 @@ static int easy_exec(struct cmd_run *r, struct err *e)
 	const struct wiz_flow *flow = name ? wiz_menu_flow_find(name) : NULL;
 	if (name && !flow) {
 		err_set(e, ERR_USAGE, "easy: no wizard \"%s\"", name);
-		return err_hint(e, "the wizards: backup, restore, migrate, deploy, status");
+		return err_hint(e, "the wizards: backup, restore, migrate, deploy, status, drill");
 	}
 	return wiz_easy_run(r->c, flow, a->keys, e);
 }

@@ -6,6 +6,7 @@
 #include "wiz/wiz_app.h"
 #include "wiz/wiz_backup.h"
 #include "wiz/wiz_deploy.h"
+#include "wiz/wiz_drill.h"
 #include "wiz/wiz_menu.h"
 #include "wiz/wiz_migrate.h"
 #include "wiz/wiz_restore.h"
@@ -21,12 +22,13 @@ static const struct ui_binding keys_menu[] = {
 	{'j', M_DOWN, NULL, "next", false},
 	{UIK_HOME, M_HOME, "Home/End", "first or last", false},
 	{UIK_END, M_END, NULL, "last", false},
-	{'1', M_PICK1, "1-6", "Pick", true},
+	{'1', M_PICK1, "1-7", "Pick", true},
 	{'2', M_PICK1 + 1, NULL, "pick 2", false},
 	{'3', M_PICK1 + 2, NULL, "pick 3", false},
 	{'4', M_PICK1 + 3, NULL, "pick 4", false},
 	{'5', M_PICK1 + 4, NULL, "pick 5", false},
 	{'6', M_PICK1 + 5, NULL, "pick 6", false},
+	{'7', M_PICK1 + 6, NULL, "pick 7", false},
 	{'q', M_QUIT, "q", "Quit", true},
 	{UIK_ESC, M_QUIT, "Esc", "quit", false},
 	{UIK_CTRL('c'), M_QUIT, "C-c", "quit", false},
@@ -54,7 +56,10 @@ static const struct menu_item menu_items[] = {
 	 "A restore point first, then schema migrations, restarts and health checks, "
 	 "rolled back when they fail."},
 	{"Check system status", &wiz_status_flow,
-	 "The self-check: database, services, health URLs, the last backup."},
+	 "The self-check: database, services, health URLs, the last backup and drill."},
+	{"Test a backup (drill)", &wiz_drill_flow,
+	 "Restore a bundle into a scratch database, check every table byte for byte "
+	 "against the dump and run the profile's checks; the live database is not touched."},
 	{"Quit", NULL, "Leave ferry."},
 };
 
