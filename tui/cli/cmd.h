@@ -113,7 +113,9 @@ struct cmd_run {
 	char **argv;
 	profile_file *pf;         /* loaded when need is PROFILE, TARGET or PAIR */
 	const struct profile *p;  /* PROFILE: the picked one; TARGET: --target's;
-				   * PAIR: this machine's */
+				   * PAIR: this machine's; OPTIONAL: exec sets it
+				   * when it loads one (the run's log then goes
+				   * under its log_dir) */
 	const struct profile *target; /* PAIR: the new server's */
 	struct event_sink *events;    /* CMD_PROGRESS: the renderer; else NULL */
 	volatile sig_atomic_t *cancel; /* CMD_CANCEL: set by SIGINT / SIGTERM; else NULL */
@@ -148,6 +150,7 @@ extern const struct cmd_option cmd_opt_profile;    /* --profile NAME (cli) */
 extern const struct cmd_option cmd_opt_json;       /* --json (cli) */
 extern const struct cmd_option cmd_opt_yes;        /* --yes (cli) */
 extern const struct cmd_option cmd_opt_help;       /* --help */
+extern const struct cmd_option cmd_opt_no_log;     /* --no-log (cli) */
 extern const struct cmd_option cmd_opt_dry_run;    /* --dry-run (cli) */
 extern const struct cmd_option cmd_opt_target;     /* --target NAME (cli) */
 extern const struct cmd_option cmd_opt_jobs;       /* --jobs N, 1-64 */

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "plan.h"
 #include "profile/profile.h"
+#include "runlog.h"
 #include "util.h"
 #include "wiz/wiz_job.h"
 #include "wiz/wiz_page.h"
@@ -86,8 +87,8 @@ struct wiz {
 	enum { WJ_NONE, WJ_PLAN, WJ_RUN } job_kind;
 	/* run */
 	struct wiz_runview rv;
-	FILE *log;
-	char *log_path;
+	runlog *log;              /* the run's log file (core/runlog.h) */
+	char *log_path;           /* its path, kept after it is closed */
 	bool ran;
 	int rc;
 	struct err err;
