@@ -80,10 +80,10 @@ static char *ask(const char *question, const char *dflt)
 	if (!fgets(line, sizeof line, stdin))
 		line[0] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
-	char *t = line + strspn(line, " \t");
-	if (strcmp(t, "-") == 0)
-		return NULL;
-	return xstrdup(*t ? t : dflt);
+	const char *t = line + strspn(line, " \t");
+	if (!*t)
+		t = dflt;
+	return t && strcmp(t, "-") != 0 ? xstrdup(t) : NULL;
 }
 
 /* y or n, with a default. */

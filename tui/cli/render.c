@@ -153,17 +153,19 @@ static void progress_text(const struct render *r, const struct event *ev,
 	double elapsed = util_now() - r->step_started;
 	double per_s = elapsed > 0 ? (double)ev->done / elapsed : 0;
 	bool bytes = !ev->unit || strcmp(ev->unit, "bytes") == 0;
+	/* More done than announced: the total shown is what was done. */
+	uint64_t total = ev->total && ev->done > ev->total ? ev->done : ev->total;
 	if (bytes) {
 		util_human_bytes(ev->done, a, sizeof a);
-		util_human_bytes(ev->total, b, sizeof b);
+		util_human_bytes(total, b, sizeof b);
 		util_human_bytes((uint64_t)per_s, rate, sizeof rate);
 	} else {
 		snprintf(a, sizeof a, "%llu", (unsigned long long)ev->done);
-		snprintf(b, sizeof b, "%llu %s", (unsigned long long)ev->total, ev->unit);
+		snprintf(b, sizeof b, "%llu %s", (unsigned long long)total, ev->unit);
 		snprintf(rate, sizeof rate, "%.0f", per_s);
 	}
-	if (ev->total > 0 && per_s > 0) {
-		double eta = (double)(ev->total > ev->done ? ev->total - ev->done : 0) / per_s;
+	if (total > 0 && per_s > 0) {
+		double eta = (double)(total - ev->done) / per_s;
 		snprintf(out, len, "%s of %s, %s/s, ETA %.0f s", a, b, rate, eta);
 	} else {
 		snprintf(out, len, "%s, %s/s", a, rate);

@@ -96,6 +96,7 @@ struct wiz {
 	struct strv result;
 	size_t result_top;        /* the first result line shown (scrolled) */
 	int result_rows;          /* rows the result had at the last draw */
+	size_t result_shown;      /* result lines that fitted in them */
 	char *written;            /* "Bundle: /path" etc. */
 	char *next_cmd;
 	int exit_code;

@@ -11,7 +11,7 @@
 #include "wiz/wiz_restore.h"
 #include "wiz/wiz_status.h"
 
-enum { M_UP = 1, M_DOWN, M_HOME, M_END, M_OPEN, M_QUIT, M_HELP, M_PICK1 };
+enum { M_UP = 1, M_DOWN, M_HOME, M_END, M_OPEN, M_QUIT, M_ASK_QUIT, M_HELP, M_PICK1 };
 
 static const struct ui_binding keys_menu[] = {
 	{UIK_ENTER, M_OPEN, "Enter", "Open", true},
@@ -28,8 +28,8 @@ static const struct ui_binding keys_menu[] = {
 	{'5', M_PICK1 + 4, NULL, "pick 5", false},
 	{'6', M_PICK1 + 5, NULL, "pick 6", false},
 	{'q', M_QUIT, "q", "Quit", true},
-	{UIK_ESC, M_QUIT, "Esc", "quit", false},
-	{UIK_CTRL('c'), M_QUIT, "C-c", "quit", false},
+	{UIK_ESC, M_ASK_QUIT, "Esc", "asks whether to leave ferry", false},
+	{UIK_CTRL('c'), M_ASK_QUIT, "C-c", "asks whether to leave ferry", false},
 	{UIK_F(1), M_HELP, "F1", "Help", true},
 	{'?', M_HELP, "?", "help", false},
 };
@@ -144,12 +144,13 @@ static void menu_key(struct wiz_app *a, int act, int key)
 	case M_END: a->menu_sel = NITEMS - 1; return;
 	case M_OPEN: menu_open(a, a->menu_sel); return;
 	case M_QUIT: a->quit = true; return;
+	case M_ASK_QUIT: wiz_app_ask_quit(a); return;
 	case M_HELP:
 		wiz_app_help(a, "Helper mode",
 			     "Each item opens a guided wizard: it says what it is about to do, asks only "
 			     "what the profile does not say, shows the plan and runs the same steps as "
 			     "the command line (ferry backup, ferry restore, ...). Nothing changes before "
-			     "you press Start on the summary.");
+			     "you press Start on the summary. q leaves ferry; Esc and C-c ask first.");
 		return;
 	default:
 		if (act >= M_PICK1 && act < M_PICK1 + (int)NITEMS)
