@@ -129,6 +129,25 @@ t_assert_exit 0 "$FERRY_BIN" completion profiles --profiles "$work/profiles.json
 t_assert_eq "web
 other" "$T_OUT" "completion profiles"
 
+t_log "bash completion: bundle names from the profile's backup dir"
+mkdir -p "$work/backups"
+: >"$work/backups/web_20261121_020000_daily_0042.ferry.tar.zst"
+: >"$work/backups/web_20261122_020000_daily_0042.ferry.tar.zst"
+: >"$work/backups/other_20261122_030000_manual_0042.ferry.tar.zst"
+t_assert_exit 0 "$FERRY_BIN" completion bundles --profiles "$work/profiles.json" --profile web
+t_assert_eq "web_20261122_020000_daily_0042.ferry.tar.zst
+web_20261121_020000_daily_0042.ferry.tar.zst" "$T_OUT" "completion bundles: the profile's, newest first"
+got=$(cd "$work" && complete_words "$FERRY_BIN" verify --profiles "$work/profiles.json" --profile web web_2026112)
+t_assert_eq "web_20261122_020000_daily_0042.ferry.tar.zst web_20261121_020000_daily_0042.ferry.tar.zst" \
+    "$(echo $got)" "verify completes bundle names"
+t_assert_exit 0 "$FERRY_BIN" list --names --profiles "$work/profiles.json" --profile web
+t_assert_eq "web_20261122_020000_daily_0042.ferry.tar.zst
+web_20261121_020000_daily_0042.ferry.tar.zst" "$T_OUT" "list --names: the same, for scripts"
+got=$(complete_words "$FERRY_BIN" ini)
+t_assert_eq "init" "$got" "init is a command"
+got=$(complete_words "$FERRY_BIN" init --backup)
+t_assert_eq "--backup-dir" "$got" "init's flags"
+
 t_log "zsh completion"
 t_assert_exit 0 "$FERRY_BIN" completion zsh
 printf '%s\n' "$T_OUT" >"$work/_ferry"
