@@ -16,7 +16,7 @@ commands=$(printf '%s\n' "$help" | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && 
 for c in backup restore migrate deploy status easy completion help version; do
     grep -qx "$c" <<<"$commands" || t_fail "ferry --help does not list $c"
 done
-t_assert_contains "$help" "ferry easy [backup|restore|migrate|deploy|status]" "the wizards"
+t_assert_contains "$help" "ferry easy [backup|restore|migrate|deploy|status|init]" "the wizards"
 
 t_log "each command's help comes from the table"
 for c in $commands; do
@@ -120,7 +120,7 @@ t_assert_eq "" "$got" "schedule has no --dry-run"
 got=$(complete_words "$FERRY_BIN" backup --format "")
 t_assert_eq "directory custom" "$(echo $got)" "an option's choices"
 got=$(complete_words "$FERRY_BIN" easy "")
-t_assert_eq "backup restore migrate deploy status" "$(echo $got)" "the wizards"
+t_assert_eq "backup restore migrate deploy status init" "$(echo $got)" "the wizards"
 got=$(complete_words "$FERRY_BIN" migrate --profiles "$work/profiles.json" --target "")
 t_assert_eq "web other" "$(echo $got)" "profile names from the profiles file"
 got=$(complete_words "$FERRY_BIN" help ver)
@@ -153,5 +153,5 @@ t_assert_exit 0 "$FERRY_BIN" completion zsh
 printf '%s\n' "$T_OUT" >"$work/_ferry"
 t_assert_contains "$(head -n 1 "$work/_ferry")" "#compdef ferry" "compdef line"
 t_assert_file_contains "$work/_ferry" "'--jobs=[parallel jobs" "a flag with its help"
-t_assert_file_contains "$work/_ferry" ":WIZARD:(backup restore migrate deploy status)'" "the wizards"
+t_assert_file_contains "$work/_ferry" ":WIZARD:(backup restore migrate deploy status init)'" "the wizards"
 zsh -n "$work/_ferry" || t_fail "the zsh script does not parse"

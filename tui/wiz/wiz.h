@@ -35,6 +35,8 @@ struct wiz_flow {
 	const char *title;        /* "Backup your instance" */
 	const char *doing;        /* "Backing up" */
 	bool no_summary;          /* read-only flows start without a plan */
+	bool no_profiles;         /* needs no profiles file (it writes the first one):
+				   * profiles_path is --profiles, or NULL */
 	/* Add the question pages (wiz_add_page, wiz_page_add_*). */
 	void (*setup)(struct wiz *w);
 	/* A page is reached going forward: fill it from the answers so far. */

@@ -44,7 +44,8 @@ struct wiz_app {
 	struct wiz *w;                    /* the open wizard; NULL = the menu */
 	unsigned opened;                  /* wizards opened so far */
 	const struct wiz_app_screen *screen;  /* the screen shown now (set by the loop) */
-	size_t menu_sel;
+	size_t menu_sel;                  /* the item picked (0: Set up ferry) */
+	bool no_profiles;                 /* no profiles file found: Set up ferry shown */
 	char menu_note[512];              /* the profiles found, under the menu */
 	struct wiz_dialog dlg;
 	bool dlg_open;
