@@ -93,6 +93,8 @@ enum {
 	CMD_PROGRESS = 1 << 3,    /* events rendered: a bar, plain lines, or JSON lines */
 	CMD_CANCEL = 1 << 4,      /* SIGINT / SIGTERM set the cancel flag */
 	CMD_WORDS_END = 1 << 5,   /* the first positional word ends the options (remote) */
+	CMD_REMOTE_PROFILE = 1 << 6, /* with an ssh section, the profile is another host's
+				      * (deploy, push): its log_dir is there, no log here */
 };
 
 struct cmd_entry;

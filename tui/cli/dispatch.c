@@ -392,7 +392,7 @@ static void tee_open(struct tee *t)
 {
 	t->tried = true;
 	const struct profile *p = t->r->p;
-	if (!p || !p->log_dir || !wants_log(t->r))
+	if (!p || !p->log_dir || !wants_log(t->r) || ((t->r->entry->flags & CMD_REMOTE_PROFILE) && p->has_ssh))
 		return;
 	struct err e = {0};
 	t->log = runlog_open(p->log_dir, t->r->entry->name, p->name, &e);
