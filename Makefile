@@ -3,6 +3,7 @@
 #   make            build ./ferry
 #   make deps       install missing Debian packages (root), quietly when none
 #   make check      deps, build, layers, unit + integration tests, "N passed, M failed"
+#   make check-stress  the suite 3 times in a row with every core kept busy
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make layers     fail when a library header is included outside its folder
 #   make demo       deps, build, open the wizard on a sandbox
@@ -64,7 +65,7 @@ MAN_PAGE        := $(BUILD)/ferry.1
 BASH_COMPLETION := $(BUILD)/ferry.bash-completion
 ZSH_COMPLETION  := $(BUILD)/_ferry
 
-.PHONY: all deps check test unit faults fuzz asan demo bench man install uninstall clean cppcheck layers faults-bin
+.PHONY: all deps check check-stress test unit faults fuzz asan demo bench man man-lint install uninstall clean cppcheck layers faults-bin
 
 all: $(FERRY)
 
@@ -145,6 +146,12 @@ fuzz: deps
 			build/fuzz/libferry.a $(CORE_LIBS) -lm || exit 1; \
 	done
 	@sh tests/fuzz/run.sh build/fuzz
+
+# The suite STRESS_RUNS times (3) in a row under a CPU hog on every core
+# (tests/stress.sh); not part of check.
+check-stress: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
+	@FERRY_BIN=$(abspath $(FERRY)) FERRY_FAULTS_BIN=$(abspath $(FAULTS_BIN)) sh tests/stress.sh $(BUILD)/tests
 
 asan: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -69,10 +70,33 @@ static int newest_installed_major(void)
 	return best;
 }
 
+/* FERRY_PG_BIN names the directory: the tool is there, or it is an error
+ * naming the setting (never a silent fall back to another version). */
+static int find_in_pg_bin(const char *bindir, const char *name, struct pg_tool *out, struct err *e)
+{
+	char *path = xasprintf("%s/%s", bindir, name);
+	struct stat st;
+	int rc = try_path(path, out);
+	if (rc < 0 && stat(bindir, &st) < 0)
+		err_set(e, ERR_TOOL, "FERRY_PG_BIN=%s does not exist", bindir);
+	else if (rc < 0 && !S_ISDIR(st.st_mode))
+		err_set(e, ERR_TOOL, "FERRY_PG_BIN=%s is not a directory", bindir);
+	else if (rc < 0)
+		err_set(e, ERR_TOOL, "FERRY_PG_BIN=%s has no %s that runs (%s)", bindir, name, path);
+	free(path);
+	if (rc == 0)
+		return 0;
+	return err_hint(e, "set FERRY_PG_BIN to the bin directory of a PostgreSQL client "
+			"(e.g. /usr/lib/postgresql/%d/bin), or unset it to use the newest installed",
+			newest_installed_major() ? newest_installed_major() : 15);
+}
+
 int dump_find_tool(const char *name, int server_major, struct pg_tool *out, struct err *e)
 {
 	memset(out, 0, sizeof *out);
 	const char *bindir = getenv("FERRY_PG_BIN");
+	if (bindir && *bindir)
+		return find_in_pg_bin(bindir, name, out, e);
 	char *cand[3] = {
 		bindir && *bindir ? xasprintf("%s/%s", bindir, name) : NULL,
 		server_major ? xasprintf("/usr/lib/postgresql/%d/bin/%s", server_major, name) : NULL,

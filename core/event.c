@@ -121,7 +121,7 @@ char *event_to_json(const struct event *ev)
 	}
 	if (ev->origin)
 		json_object_set_new(o, "origin", json_string(ev->origin));
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	if (!s)
 		abort();

@@ -62,7 +62,7 @@ char *plan_to_json(const struct plan *p)
 		json_array_append_new(steps, s);
 	}
 	json_t *o = json_pack("{s:s, s:o}", "plan", p->title, "steps", steps);
-	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	if (!text)
 		abort();

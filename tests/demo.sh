@@ -4,7 +4,11 @@
 # Starts the test bed (a "source" PostgreSQL cluster with a small sample
 # shop database and app files, a "target" cluster behind a local sshd that
 # stands in for the new server), writes demo profiles naming both, and opens
-# ferry on them. Quitting stops the sandbox and removes it.
+# ferry on them; it says how to use the sandbox from another shell while it
+# runs. Leaving stops the sandbox's servers and removes them; the bundles
+# and logs made in it are kept, and it says where (and how to remove them).
+# Without a terminal the menu is drawn once; with FERRY_KEYS the wizard is
+# driven by that key script (tests).
 set -euo pipefail
 
 ferry=${1:?usage: demo.sh /path/to/ferry}
@@ -13,7 +17,25 @@ dir=$(mktemp -d /tmp/ferry-demo.XXXXXX)
 chmod 755 "$dir"
 
 . "$src/tests/testbed.sh"
-stop_all() { testbed_stop "$dir/bed" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+# Stop the servers and remove them; keep what the operator made (bundles,
+# logs) and say so.
+stop_all() {
+    trap - EXIT INT TERM
+    testbed_stop "$dir/bed" >/dev/null 2>&1 || true
+    rm -rf "$dir/bed" "$dir/keys" "$dir/menu.txt"
+    local n
+    n=$( (find "$dir/backups" "$dir/new-server/backups" -name '*.ferry.tar*' ! -name '*.part' \
+        ! -name '*.verified' 2>/dev/null || true) | wc -l)
+    echo
+    echo "sandbox stopped: its PostgreSQL servers and sshd are gone."
+    if [ "$n" -gt 0 ]; then
+        echo "kept: $n bundle(s) in $dir/backups (and $dir/new-server/backups), logs in $dir/logs"
+        echo "remove them with: rm -rf $dir"
+    else
+        rm -rf "$dir"
+        echo "no bundles were made; nothing is left behind"
+    fi
+}
 trap stop_all EXIT INT TERM
 testbed_start "$dir/bed"
 
@@ -48,13 +70,21 @@ cat >"$dir/profiles.json" <<JSON
 }
 JSON
 export FERRY_PROFILES=$dir/profiles.json PGPASSFILE
+# The bundles' directory, so that `ferry profiles check` passes from the start.
+mkdir -m 0700 -p "$dir/backups"
 
 echo
 echo "sandbox ready: profiles in $FERRY_PROFILES (demo, new-server)"
-if [ -t 0 ] && [ -t 1 ]; then
-    # The wizard; quitting it stops and removes the sandbox (the trap).
+echo "from another shell, while this runs:"
+echo "  export FERRY_PROFILES=$FERRY_PROFILES PGPASSFILE=$PGPASSFILE"
+echo "  $ferry status --profile demo"
+echo "leaving ferry stops the sandbox; the bundles made in it are kept."
+if [ -n "${FERRY_KEYS:-}" ]; then
+    # A key script drives the wizard (tests); the trap says what is kept.
     "$ferry" || true
-    echo "sandbox stopped"
+elif [ -t 0 ] && [ -t 1 ]; then
+    # The wizard; leaving it stops the sandbox (the trap).
+    "$ferry" || true
 else
     # No terminal (a script, CI): the same menu, drawn off-screen once.
     keys=$dir/keys

@@ -23,7 +23,7 @@ int bundle_resolve_level(const struct bundle_write_opts *o, int *level, struct e
 			*level = 6;
 		if (*level < 1 || *level > 9) {
 			err_set(e, ERR_USAGE, "gzip compression level %d is out of range", o->level);
-			return err_hint(e, "use 1..9 (6 is the default)");
+			return err_hint(e, "use 1..9 (ferry backs up at level 1 unless backup.level or --level says otherwise)");
 		}
 		return 0;
 	case BUNDLE_NONE:

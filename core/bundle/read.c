@@ -21,10 +21,27 @@ struct bundle_reader {
 	volatile sig_atomic_t *cancel;
 };
 
+/* libarchive's word for a stream that ends early ("Truncated zstd input",
+ * "Truncated tar archive", "Truncated input file"): ERR_VERIFY saying the
+ * bundle is incomplete and how long it is. 0 when why is not that. */
+static int truncated(bundle_reader *br, const char *why, struct err *e)
+{
+	struct stat st;
+	if (!why || !strstr(why, "runcated") || fstat(br->fd, &st) < 0)
+		return 0;
+	err_set(e, ERR_VERIFY, "bundle %s ends after %lld bytes%s%s: the bundle is incomplete (%s)",
+		br->path, (long long)st.st_size, br->name ? ", in member " : "",
+		br->name ? br->name : "", why);
+	return err_hint(e, "was the copy interrupted? copy the bundle again, or use another one "
+			"(`ferry list`); nothing was changed");
+}
+
 /* A damaged stream: ERR_VERIFY naming the bundle and where. */
 static int damaged(bundle_reader *br, const char *where, struct err *e)
 {
 	const char *why = archive_error_string(br->a);
+	if (truncated(br, why, e) < 0)
+		return -1;
 	if (br->name)
 		err_set(e, ERR_VERIFY, "bundle %s is damaged %s member %s: %s", br->path, where,
 			br->name, why ? why : "read error");
@@ -37,6 +54,8 @@ static int damaged(bundle_reader *br, const char *where, struct err *e)
 /* ERR_VERIFY: the file is not a tar ferry can read. */
 static int not_a_bundle(bundle_reader *br, const char *why, struct err *e)
 {
+	if (truncated(br, why, e) < 0)
+		return -1;
 	err_set(e, ERR_VERIFY, "%s is not a ferry bundle (%s)", br->path, why ? why : "unreadable");
 	return err_hint(e, "give the path of a bundle made by ferry backup");
 }

@@ -83,7 +83,7 @@ static int check_level(const struct backup_ctx *c, struct err *e)
 		return 0;
 	err_set(e, ERR_USAGE, "backup: --level %d is out of range for %s (1-%d)", c->level,
 		flow_compression_name(c->compression), max);
-	return err_hint(e, "zstd takes 1-19 (1 is the default), gzip 1-9");
+	return err_hint(e, "zstd takes 1-19, gzip 1-9; 1 is the default for both (backup.level)");
 }
 
 static int resolve_options(struct backup_ctx *c)

@@ -53,6 +53,7 @@ struct backup_ctx {
 	struct item *items;
 	size_t nitems;
 	uint64_t files_bytes;    /* app files, from the walk */
+	uint64_t write_total;    /* bytes the writer is handed: members, manifest, SHA256SUMS */
 	double last_tick;        /* dump progress pacing */
 	const char *walk_prefix; /* member name prefix while walking */
 	char *final_path;

@@ -152,10 +152,25 @@ static void fill_manifest(struct backup_ctx *c)
 	m->duration_s = util_now() - c->started;
 }
 
+/* The write's progress: of the bytes handed to the writer (write_total),
+ * never more than them. */
 static void write_progress(void *ud, uint64_t done)
 {
 	struct backup_ctx *c = ud;
-	event_progress(c->ev, "write", done, manifest_total_bytes(&c->r->manifest));
+	if (done > c->write_total)
+		c->write_total = done;
+	event_progress(c->ev, "write", done, c->write_total);
+}
+
+/* What the writer is handed: every member's bytes, manifest.json, and
+ * SHA256SUMS (a line "<64 hex>  <name>" per file, these two included). */
+static uint64_t write_total(const struct manifest *m, size_t manifest_len)
+{
+	uint64_t total = manifest_total_bytes(m) + manifest_len;
+	uint64_t sums = 64 + 2 + strlen(MANIFEST_NAME) + 1;
+	for (size_t i = 0; i < m->nmembers; i++)
+		sums += 64 + 2 + strlen(m->members[i].name) + 1;
+	return total + sums;
 }
 
 static int write_item(struct backup_ctx *c, bundle_writer *bw, const struct item *it)
@@ -186,6 +201,7 @@ static int add_signature(struct backup_ctx *c, bundle_writer *bw, const char *ma
 static int write_members(struct backup_ctx *c, bundle_writer *bw)
 {
 	char *manifest = manifest_to_json(&c->r->manifest);
+	c->write_total = write_total(&c->r->manifest, strlen(manifest));
 	int rc = bundle_writer_add_buffer(bw, MANIFEST_NAME, manifest, strlen(manifest), c->e);
 	if (rc == 0 && c->p->signing.key)
 		rc = add_signature(c, bw, manifest);

@@ -719,9 +719,11 @@ int migrate_run(const struct profile *from, const struct profile *to, const stru
 	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = o->yes,
 				   .confirm = o->confirm, .confirm_ud = o->confirm_ud,
 				   .resume_path = c.state_path};
-	int rc = flow_run(&migrate_flow, &c, &ro, NULL, e);
+	struct flow_report rep = {0};
+	int rc = flow_run(&migrate_flow, &c, &ro, &rep, e);
 	ctx_done(&c);
-	r->duration_s = util_now() - c.started;
+	r->duration_s = rep.seconds;   /* the confirmation's time left out */
+	flow_report_done(&rep);
 	return rc;
 }
 

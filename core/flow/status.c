@@ -795,7 +795,7 @@ char *status_to_json(const struct status_report *r)
 	json_t *o = json_pack("{s:s, s:o, s:i, s:f, s:o}", "status", status_state_name(status_overall(r)),
 			      "profile", str_or_null(r->profile), "exit_code", err_exit_code(kind),
 			      "duration_s", r->duration_s, "checks", checks);
-	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	return text;
 }

@@ -77,7 +77,8 @@ static int fail_unset(struct profile_ctx *c, const char *kp, const char *name)
 	return err_hint(c->e, "set it in the environment, or name an env file in app.env_file");
 }
 
-/* One "${NAME}" at s (s[0..1] == "${"): appends its value to b and sets
+/* One "${NAME}" or "${NAME:-default}" at s (s[0..1] == "${"): appends its
+ * value to b and sets
  * *used to the length of the reference. */
 static int expand_one(struct profile_ctx *c, const char *kp, const char *s, struct sbuf *b, size_t *used)
 {
@@ -88,6 +89,13 @@ static int expand_one(struct profile_ctx *c, const char *kp, const char *s, stru
 	}
 	size_t n = (size_t)(close - s) - 2;
 	char *name = xstrndup(s + 2, n);
+	/* ${NAME:-default}: the default when NAME is unset or empty. */
+	char *dflt = strstr(name, ":-");
+	if (dflt) {
+		*dflt = '\0';
+		dflt += 2;
+		n = strlen(name);
+	}
 	int rc = 0;
 	if (!var_name_valid(name, n)) {
 		rc = profile_fail(c, kp, "bad variable name ${%s}", name);
@@ -95,6 +103,8 @@ static int expand_one(struct profile_ctx *c, const char *kp, const char *s, stru
 			 " write $$ for a literal $");
 	} else {
 		const char *value = lookup_var(c, name);
+		if (dflt && (!value || !*value))
+			value = dflt;
 		if (!value) {
 			rc = fail_unset(c, kp, name);
 		} else {
@@ -108,7 +118,8 @@ static int expand_one(struct profile_ctx *c, const char *kp, const char *s, stru
 	return rc;
 }
 
-/* ${NAME} replaced by its value, $$ by $; any other $ is kept. */
+/* ${NAME} replaced by its value (${NAME:-default}: the default when it is
+ * unset or empty), $$ by $; any other $ is kept. */
 int profile_expand(struct profile_ctx *c, const char *kp, const char *raw, char **out)
 {
 	struct sbuf b = {0};
@@ -259,4 +270,27 @@ int profile_env_file_read(struct profile_ctx *c, const char *kp, const char *fil
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+/* The value of key in an env file (its last line wins), or NULL. */
+char *profile_env_file_get(const char *file, const char *key)
+{
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return NULL;
+	char *line = NULL, *found = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		char *k, *v;
+		if (env_parse_line(line, &k, &v) == NULL && k && strcmp(k, key) == 0) {
+			free(found);
+			found = v;
+			v = NULL;
+		}
+		free(k);
+		free(v);
+	}
+	free(line);
+	fclose(f);
+	return found;
 }

@@ -75,9 +75,21 @@ char *profile_locate(const char *explicit_path, struct err *e)
 		return xstrdup(FERRY_SYSTEM_PROFILES);
 	}
 	err_set(e, ERR_PROFILE, "no profiles file found");
-	err_hint(e, "looked for --profiles FILE, $FERRY_PROFILES, %s, %s, %s;"
-		 " see profiles/README.md to write one", LOCAL_PROFILES, user,
-		 FERRY_SYSTEM_PROFILES);
+	err_hint(e, "`ferry init` writes one; looked for --profiles FILE, $FERRY_PROFILES, %s, %s, %s"
+		 " (profiles/README.md)", LOCAL_PROFILES, user, FERRY_SYSTEM_PROFILES);
 	free(user);
 	return NULL;
+}
+
+/* Where a new profiles file goes (see profile.h). */
+char *profile_new_file_path(const char *explicit_path, bool user)
+{
+	if (explicit_path && *explicit_path)
+		return xstrdup(explicit_path);
+	if (user)
+		return user_profiles_path();
+	const char *env = getenv("FERRY_PROFILES");
+	if (env && *env)
+		return xstrdup(env);
+	return xstrdup(LOCAL_PROFILES);
 }

@@ -239,6 +239,13 @@ const char *profile_file_path(const profile_file *pf);
 const struct profile *profile_file_get(const profile_file *pf,
 				       const char *name, struct err *e);
 
+/* The paths a run of p needs on this machine: app.root (a directory), each
+ * of app.paths, backup.dir (a directory). A missing one is a line in errors
+ * ("production.app.root: /srv/shop does not exist"); for a profile with an
+ * ssh section, whose paths may be on that host, the line goes to notes
+ * instead. Returns the number of lines added to errors. */
+size_t profile_check_paths(const struct profile *p, struct strv *errors, struct strv *notes);
+
 /* The profile as JSON text with secrets redacted (passwords in URLs and
  * key=value strings become "***", and so does every value taken from a
  * variable named *PASSWORD*, *SECRET*, *TOKEN* or *KEY*, wherever it
@@ -256,6 +263,18 @@ const struct profile_offsite *profile_offsite_find(const struct profile *p, cons
 /* The database name database.url gives, as libpq reads it (no defaults);
  * NULL when none is given or libpq cannot read the string. Caller frees. */
 char *profile_db_name(const struct profile *p);
+
+/* The value of key in an env file (KEY=VALUE lines, as app.env_file is
+ * read; the last line wins), or NULL when the file or the key is not
+ * there or the line is malformed. Caller frees. */
+char *profile_env_file_get(const char *file, const char *key);
+
+/* path made absolute against the current directory and lexically cleaned
+ * (as profiles store paths); NULL when the current directory cannot be
+ * read. Caller frees. */
+char *profile_path_absolute(const char *path);
+/* The directory of an absolute path ("/" for a top-level name); caller frees. */
+char *profile_path_dirname(const char *abs);
 
 /* ---- a profile of one's own ---------------------------------------------
  * Profiles of a profile_file are read-only. A caller that changes one for
@@ -308,5 +327,21 @@ typedef void (*profile_edit_fn)(profile_edit *ed, void *ud);
  * ERR_FAILED / ERR_SPACE when it cannot be read or written. */
 int profile_save_copy(const char *path, const char *base_name, const char *new_name,
 		      profile_edit_fn apply, void *ud, struct err *e);
+
+/* Put a new profile, name = profile_json (a JSON object, as it is to be
+ * written: a ${VAR} stays a reference), into the profiles file at path:
+ * added to the file, or a new file (mode 0600, its directory made with
+ * 0700) when there is none. A profile of that name already there is
+ * replaced only with replace; else ERR_PROFILE ("there is a profile ...
+ * already", hint --force). As with profile_save_copy, the new text must
+ * load before it replaces the file atomically; otherwise nothing changes. */
+int profile_save_new(const char *path, const char *name, const char *profile_json, bool replace,
+		     struct err *e);
+
+/* Where `ferry init` writes: explicit_path (--profiles), else with user
+ * $XDG_CONFIG_HOME/ferry/profiles.json (~/.config/...), else
+ * $FERRY_PROFILES, else ./config/migration_profiles.json — the first place
+ * profile_locate looks. Caller frees. */
+char *profile_new_file_path(const char *explicit_path, bool user);
 
 #endif

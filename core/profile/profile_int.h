@@ -138,11 +138,6 @@ int profile_env_file_read(struct profile_ctx *c, const char *kp, const char *fil
 const char *profile_home_dir(void);
 /* s with ~ expanded, made absolute against base and cleaned; new string. */
 char *profile_path_resolve(const char *base, const char *s);
-/* path made absolute against the current directory and cleaned; NULL when
- * the current directory cannot be read. */
-char *profile_path_absolute(const char *path);
-/* The directory of an absolute path; new string. */
-char *profile_path_dirname(const char *abs);
 /* A relative path without ".." parts, cleaned ("." for the root itself);
  * NULL when s is absolute or climbs out. */
 char *profile_relative_clean(const char *s);

@@ -1,5 +1,6 @@
 /* save — the only writer of profiles files: a copy of one profile's JSON
- * object, changed through a profile_edit, added under a new name. The new
+ * object, changed through a profile_edit, added under a new name; or a new
+ * profile (ferry init) added to the file, or the file made for it. The new
  * text is loaded (every profile validated) before it replaces the file, so
  * a change that would break the file is never written. */
 #include "profile_int.h"
@@ -115,6 +116,57 @@ int profile_save_copy(const char *path, const char *base_name, const char *new_n
 			     ? checked_text(root, path, e) : NULL;
 	json_decref(root);
 	int rc = text ? fsx_write_atomic(path, text, strlen(text), st.st_mode & 07777, e) : -1;
+	free(text);
+	return rc;
+}
+
+/* The root object of the file at path, or a new one when there is none. */
+static json_t *root_or_new(const char *path, bool *is_new, struct err *e)
+{
+	struct stat st;
+	*is_new = stat(path, &st) != 0 && errno == ENOENT;
+	return *is_new ? json_object() : read_root(path, e);
+}
+
+/* Put a profile of one's own into the file (see profile.h). */
+int profile_save_new(const char *path, const char *name, const char *profile_json, bool replace,
+		     struct err *e)
+{
+	if (!name || !*name)
+		return err_set(e, ERR_PROFILE, "a profile name must not be empty");
+	json_error_t je;
+	json_t *obj = json_loads(profile_json, 0, &je);
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		return err_set(e, ERR_FAILED, "the new profile %s is not a JSON object", name);
+	}
+	bool is_new;
+	json_t *root = root_or_new(path, &is_new, e);
+	if (!root) {
+		json_decref(obj);
+		return -1;
+	}
+	if (json_object_get(root, name) && !replace) {
+		json_decref(obj);
+		json_decref(root);
+		err_set(e, ERR_PROFILE, "there is a profile \"%s\" in %s already", name, path);
+		return err_hint(e, "pick another name (--name), or pass --force to replace it");
+	}
+	json_object_set_new(root, name, obj);
+	char *text = checked_text(root, path, e);
+	json_decref(root);
+	struct stat st;
+	unsigned mode = !is_new && stat(path, &st) == 0 ? st.st_mode & 07777 : 0600;
+	char *abs = profile_path_absolute(path);
+	char *dir = abs ? profile_path_dirname(abs) : xstrdup(".");
+	free(abs);
+	int rc = text ? fsx_mkdir_p(dir, 0700, e) : -1;
+	if (rc == 0) {
+		char *full = xasprintf("%s\n", text);
+		rc = fsx_write_atomic(path, full, strlen(full), mode, e);
+		free(full);
+	}
+	free(dir);
 	free(text);
 	return rc;
 }

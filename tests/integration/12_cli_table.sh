@@ -16,7 +16,7 @@ commands=$(printf '%s\n' "$help" | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && 
 for c in backup restore migrate deploy status drill notify easy completion help version; do
     grep -qx "$c" <<<"$commands" || t_fail "ferry --help does not list $c"
 done
-t_assert_contains "$help" "ferry easy [backup|restore|migrate|deploy|status|drill]" "the wizards"
+t_assert_contains "$help" "ferry easy [backup|restore|migrate|deploy|status|drill|init]" "the wizards"
 
 t_log "each command's help comes from the table"
 for c in $commands; do
@@ -120,7 +120,7 @@ t_assert_eq "" "$got" "schedule has no --dry-run"
 got=$(complete_words "$FERRY_BIN" backup --format "")
 t_assert_eq "directory custom" "$(echo $got)" "an option's choices"
 got=$(complete_words "$FERRY_BIN" easy "")
-t_assert_eq "backup restore migrate deploy status drill" "$(echo $got)" "the wizards"
+t_assert_eq "backup restore migrate deploy status drill init" "$(echo $got)" "the wizards"
 got=$(complete_words "$FERRY_BIN" migrate --profiles "$work/profiles.json" --target "")
 t_assert_eq "web other" "$(echo $got)" "profile names from the profiles file"
 got=$(complete_words "$FERRY_BIN" drill --profiles "$work/profiles.json" --server "")
@@ -131,10 +131,29 @@ t_assert_exit 0 "$FERRY_BIN" completion profiles --profiles "$work/profiles.json
 t_assert_eq "web
 other" "$T_OUT" "completion profiles"
 
+t_log "bash completion: bundle names from the profile's backup dir"
+mkdir -p "$work/backups"
+: >"$work/backups/web_20261121_020000_daily_0042.ferry.tar.zst"
+: >"$work/backups/web_20261122_020000_daily_0042.ferry.tar.zst"
+: >"$work/backups/other_20261122_030000_manual_0042.ferry.tar.zst"
+t_assert_exit 0 "$FERRY_BIN" completion bundles --profiles "$work/profiles.json" --profile web
+t_assert_eq "web_20261122_020000_daily_0042.ferry.tar.zst
+web_20261121_020000_daily_0042.ferry.tar.zst" "$T_OUT" "completion bundles: the profile's, newest first"
+got=$(cd "$work" && complete_words "$FERRY_BIN" verify --profiles "$work/profiles.json" --profile web web_2026112)
+t_assert_eq "web_20261122_020000_daily_0042.ferry.tar.zst web_20261121_020000_daily_0042.ferry.tar.zst" \
+    "$(echo $got)" "verify completes bundle names"
+t_assert_exit 0 "$FERRY_BIN" list --names --profiles "$work/profiles.json" --profile web
+t_assert_eq "web_20261122_020000_daily_0042.ferry.tar.zst
+web_20261121_020000_daily_0042.ferry.tar.zst" "$T_OUT" "list --names: the same, for scripts"
+got=$(complete_words "$FERRY_BIN" ini)
+t_assert_eq "init" "$got" "init is a command"
+got=$(complete_words "$FERRY_BIN" init --backup)
+t_assert_eq "--backup-dir" "$got" "init's flags"
+
 t_log "zsh completion"
 t_assert_exit 0 "$FERRY_BIN" completion zsh
 printf '%s\n' "$T_OUT" >"$work/_ferry"
 t_assert_contains "$(head -n 1 "$work/_ferry")" "#compdef ferry" "compdef line"
 t_assert_file_contains "$work/_ferry" "'--jobs=[parallel jobs" "a flag with its help"
-t_assert_file_contains "$work/_ferry" ":WIZARD:(backup restore migrate deploy status drill)'" "the wizards"
+t_assert_file_contains "$work/_ferry" ":WIZARD:(backup restore migrate deploy status drill init)'" "the wizards"
 zsh -n "$work/_ferry" || t_fail "the zsh script does not parse"

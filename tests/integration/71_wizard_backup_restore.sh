@@ -48,7 +48,11 @@ t_assert_file_contains "$work/b3.txt" "[✔] write the bundle" "checklist: bundl
 t_assert_file_contains "$work/b3.txt" "[✔] dump the database in one snapshot" "checklist: dump done"
 t_assert_file_not_contains "$work/b3.txt" "[✖]" "no failed step"
 t_assert_file_contains "$work/b4.txt" "✔ Backup your instance: done" "result headline"
-t_assert_file_contains "$work/b4.txt" "The bundle was written and checked." "result text"
+t_wrapped_has "$work/b4.txt" "The bundle was written. Every member was hashed before and again while it was written" "result text: what the backup checked"
+t_wrapped_has "$work/b4.txt" "It is not verified yet: \`ferry verify\` re-reads the finished bundle" "result text: not verified, as list says"
+t_assert_file_contains "$work/b3.txt" "done: dump the database in one snapshot: 7 tables, 4506 rows" "the log pane has the step's lines"
+t_assert_file_contains "$work/b3.txt" "step: write the bundle" "the log pane: a step started"
+grep -qE 'write: (25|50|75|100)% \(' "$work/b3.txt" || t_fail "the log pane has no progress line of the write"
 bundles=("$work"/backups/*.ferry.tar.zst)
 t_assert_eq 1 "${#bundles[@]}" "bundles in the backup directory"
 bundle=${bundles[0]}
@@ -70,13 +74,16 @@ db_fingerprint source "$db" >"$work/fp.backup"
 DB=$db t_psql_source "UPDATE app.customers SET email = 'changed@example.com' WHERE id = 1"
 echo "v2" >"$app/config/app.conf"
 export FERRY_FAULT_DIR=$work FERRY_FAULT=verify.pass@0:mark
-T_WIZ_BIN=$FERRY_FAULTS_BIN t_wiz "dump:$work/r1.txt Enter dump:$work/r2.txt Enter waitfor:\"swap the shadow\" dump:$work/r3.txt s waitfor:Type dump:$work/r4.txt text:wrong Enter dump:$work/r5.txt C-u text:$db Enter waitfor:Finished dump:$work/r6.txt Enter dump:$work/r7.txt Enter" easy restore
+# wait:8000 at the confirmation: the durations shown must leave it out.
+T_WIZ_BIN=$FERRY_FAULTS_BIN t_wiz "dump:$work/r1.txt Enter dump:$work/r2.txt Enter waitfor:\"swap the shadow\" dump:$work/r3.txt s waitfor:Type dump:$work/r4.txt text:wrong Enter dump:$work/r5.txt wait:8000 C-u text:$db Enter waitfor:Finished dump:$work/r6.txt Enter dump:$work/r7.txt Enter" easy restore
 unset FERRY_FAULT
 t_assert_eq 0 "$T_RC" "exit status of the restore wizard"
 t_assert_eq 1 "$(wc -l <"$work/verify.pass.count")" "one verifying pass over the bundle (summary and run)"
 t_assert_file_contains "$work/r1.txt" "Which bundle?" "bundle question"
 t_assert_file_contains "$work/r1.txt" "▸ " "a bundle picked"
 t_assert_file_contains "$work/r1.txt" "manual" "the bundle's type listed"
+grep -qE '▸ [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}  manual +full ' "$work/r1.txt" ||
+    t_fail "the bundle row shows its time to the second, type and scope"
 t_assert_file_contains "$work/r2.txt" "What should be restored?" "options page"
 t_assert_file_contains "$work/r2.txt" "About to restore $name" "line about what will happen"
 t_assert_file_contains "$work/r3.txt" "6. swap the shadow database in" "plan"
@@ -91,6 +98,12 @@ t_assert_file_not_contains "$work/r6.txt" "[✖]" "no failed step"
 t_assert_file_contains "$work/r7.txt" "✔ Restore from a backup: done" "result headline"
 t_wrapped_has "$work/r7.txt" "The previous database is kept as ${db}_prev_" "previous database named"
 t_wrapped_has "$work/r7.txt" "ferry rollback --profile demo" "next command"
+t_assert_file_contains "$work/r6.txt" "(not counting the confirmation)" "the run's time leaves the confirmation out"
+run_s=$(grep -oE 'Finished in [0-9.]+ s' "$work/r6.txt" | grep -oE '[0-9.]+')
+core_s=$(tr '\n' ' ' <"$work/r7.txt" | grep -oE 'rows checked against the manifest; [0-9.]+ s' | grep -oE '[0-9.]+ s' | grep -oE '[0-9.]+')
+[ -n "$run_s" ] && [ -n "$core_s" ] || t_fail "no durations on the run page ($run_s) or the result ($core_s)"
+awk -v a="$run_s" -v b="$core_s" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 4) }' ||
+    t_fail "the run page says $run_s s, the restore $core_s s: the 8 s at the confirmation were counted"
 
 t_assert_eq "user1@example.com" "$(DB=$db t_psql_source "SELECT email FROM app.customers WHERE id = 1")" "the row came back"
 db_fingerprint source "$db" >"$work/fp.restored"
@@ -105,9 +118,11 @@ ls "$work"/backups/demo_*_pre-restore_*.ferry.tar.zst >/dev/null || t_fail "no s
 t_log "a restore left at the confirmation changes nothing"
 DB=$db t_psql_source "UPDATE app.customers SET email = 'changed-again@example.com' WHERE id = 1"
 nbundles=$(find "$work/backups" -name '*.ferry.tar.zst' | wc -l)
-t_wiz "Down Enter Down Right dump:$work/n1.txt Enter waitfor:\"swap the shadow\" s waitfor:Type Esc waitfor:\"Enter: see the result\" dump:$work/n2.txt Enter dump:$work/n3.txt Enter" easy restore
+t_wiz "dump:$work/n0.txt Down Enter Down Right dump:$work/n1.txt Enter waitfor:\"swap the shadow\" s waitfor:Type Esc waitfor:\"Enter: see the result\" dump:$work/n2.txt Enter dump:$work/n3.txt Enter" easy restore
 t_assert_eq 10 "$T_RC" "exit status when the name was not typed"
 t_wrapped_has "$work/n1.txt" "Safety backup first ◂ no ▸" "safety backup turned off"
+grep -qE '^    [0-9-]+ [0-9:]+  pre-restore ' "$work/n0.txt" || t_fail "the safety copy is listed"
+grep -qE '^  ▸ [0-9-]+ [0-9:]+  manual ' "$work/n0.txt" || t_fail "the newest ordinary bundle is picked, not the safety copy"
 t_assert_file_contains "$work/n2.txt" "Failed: not confirmed" "status line"
 t_assert_file_not_contains "$work/n2.txt" "[✖]" "no step failed: none had started"
 t_assert_file_contains "$work/n3.txt" "✖ Restore from a backup: failed" "result headline"

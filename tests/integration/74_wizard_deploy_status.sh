@@ -101,7 +101,7 @@ profiles /health
 
 t_log "status through the wizard: every check ok (a drill of the newest bundle first)"
 t_assert_exit 0 "$FERRY_BIN" drill --profile web
-t_wiz "waitfor:Finished dump:$work/s1.txt Enter dump:$work/s2.txt Enter" easy status --profile web
+t_wiz "waitfor:Finished dump:$work/s1.txt Enter dump:$work/s2.txt PgDn dump:$work/s3.txt Enter" easy status --profile web
 t_assert_eq 0 "$T_RC" "exit status of the status wizard"
 t_assert_file_contains "$work/s1.txt" "Checking" "run page"
 t_assert_file_contains "$work/s1.txt" "[✔] database" "database check"
@@ -110,6 +110,14 @@ t_assert_file_contains "$work/s1.txt" "[✔] drill" "drill check"
 t_assert_file_not_contains "$work/s1.txt" "[✖]" "no failed check"
 t_assert_file_contains "$work/s2.txt" "✔ Check system status: done" "result headline"
 t_assert_file_contains "$work/s2.txt" "Overall: ok" "overall state"
+# Every check with its state and detail, as `ferry status` prints them.
+t_assert_file_contains "$work/s2.txt" "[ ok ] database: reachable in" "the database check's latency"
+t_assert_file_contains "$work/s2.txt" "[ ok ] size: " "the size check"
+t_wrapped_has "$work/s2.txt" "[ ok ] backup: last web_" "the last backup named"
+t_wrapped_has "$work/s2.txt" "not verified" "and that it was not verified"
+t_assert_file_contains "$work/s2.txt" "more lines: Down/PgDn" "the rest is a key away"
+t_assert_file_contains "$work/s3.txt" "[ ok ] health: web: 200 in" "the health check's status and time"
+t_assert_file_contains "$work/s1.txt" "[✔] database: reachable in" "the run page shows each check's detail"
 
 t_log "status of a profile whose database is down, from the menu"
 printf '5 Down Enter waitfor:"Enter: see the result" dump:%s Enter dump:%s Enter dump:%s\n' \

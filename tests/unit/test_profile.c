@@ -32,7 +32,7 @@ static const char *const cleared_vars[] = {
 	"DATABASE_URL", "FERRY_PROFILE", "FERRY_PROFILES", "XDG_CONFIG_HOME",
 	"DB_PASSWORD", "DB_HOST", "DB_USER", "API_TOKEN", "FT_NAME", "FT_EMPTY",
 	"FT_ROOT", "FT_ENV", "FT_FROM_FILE", "FT_BOTH", "FT_HASH", "WEBHOOK_SECRET",
-	"APP_ROOT", "STAGING_HOST", NULL};
+	"APP_ROOT", "STAGING_HOST", "FT_HOST", NULL};
 
 /* ---- fixtures ----------------------------------------------------------- */
 
@@ -949,6 +949,100 @@ static void test_unset_variable(void **state)
 			  NULL);
 }
 
+/* ${NAME:-default}: the default when NAME is unset or empty, else NAME. */
+static void test_variable_default(void **state)
+{
+	(void)state;
+	setenv("FT_EMPTY", "", 1);
+	setenv("FT_NAME", "set", 1);
+	profile_file *pf = load_with("'app': {'root': '${FT_ROOT:-/srv/app}'},"
+				     "'description': '${FT_EMPTY:-empty}|${FT_NAME:-unused}|${FT_HOST:-a:b-c}'");
+	const struct profile *p = must(pf);
+	assert_string_equal(p->app.root, "/srv/app");
+	assert_string_equal(p->description, "empty|set|a:b-c");
+	profile_file_free(pf);
+	expect_error_with("'description': '${1BAD:-x}'", "profiles.json: production.description: bad variable name ${1BAD}",
+			  NULL);
+}
+
+/* profile_env_file_get: the last line of a key, quotes undone; NULL when absent. */
+static void test_env_file_get(void **state)
+{
+	(void)state;
+	tu_write(".env", "# c\nDATABASE_URL=postgresql://a@b/c\nexport DATABASE_URL='postgresql://x@y/z'\nBAD LINE\n");
+	char *v = profile_env_file_get(".env", "DATABASE_URL");
+	assert_string_equal(v, "postgresql://x@y/z");
+	free(v);
+	assert_null(profile_env_file_get(".env", "NOPE"));
+	assert_null(profile_env_file_get("missing.env", "DATABASE_URL"));
+}
+
+/* profile_save_new: a new file (0600, in a 0700 directory); another
+ * profile added; a name taken refused without replace, and the file left
+ * as it was; a profile that does not load is never written. */
+static void test_save_new(void **state)
+{
+	(void)state;
+	const char *path = "config/migration_profiles.json";
+	assert_int_equal(profile_save_new(path, "shop", "{\"database\": {\"url\": \"postgresql://a@b/shop\"}}",
+					  false, &e), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat("config", &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(profile_save_new(path, "other", "{\"database\": {\"url\": \"postgresql://a@b/o\"}}",
+					  false, &e), 0);
+	char *before = NULL;
+	size_t len;
+	before = fsx_read_file(path, 1 << 20, &len, &e);
+	assert_int_equal(profile_save_new(path, "shop", "{\"database\": {\"url\": \"postgresql://a@b/x\"}}",
+					  false, &e), -1);
+	assert_int_equal(e.kind, ERR_PROFILE);
+	char *msg = xasprintf("there is a profile \"shop\" in %s already", path);
+	assert_string_equal(e.msg, msg);
+	free(msg);
+	assert_int_equal(profile_save_new(path, "bad", "{\"database\": {\"url\": 5}}", false, &e), -1);
+	char *after = fsx_read_file(path, 1 << 20, &len, &e);
+	assert_string_equal(before, after);
+	free(after);
+	assert_int_equal(profile_save_new(path, "shop", "{\"database\": {\"url\": \"postgresql://a@b/x\"}}",
+					  true, &e), 0);
+	profile_file *pf = profile_file_load(path, &e);
+	assert_non_null(pf);
+	assert_int_equal(profile_file_count(pf), 2);
+	assert_string_equal(profile_file_at(pf, 0)->database.url, "postgresql://a@b/x");
+	profile_file_free(pf);
+	free(before);
+}
+
+/* profile_check_paths: missing paths are errors, or notes with an ssh section. */
+static void test_check_paths(void **state)
+{
+	(void)state;
+	tu_mkdirs("app/uploads");
+	profile_file *pf = load_q("{'here': {" DB ", 'app': {'root': 'app', 'paths': ['uploads', 'gone']},"
+				  " 'backup': {'dir': 'nobackups'}},"
+				  " 'there': {" DB ", 'app': {'root': '/srv/none'}, 'ssh': {'host': 'h2'}}}");
+	assert_non_null(pf);
+	struct strv errors = {0}, notes = {0};
+	assert_int_equal(profile_check_paths(profile_file_at(pf, 0), &errors, &notes), 2);
+	char *want = xasprintf("here.app.paths[1]: %s/app/gone does not exist", scratch);
+	assert_string_equal(errors.v[0], want);
+	free(want);
+	want = xasprintf("here.backup.dir: %s/nobackups does not exist", scratch);
+	assert_string_equal(errors.v[1], want);
+	free(want);
+	assert_int_equal(profile_check_paths(profile_file_at(pf, 1), &errors, &notes), 0);
+	assert_int_equal(errors.n, 2);
+	assert_int_equal(notes.n, 2);
+	assert_string_equal(notes.v[0], "there.app.root: /srv/none does not exist here (fine when it is on h2, "
+			    "the profile's ssh host)");
+	strv_done(&errors);
+	strv_done(&notes);
+	profile_file_free(pf);
+}
+
 static void test_env_file_path_expanded_from_environment_only(void **state)
 {
 	(void)state;
@@ -1462,10 +1556,9 @@ static void test_locate_errors(void **state)
 	char *got = profile_locate(NULL, &e);
 	assert_null(got);
 	assert_string_equal(e.msg, "no profiles file found");
-	char *hint = xasprintf("looked for --profiles FILE, $FERRY_PROFILES, "
+	char *hint = xasprintf("`ferry init` writes one; looked for --profiles FILE, $FERRY_PROFILES, "
 			       "./config/migration_profiles.json, %s/home/.config/ferry/"
-			       "profiles.json, /etc/ferry/profiles.json; see profiles/README.md "
-			       "to write one", scratch);
+			       "profiles.json, /etc/ferry/profiles.json (profiles/README.md)", scratch);
 	assert_string_equal(e.hint, hint);
 	free(hint);
 }
@@ -1768,6 +1861,10 @@ int main(void)
 		T(test_env_file_is_per_profile),
 		T(test_dollar_escapes),
 		T(test_unset_variable),
+		T(test_variable_default),
+		T(test_env_file_get),
+		T(test_save_new),
+		T(test_check_paths),
 		T(test_env_file_path_expanded_from_environment_only),
 		T(test_missing_env_file),
 		T(test_env_file_syntax_errors),

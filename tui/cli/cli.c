@@ -101,7 +101,8 @@ static void print_error_json(const struct err *e)
 /* Print a JSON value and drop it. */
 void cli_print_json(json_t *value)
 {
-	json_dumpf(value, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* 15 significant digits: a rounded 0.04 prints as 0.04, not 0.04000000000000001. */
+	json_dumpf(value, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
 	fflush(stdout);
 	json_decref(value);
@@ -172,7 +173,13 @@ char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e
 			return path;
 		free(path);
 	}
-	err_set(e, ERR_USAGE, "no bundle \"%s\"%s%s", arg, p ? " in " : "", p ? p->backup.dir : "");
+	if (strchr(arg, '/') || !p) {
+		/* A path: it is not looked for in the backup dir, so do not say so. */
+		err_set(e, ERR_USAGE, "bundle %s does not exist", arg);
+		err_hint(e, "check the path; `ferry list` shows the bundles in the backup dir");
+		return NULL;
+	}
+	err_set(e, ERR_USAGE, "no bundle \"%s\" in %s", arg, p->backup.dir);
 	err_hint(e, "give a path, or a name from `ferry list`");
 	return NULL;
 }

@@ -29,6 +29,7 @@ struct cli {
 	bool yes;                    /* --yes */
 	bool dry_run;                /* --dry-run */
 	bool help;                   /* --help */
+	bool no_log;                 /* --no-log: no log file in log_dir */
 	bool color;                  /* stderr is a terminal and NO_COLOR unset */
 	bool stdout_tty;
 	bool stdin_tty;

@@ -30,6 +30,12 @@ const struct cmd_option cmd_opt_help = {
 	.name = "help", .kind = CMD_FLAG, .help = "print this help and exit",
 	.in_cli = true, .field = offsetof(struct cli, help)};
 
+const struct cmd_option cmd_opt_no_log = {
+	.name = "no-log", .kind = CMD_FLAG,
+	.help = "write no log file (else <log_dir>/ferry-<command>-<time>.log, its path\n"
+		"printed at the end)",
+	.in_cli = true, .field = offsetof(struct cli, no_log)};
+
 const struct cmd_option cmd_opt_dry_run = {
 	.name = "dry-run", .kind = CMD_FLAG,
 	.help = "show what would be done and change nothing (with --json: as JSON)",
@@ -72,7 +78,7 @@ const struct cmd_option cmd_opt_scheduled = {
 
 /* Accepted by every command, listed where the entry says they mean something. */
 static const struct cmd_option *const common[] = {
-	&cmd_opt_profiles, &cmd_opt_profile, &cmd_opt_json, &cmd_opt_yes, &cmd_opt_help,
+	&cmd_opt_profiles, &cmd_opt_profile, &cmd_opt_json, &cmd_opt_yes, &cmd_opt_no_log, &cmd_opt_help,
 };
 
 #define NCOMMON (sizeof common / sizeof common[0])
@@ -164,6 +170,8 @@ bool cmd_option_listed(const struct cmd_entry *ce, const struct cmd_option *o)
 		return ce->flags & CMD_JSON;
 	if (d == &cmd_opt_yes)
 		return ce->flags & CMD_YES;
+	if (d == &cmd_opt_no_log)
+		return (ce->flags & CMD_PROGRESS) && profiles;
 	return true;
 }
 

@@ -93,6 +93,8 @@ enum {
 	CMD_PROGRESS = 1 << 3,    /* events rendered: a bar, plain lines, or JSON lines */
 	CMD_CANCEL = 1 << 4,      /* SIGINT / SIGTERM set the cancel flag */
 	CMD_WORDS_END = 1 << 5,   /* the first positional word ends the options (remote) */
+	CMD_REMOTE_PROFILE = 1 << 6, /* with an ssh section, the profile is another host's
+				      * (deploy, push): its log_dir is there, no log here */
 };
 
 struct cmd_entry;
@@ -113,7 +115,9 @@ struct cmd_run {
 	char **argv;
 	profile_file *pf;         /* loaded when need is PROFILE, TARGET or PAIR */
 	const struct profile *p;  /* PROFILE: the picked one; TARGET: --target's;
-				   * PAIR: this machine's */
+				   * PAIR: this machine's; OPTIONAL: exec sets it
+				   * when it loads one (the run's log then goes
+				   * under its log_dir) */
 	const struct profile *target; /* PAIR: the new server's */
 	struct event_sink *events;    /* CMD_PROGRESS: the renderer; else NULL */
 	volatile sig_atomic_t *cancel; /* CMD_CANCEL: set by SIGINT / SIGTERM; else NULL */
@@ -151,6 +155,7 @@ extern const struct cmd_option cmd_opt_profile;    /* --profile NAME (cli) */
 extern const struct cmd_option cmd_opt_json;       /* --json (cli) */
 extern const struct cmd_option cmd_opt_yes;        /* --yes (cli) */
 extern const struct cmd_option cmd_opt_help;       /* --help */
+extern const struct cmd_option cmd_opt_no_log;     /* --no-log (cli) */
 extern const struct cmd_option cmd_opt_dry_run;    /* --dry-run (cli) */
 extern const struct cmd_option cmd_opt_target;     /* --target NAME (cli) */
 extern const struct cmd_option cmd_opt_jobs;       /* --jobs N, 1-64 */

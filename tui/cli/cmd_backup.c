@@ -86,6 +86,9 @@ static void print_result_text(const struct backup_result *r)
 	       util_human_bytes(r->size, sz, sizeof sz), r->manifest.ntables,
 	       (long long)manifest_total_rows(&r->manifest),
 	       r->manifest.schema_revision ? r->manifest.schema_revision : "unknown", r->duration_s);
+	const char *name = strrchr(r->path, '/');
+	printf("  hashed before and while it was written; not verified yet: "
+	       "`ferry verify %s` re-reads it\n", name ? name + 1 : r->path);
 	for (size_t i = 0; i < r->pruned.n; i++)
 		if (!r->pruned.v[i].keep)
 			printf("  pruned %s (%s)\n", r->pruned.v[i].file, r->pruned.v[i].rule);

@@ -79,7 +79,7 @@ const struct cmd_entry cmd_deploy_entry = {
 		"`ferry restore` of the restore point is printed; the exit code is never 0.\n",
 	.options = options,
 	.need = CMD_NEED_PROFILE,
-	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_CANCEL | CMD_REMOTE_PROFILE,
 	.json_help = "progress as JSON lines and a final JSON result on stdout",
 	.args_size = sizeof(struct deploy_args),
 	.plan = deploy_plan_hook,

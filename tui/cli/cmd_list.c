@@ -10,11 +10,15 @@
 
 struct list_args {
 	bool all;
+	bool names;
 };
 
 static const struct cmd_option list_options[] = {
 	{.name = "all", .kind = CMD_FLAG, .field = offsetof(struct list_args, all),
 	 .help = "bundles of every profile in that directory"},
+	{.name = "names", .kind = CMD_FLAG, .field = offsetof(struct list_args, names),
+	 .help = "only the bundles' file names, one per line, newest first (for scripts:\n"
+		 "ferry verify \"$(ferry list --names | head -n 1)\")"},
 	{0},
 };
 
@@ -94,6 +98,9 @@ static int list_exec(struct cmd_run *r, struct err *e)
 	int rc = list_bundles(r->p->backup.dir, a->all ? NULL : r->p->name, &l, e);
 	if (rc == 0 && r->c->json)
 		print_list_json(&l);
+	else if (rc == 0 && a->names)
+		for (size_t i = 0; i < l.n; i++)
+			printf("%s\n", l.v[i].name);
 	else if (rc == 0)
 		print_list_text(&l, r->p->backup.dir);
 	list_done(&l);

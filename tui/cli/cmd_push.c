@@ -95,7 +95,7 @@ const struct cmd_entry cmd_push_entry = {
 	.args_min = 1,
 	.args_max = 1,
 	.need = CMD_NEED_TARGET,
-	.flags = CMD_DRY_RUN | CMD_JSON | CMD_PROGRESS | CMD_CANCEL,
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_PROGRESS | CMD_CANCEL | CMD_REMOTE_PROFILE,
 	.json_help = "progress as JSON lines, then the result:\n"
 		     "{\"status\":\"ok\",\"file\",\"host\",\"remote\",\"bytes\",\n"
 		     " \"resumed_from\",\"sent\",\"sha256\",\"seconds\",\"mb_per_s\"}\n"

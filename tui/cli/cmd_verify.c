@@ -78,7 +78,9 @@ static int verify_exec(struct cmd_run *r, struct err *e)
 	profile_file *pf;
 	const struct profile *p;
 	char *path = bundle_path(r, &pf, &p, e);
+	r->p = p;   /* the log goes under its log_dir */
 	int rc = path ? verify_path(r, path, p, e) : -1;
+	r->p = NULL;
 	free(path);
 	profile_file_free(pf);
 	return rc;

@@ -10,6 +10,7 @@
 #include "cli/help.h"
 #include "cli/render.h"
 #include "cli/table.h"
+#include "runlog.h"
 #include "util.h"
 
 #define MAX_OPTIONS 48
@@ -369,20 +370,91 @@ static int print_plan(struct cmd_run *r, struct err *e)
 	return 0;
 }
 
-/* Renderer and cancel flag, then the plan or the work. */
+/* --- the run's log ---------------------------------------------------------------- */
+
+/* The events of a run go to the renderer and to the run's log file, which
+ * is opened at the first event under the profile the run has then (r->p:
+ * the dispatcher's, or the one exec loaded). */
+struct tee {
+	struct cmd_run *r;
+	struct event_sink render;
+	runlog *log;
+	bool tried;               /* opening was tried (once) */
+};
+
+/* Whether this run writes a log: a command with progress, not --no-log,
+ * not a dry run, not a remote ferry's (`--profiles -`: the calling ferry
+ * logs its lines). */
+static bool wants_log(const struct cmd_run *r)
+{
+	const struct cli *c = r->c;
+	return (r->entry->flags & CMD_PROGRESS) && !c->no_log && !c->dry_run &&
+	       !(c->profiles_path && strcmp(c->profiles_path, "-") == 0);
+}
+
+/* Open the log for the run's profile (once). */
+static void tee_open(struct tee *t)
+{
+	t->tried = true;
+	const struct profile *p = t->r->p;
+	if (!p || !p->log_dir || !wants_log(t->r) || ((t->r->entry->flags & CMD_REMOTE_PROFILE) && p->has_ssh))
+		return;
+	struct err e = {0};
+	t->log = runlog_open(p->log_dir, t->r->entry->name, p->name, &e);
+	if (!t->log) {
+		struct event w = {.type = EV_LOG, .level = EV_WARN};
+		char *line = xasprintf("no log file: %s", e.msg);
+		w.text = line;
+		event_emit(&t->render, &w);
+		free(line);
+	}
+}
+
+/* One event: to the renderer, and to the log. */
+static void tee_event(void *ud, const struct event *ev)
+{
+	struct tee *t = ud;
+	if (!t->tried)
+		tee_open(t);
+	event_emit(&t->render, ev);
+	runlog_event(t->log, ev);
+}
+
+/* The outcome into the log, its path on stderr (the renderer's line). */
+static void tee_close(struct tee *t, int rc, const struct err *e)
+{
+	if (!t->log)
+		return;
+	if (rc < 0) {
+		runlog_line(t->log, "failed: %s", e->msg);
+		if (e->hint[0])
+			runlog_line(t->log, "hint: %s", e->hint);
+	}
+	int code = rc < 0 ? err_exit_code(e->kind) : rc;
+	runlog_line(t->log, "exit status %d", code);
+	if (!t->r->c->json)
+		fprintf(stderr, "log: %s\n", runlog_path(t->log));
+	runlog_close(t->log);
+	t->log = NULL;
+}
+
+/* Renderer, log and cancel flag, then the plan or the work. */
 static int run(struct cmd_run *r, struct err *e)
 {
 	const struct cmd_entry *ce = r->entry;
 	struct render *render = NULL;
-	struct event_sink sink;
+	struct tee tee = {.r = r};
+	struct event_sink sink = {.fn = tee_event, .ud = &tee};
 	if (ce->flags & CMD_PROGRESS) {
 		render = render_new(r->c);
-		sink = render_sink(render);
+		tee.render = render_sink(render);
 		r->events = &sink;
 	}
 	if (ce->flags & CMD_CANCEL)
 		r->cancel = cli_cancel_flag();
 	int rc = r->c->dry_run && ce->plan ? print_plan(r, e) : ce->exec(r, e);
+	render_finish(render, rc < 0 ? e : NULL);
+	tee_close(&tee, rc, e);
 	render_free(render);
 	r->events = NULL;
 	return rc;

@@ -23,6 +23,8 @@ struct render {
 	double step_started;     /* monotonic seconds */
 	double last_progress;    /* when progress was last shown */
 	bool bar_visible;        /* a bar line is on screen without newline */
+	char *failed_line;       /* a step's failure, held back (see flush_failed) */
+	char *failed_text;       /* its message */
 };
 
 /* A renderer for the terminal (or pipe) stderr is. */
@@ -44,7 +46,36 @@ void render_free(struct render *r)
 		return;
 	free(r->step_title);
 	free(r->step_id);
+	free(r->failed_line);
+	free(r->failed_text);
 	free(r);
+}
+
+static void clear_bar(struct render *r);
+
+/* A held-back failure line, printed with its message (with_text) or
+ * without it (the command's error says it next). */
+static void flush_failed(struct render *r, bool with_text)
+{
+	if (!r->failed_line)
+		return;
+	if (with_text && r->failed_text && *r->failed_text)
+		fprintf(stderr, "%s: %s\n", r->failed_line, r->failed_text);
+	else
+		fprintf(stderr, "%s\n", r->failed_line);
+	free(r->failed_line);
+	free(r->failed_text);
+	r->failed_line = r->failed_text = NULL;
+}
+
+void render_finish(struct render *r, const struct err *e)
+{
+	if (!r)
+		return;
+	clear_bar(r);
+	bool repeated = e && r->failed_text && strcmp(r->failed_text, e->msg) == 0;
+	flush_failed(r, !repeated);
+	fflush(stderr);
 }
 
 /* Remove the progress bar from its line. */
@@ -99,6 +130,13 @@ static void show_step(struct render *r, const struct event *ev)
 	/* A step skipped (or failed) without being started is named by its id. */
 	bool current = r->step_id && ev->step && strcmp(r->step_id, ev->step) == 0;
 	const char *title = current && r->step_title ? r->step_title : (ev->step ? ev->step : "");
+	if (ev->type == EV_STEP_FAIL) {
+		/* Held back: when the command fails with this message, its error
+		 * line says it, and once is enough. */
+		r->failed_line = xasprintf("%s%s%s %s", colour(r, ev->type), mark(r, ev->type), off, title);
+		r->failed_text = xstrdup(ev->text);
+		return;
+	}
 	fprintf(stderr, "%s%s%s %s", colour(r, ev->type), mark(r, ev->type), off, title);
 	if (ev->text && *ev->text)
 		fprintf(stderr, ": %s", ev->text);
@@ -115,17 +153,19 @@ static void progress_text(const struct render *r, const struct event *ev,
 	double elapsed = util_now() - r->step_started;
 	double per_s = elapsed > 0 ? (double)ev->done / elapsed : 0;
 	bool bytes = !ev->unit || strcmp(ev->unit, "bytes") == 0;
+	/* More done than announced: the total shown is what was done. */
+	uint64_t total = ev->total && ev->done > ev->total ? ev->done : ev->total;
 	if (bytes) {
 		util_human_bytes(ev->done, a, sizeof a);
-		util_human_bytes(ev->total, b, sizeof b);
+		util_human_bytes(total, b, sizeof b);
 		util_human_bytes((uint64_t)per_s, rate, sizeof rate);
 	} else {
 		snprintf(a, sizeof a, "%llu", (unsigned long long)ev->done);
-		snprintf(b, sizeof b, "%llu %s", (unsigned long long)ev->total, ev->unit);
+		snprintf(b, sizeof b, "%llu %s", (unsigned long long)total, ev->unit);
 		snprintf(rate, sizeof rate, "%.0f", per_s);
 	}
-	if (ev->total > 0 && per_s > 0) {
-		double eta = (double)(ev->total > ev->done ? ev->total - ev->done : 0) / per_s;
+	if (total > 0 && per_s > 0) {
+		double eta = (double)(total - ev->done) / per_s;
 		snprintf(out, len, "%s of %s, %s/s, ETA %.0f s", a, b, rate, eta);
 	} else {
 		snprintf(out, len, "%s, %s/s", a, rate);
@@ -179,6 +219,7 @@ static void show_log(struct render *r, const struct event *ev)
 static void render_event(void *ud, const struct event *ev)
 {
 	struct render *r = ud;
+	flush_failed(r, true);
 	if (r->json) {
 		if (ev->type == EV_PROGRESS) {
 			double t = util_now();

@@ -15,6 +15,10 @@ struct render;
 
 struct render *render_new(const struct cli *c);
 void render_free(struct render *r);
+/* The command ended (e: its error, NULL on success): a step failure
+ * still held back is printed, without its message when e says the same
+ * (the error is printed once, by the caller). NULL r is fine. */
+void render_finish(struct render *r, const struct err *e);
 /* The event sink that renders to r. */
 struct event_sink render_sink(struct render *r);
 

@@ -3,6 +3,7 @@
 #include "cli/table.h"
 #include "wiz/wiz_easy.h"
 
+extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_backup_entry;
 extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_restore_rollback_entry;
@@ -33,6 +34,7 @@ extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_help_version_entry;
 
 static const struct cmd_entry *const entries[] = {
+	&cmd_init_entry,
 	&cmd_backup_entry,
 	&cmd_restore_entry,
 	&cmd_restore_rollback_entry,

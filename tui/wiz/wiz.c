@@ -41,7 +41,10 @@ struct wiz *wiz_new(const struct wiz_flow *flow, const char *profiles_path, cons
 	struct wiz *w = xcalloc(1, sizeof *w);
 	w->flow = flow;
 	w->want_profile = xstrdup(profile_name);
-	load_profiles(w, profiles_path);
+	if (flow->no_profiles)
+		w->profiles_path = xstrdup(profiles_path);
+	else
+		load_profiles(w, profiles_path);
 	if (w->load_err.kind != ERR_OK) {
 		add_problem_page(w);
 		return w;

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "plan.h"
 #include "profile/profile.h"
+#include "runlog.h"
 #include "util.h"
 #include "wiz/wiz_job.h"
 #include "wiz/wiz_page.h"
@@ -34,6 +35,8 @@ struct wiz_flow {
 	const char *title;        /* "Backup your instance" */
 	const char *doing;        /* "Backing up" */
 	bool no_summary;          /* read-only flows start without a plan */
+	bool no_profiles;         /* needs no profiles file (it writes the first one):
+				   * profiles_path is --profiles, or NULL */
 	/* Add the question pages (wiz_add_page, wiz_page_add_*). */
 	void (*setup)(struct wiz *w);
 	/* A page is reached going forward: fill it from the answers so far. */
@@ -86,8 +89,8 @@ struct wiz {
 	enum { WJ_NONE, WJ_PLAN, WJ_RUN } job_kind;
 	/* run */
 	struct wiz_runview rv;
-	FILE *log;
-	char *log_path;
+	runlog *log;              /* the run's log file (core/runlog.h) */
+	char *log_path;           /* its path, kept after it is closed */
 	bool ran;
 	int rc;
 	struct err err;
@@ -95,6 +98,7 @@ struct wiz {
 	struct strv result;
 	size_t result_top;        /* the first result line shown (scrolled) */
 	int result_rows;          /* rows the result had at the last draw */
+	size_t result_shown;      /* result lines that fitted in them */
 	char *written;            /* "Bundle: /path" etc. */
 	char *next_cmd;
 	int exit_code;

@@ -102,6 +102,16 @@ void wiz_app_ask_leave(struct wiz_app *a)
 	d->buttons[1] = "Stay";
 }
 
+/* Esc or C-c where leaving ends ferry: ask first. */
+void wiz_app_ask_quit(struct wiz_app *a)
+{
+	struct wiz_dialog *d = wiz_app_dialog(a, WD_CONFIRM, DP_QUIT, "Leave ferry?");
+	wiz_dialog_line(d, "Leave ferry? y/n");
+	wiz_dialog_line(d, "Nothing is running; q on the menu leaves without asking.");
+	d->buttons[0] = "Leave";
+	d->buttons[1] = "Stay";
+}
+
 /* --- the worker ---------------------------------------------------------------- */
 
 /* Worker: the flow's plan. */
@@ -205,6 +215,7 @@ static void job_ended(struct wiz_app *a)
 		w->ran = true;
 		w->rc = w->job.rc;
 		w->err = w->job.err;
+		w->rv.waited = w->job.asked_s;
 		wiz_runview_finish(&w->rv, w->rc == 0, ui_now());
 	}
 	w->job_kind = WJ_NONE;
@@ -243,6 +254,13 @@ static void dialog_closed(struct wiz_app *a, int r)
 	case DP_LEAVE:
 		if (r == WD_YES)
 			wiz_app_close_wizard(a);
+		break;
+	case DP_QUIT:
+		if (r == WD_YES) {
+			if (a->w)
+				wiz_app_close_wizard(a);
+			a->quit = true;
+		}
 		break;
 	case DP_CANCEL_RUN:
 		if (r == WD_YES && a->w) {

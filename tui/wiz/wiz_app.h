@@ -23,7 +23,7 @@
 #include "wiz/wiz_dialog.h"
 
 /* What an open dialog's answer is for. */
-enum wiz_app_purpose { DP_NONE, DP_LEAVE, DP_CANCEL_RUN, DP_WORD, DP_HOSTKEY, DP_SAVE, DP_HELP, DP_MESSAGE };
+enum wiz_app_purpose { DP_NONE, DP_LEAVE, DP_QUIT, DP_CANCEL_RUN, DP_WORD, DP_HOSTKEY, DP_SAVE, DP_HELP, DP_MESSAGE };
 
 struct wiz_app;
 
@@ -44,7 +44,8 @@ struct wiz_app {
 	struct wiz *w;                    /* the open wizard; NULL = the menu */
 	unsigned opened;                  /* wizards opened so far */
 	const struct wiz_app_screen *screen;  /* the screen shown now (set by the loop) */
-	size_t menu_sel;
+	size_t menu_sel;                  /* the item picked (0: Set up ferry) */
+	bool no_profiles;                 /* no profiles file found: Set up ferry shown */
 	char menu_note[512];              /* the profiles found, under the menu */
 	struct wiz_dialog dlg;
 	bool dlg_open;
@@ -74,6 +75,8 @@ void wiz_app_dialog_key(struct wiz_app *a, int key);
 void wiz_app_help(struct wiz_app *a, const char *title, const char *text);
 /* C-c outside a run: ask whether to leave the wizard. */
 void wiz_app_ask_leave(struct wiz_app *a);
+/* Esc or C-c on the menu, C-c on a result: "Leave ferry?" (y leaves). */
+void wiz_app_ask_quit(struct wiz_app *a);
 
 /* Start the worker for the summary's plan or the run. */
 void wiz_app_start_plan(struct wiz_app *a);

@@ -123,7 +123,9 @@ static void backup_result_hook(struct wiz *w)
 	size_t pruned = 0;
 	for (size_t i = 0; i < r->pruned.n; i++)
 		pruned += !r->pruned.v[i].keep;
-	strv_push(&w->result, "The bundle was written and checked.");
+	strv_push(&w->result, "The bundle was written. Every member was hashed before and again while it "
+		  "was written, and both match the manifest. It is not verified yet: `ferry verify` "
+		  "re-reads the finished bundle and re-hashes every member (Next, below).");
 	char *line = xasprintf("%s, %zu tables, %lld rows, schema revision %s, %.1f s.",
 			       util_human_bytes(r->size, sz, sizeof sz), r->manifest.ntables,
 			       (long long)manifest_total_rows(&r->manifest),

@@ -27,7 +27,11 @@ int wiz_draw_chrome(const struct wiz_app *a, const struct ui_binding *keys, size
 	ui_titlebar(ui, left, right);
 	if (w->load_err.kind == ERR_OK)
 		w->flow->about(w, about, sizeof about);
-	ui_putf(ui, 1, 1, ui->cols - 2, US_DIM, "%s %s", ui->g->pointer, about);
+	/* What is about to happen wraps onto the row below (blank otherwise)
+	 * rather than losing its end. */
+	char line[600];
+	snprintf(line, sizeof line, "%s %s", ui->g->pointer, about);
+	ui_wrap(ui, 1, 1, ui->cols - 2, 2, US_DIM, line);
 	ui_put(ui, 3, 2, ui->cols - 4, US_HEADER, pg->title);
 	int y = 4;
 	if (pg->text)

@@ -198,16 +198,18 @@ struct easy_args {
 static const struct cmd_option options[] = {
 	{.name = "keys", .kind = CMD_STRING, .value = CMD_V_FILE, .metavar = "FILE",
 	 .field = offsetof(struct easy_args, keys),
-	 .help = "read keys from FILE instead of the keyboard (also FERRY_KEYS=FILE);\n"
-		 "tokens: Enter Esc Tab Up Down Left Right PgUp PgDn Home End Backspace\n"
-		 "Space F1 C-c, a character, text:STRING wait:MS waitfor:TEXT dump:PATH\n"
-		 "resize:COLSxROWS; without a terminal the screen is drawn off-screen\n"
-		 "($COLUMNS x $LINES, else 80x24) and the script's end quits"},
+	 .help = "read keys from FILE instead of the keyboard (also\n"
+		 "FERRY_KEYS=FILE); tokens: Enter Esc Tab Up Down\n"
+		 "Left Right PgUp PgDn Home End Backspace Space F1\n"
+		 "C-c, a character, text:STRING wait:MS waitfor:TEXT\n"
+		 "dump:PATH resize:COLSxROWS; without a terminal the\n"
+		 "screen is drawn off-screen ($COLUMNS x $LINES, else\n"
+		 "80x24) and the script's end quits"},
 	{0},
 };
 
 /* The wizards by name: the menu's flows (wiz_menu_flow_find). */
-static const char *const wizards[] = {"backup", "restore", "migrate", "deploy", "status", "drill", NULL};
+static const char *const wizards[] = {"backup", "restore", "migrate", "deploy", "status", "drill", "init", NULL};
 
 static const struct cmd_arg args[] = {
 	{.name = "WIZARD", .what = "wizard", .choices = wizards},
@@ -222,7 +224,7 @@ static int easy_exec(struct cmd_run *r, struct err *e)
 	const struct wiz_flow *flow = name ? wiz_menu_flow_find(name) : NULL;
 	if (name && !flow) {
 		err_set(e, ERR_USAGE, "easy: no wizard \"%s\"", name);
-		return err_hint(e, "the wizards: backup, restore, migrate, deploy, status, drill");
+		return err_hint(e, "the wizards: backup, restore, migrate, deploy, status, drill, init");
 	}
 	return wiz_easy_run(r->c, flow, a->keys, e);
 }

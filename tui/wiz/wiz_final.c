@@ -8,9 +8,13 @@
 #include "wiz/wiz_final.h"
 #include "wiz/wiz_log.h"
 
-enum { R_DONE = 1, R_UP, R_DOWN, R_PGUP, R_PGDN, R_HELP, R_QUIT };
+enum { R_DONE = 1, R_UP, R_DOWN, R_PGUP, R_PGDN, R_HELP, R_QUIT, R_ASK_QUIT };
 
 #define KEYS(t) (*n = sizeof t / sizeof t[0], t)
+
+/* A result line wraps onto at most this many rows (a bundle name and its
+ * command are long). */
+#define RESULT_LINE_ROWS 4
 
 static const struct ui_binding keys_final[] = {
 	{UIK_ENTER, R_DONE, "Enter", "Done", true},
@@ -20,7 +24,7 @@ static const struct ui_binding keys_final[] = {
 	{UIK_UP, R_UP, "Up/Down", "scroll the result a line", false},
 	{UIK_DOWN, R_DOWN, NULL, "scroll the result down a line", false},
 	{'q', R_QUIT, "q", "Quit ferry", true},
-	{UIK_CTRL('c'), R_QUIT, "C-c", "quit ferry", false},
+	{UIK_CTRL('c'), R_ASK_QUIT, "C-c", "asks whether to leave ferry", false},
 	{UIK_F(1), R_HELP, "F1", "Help", true},
 	{'?', R_HELP, "?", "help on this page", false},
 };
@@ -92,23 +96,24 @@ static int draw_result_lines(const struct wiz_app *a, int y, int limit)
 	size_t i = w->result_top;
 	for (; i < w->result.n && y < limit; i++) {
 		int rows = ui_wrap_rows(w->result.v[i], ui->cols - 6);
-		rows = rows > 2 ? 2 : rows < 1 ? 1 : rows;
+		rows = rows > RESULT_LINE_ROWS ? RESULT_LINE_ROWS : rows < 1 ? 1 : rows;
 		bool last_row = i + 1 < w->result.n && y + rows >= limit;
 		if (last_row || y + rows > limit)
 			break;
 		y += ui_wrap(ui, y, 4, ui->cols - 6, rows, US_NORMAL, w->result.v[i]);
 	}
+	w->result_shown = i - w->result_top;
 	if (i < w->result.n && y < limit)
 		ui_putf(ui, y++, 4, ui->cols - 6, US_DIM, "(%zu more line%s: Down/PgDn)", w->result.n - i,
 			w->result.n - i == 1 ? "" : "s");
 	return y;
 }
 
-/* A page of result lines: a line takes one or two rows, so half the rows
- * never skips a line unseen, and PgUp undoes PgDn. */
+/* A page of result lines: as many as fitted at the last draw (a line takes
+ * up to RESULT_LINE_ROWS rows), so PgDn never skips a line unseen. */
 static long result_page(const struct wiz *w)
 {
-	return w->result_rows > 3 ? w->result_rows / 2 : 1;
+	return w->result_shown > 1 ? (long)w->result_shown : 1;
 }
 
 /* Move the result view by delta lines, within the result. */
@@ -153,6 +158,7 @@ static void final_key(struct wiz_app *a, int act, int key)
 		wiz_app_close_wizard(a);
 		a->quit = true;
 		return;
+	case R_ASK_QUIT: wiz_app_ask_quit(a); return;
 	case R_HELP: wiz_app_help(a, "Result", a->w->pages[a->w->cur].help); return;
 	case R_UP: scroll_result(a->w, -1); return;
 	case R_DOWN: scroll_result(a->w, 1); return;

@@ -141,6 +141,7 @@ int wiz_job_ask(struct wiz_job *j, enum wiz_job_ask kind, const char *a, const c
 	j->ask_b = xstrdup(b);
 	j->ask_shown = j->answered = false;
 	j->answer = 0;
+	double t0 = util_now();
 	while (!j->answered && !j->cancel) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -152,6 +153,7 @@ int wiz_job_ask(struct wiz_job *j, enum wiz_job_ask kind, const char *a, const c
 		pthread_cond_timedwait(&j->cv, &j->mu, &ts);
 	}
 	int yes = j->answered && j->answer && !j->cancel;
+	j->asked_s += util_now() - t0;
 	free(j->ask_a);
 	free(j->ask_b);
 	j->ask_a = j->ask_b = NULL;

@@ -43,6 +43,7 @@ struct wiz_job {
 	char *ask_a, *ask_b;      /* WORD: the plan as text, the word; HOSTKEY: host, fingerprint */
 	bool ask_shown, answered;
 	int answer;               /* 1 = yes */
+	double asked_s;           /* seconds the worker waited for answers */
 };
 
 /* Start fn(j, ud) in a new thread. -1 when no thread could be made. */

@@ -26,9 +26,10 @@ static void restore_setup(struct wiz *w)
 	wiz_add_profile_page(w, "profile", "Which profile do you want to restore into?");
 	wiz_add_page(w, "bundle", WP_CHOICE, "Which bundle?",
 		"The bundles in the profile's backup directory, newest first: when it was "
-		"made (UTC), its type, size, the schema revision inside, and whether "
-		"`ferry verify` checked it. The restore verifies it again before it "
-		"touches anything.");
+		"made (UTC, to the second), its type (pre-* are safety copies), its scope "
+		"(full or partial), size, the schema revision inside, and whether "
+		"`ferry verify` checked it. The newest bundle that is not a safety copy is "
+		"picked. The restore verifies it again before it touches anything.");
 	struct wiz_page *pg = wiz_add_page(w, "options", WP_FORM, "What should be restored?",
 		"The database is restored into a shadow copy, every table's row count is "
 		"checked against the manifest, and only then is it swapped in; the old "
@@ -39,28 +40,38 @@ static void restore_setup(struct wiz *w)
 		"A backup (type pre-restore) of what is there now, before anything is replaced.", yes_no);
 }
 
-/* "ok", "FAILED" or "not verified" from the bundle's .verified record. */
-static const char *verified_word(const struct bundle_info *b, char *buf, size_t len)
+/* "yes", "FAILED" or "no" from the bundle's .verified record. */
+static const char *verified_word(const struct bundle_info *b)
 {
 	if (!b->verified)
-		return "not verified";
-	snprintf(buf, len, "%.*s", (int)strcspn(b->verified, " "), b->verified);
-	return buf;
+		return "no";
+	return strncmp(b->verified, "ok", 2) == 0 ? "yes" : "FAILED";
 }
 
-/* One bundle as a row of the list. */
-static void bundle_row(struct wiz_page *pg, const struct bundle_info *b)
+/* A safety copy: what ferry made of the live side before a restore,
+ * deploy or reset (type pre-*). */
+static bool is_safety_copy(const struct bundle_info *b)
+{
+	return b->type && strncmp(b->type, "pre-", 4) == 0;
+}
+
+/* One bundle as a row of the list: made (to the second), type, scope,
+ * size, revision, verified; another profile's bundle says whose. */
+static void bundle_row(struct wiz_page *pg, const struct bundle_info *b, const char *profile)
 {
 	struct tm tm;
 	gmtime_r(&b->created, &tm);
-	char when[32], sz[32], ver[32];
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-	wiz_page_item(pg, b->path, "%-16s  %-11s %9s  %-12.12s  %-12s  %s", when, b->type,
-		      util_human_bytes(b->size, sz, sizeof sz), b->revision ? b->revision : "unknown",
-		      verified_word(b, ver, sizeof ver), b->profile ? b->profile : "");
+	char when[32], sz[32], whose[96] = "";
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	if (b->profile && strcmp(b->profile, profile) != 0)
+		snprintf(whose, sizeof whose, "  (profile %s)", b->profile);
+	wiz_page_item(pg, b->path, "%-19s  %-11s %-7.7s %9s  %-12.12s  %-8s%s", when, b->type,
+		      b->scope ? b->scope : "?", util_human_bytes(b->size, sz, sizeof sz),
+		      b->revision ? b->revision : "unknown", verified_word(b), whose);
 }
 
-/* List the bundles in the profile's backup directory. */
+/* List the bundles in the profile's backup directory, the newest ordinary
+ * one (not a safety copy) picked. */
 static void fill_bundles(struct wiz *w, struct wiz_page *pg)
 {
 	struct bundle_list l;
@@ -68,20 +79,27 @@ static void fill_bundles(struct wiz *w, struct wiz_page *pg)
 	wiz_page_clear_items(pg);
 	pg->blocked = false;
 	free(pg->header);
-	pg->header = xasprintf("%-16s  %-11s %9s  %-12s  %-12s  %s", "made (UTC)", "type", "size", "revision",
-			       "verified", "profile");
+	pg->header = xasprintf("%-19s  %-11s %-7s %9s  %-12s  %-8s", "made (UTC)", "type", "scope", "size",
+			       "revision", "verified");
 	if (list_bundles(w->p->backup.dir, NULL, &l, &e) < 0) {
 		wiz_page_text(pg, "The bundles cannot be listed: %s", e.msg);
 		pg->blocked = true;
 		return;
 	}
-	for (size_t i = 0; i < l.n; i++)
-		bundle_row(pg, &l.v[i]);
+	bool picked = false;
+	for (size_t i = 0; i < l.n; i++) {
+		bundle_row(pg, &l.v[i], w->p->name);
+		if (!picked && !is_safety_copy(&l.v[i])) {
+			pg->sel = i;
+			picked = true;
+		}
+	}
 	if (l.n == 0)
 		wiz_page_text(pg, "There are no bundles in %s yet. Make one with \"Backup your instance\" "
 			      "first (Esc goes back).", w->p->backup.dir);
 	else
-		wiz_page_text(pg, "Bundles in %s:", w->p->backup.dir);
+		wiz_page_text(pg, "Bundles in %s. Those of type pre-restore, pre-deploy and pre-reset are "
+			      "safety copies ferry made of what was there before.", w->p->backup.dir);
 	list_done(&l);
 }
 

@@ -86,8 +86,7 @@ static void draw_step(const struct wiz_app *a, int y, const struct wiz_runview_s
 	const char *mark = step_mark(a, s, &st, spin, sizeof spin);
 	ui_put(ui, y, 2, 5, st, mark);
 	char text[600];
-	snprintf(text, sizeof text, "%s%s%s", s->title, s->note && s->st != WS_DONE ? ": " : "",
-		 s->note && s->st != WS_DONE ? s->note : "");
+	snprintf(text, sizeof text, "%s%s%s", s->title, s->note ? ": " : "", s->note ? s->note : "");
 	int tw = ui->cols - 18;
 	ui_put(ui, y, 6, tw, s->st == WS_PENDING ? US_DIM : s->st == WS_FAILED ? US_FAIL : US_NORMAL, text);
 	if (s->st != WS_PENDING) {
@@ -152,11 +151,12 @@ static void draw_run_status(const struct wiz_app *a, double now)
 	const struct wiz *w = a->w;
 	const struct wiz_runview *rv = &w->rv;
 	int y = ui->rows - 2;
-	double t = (rv->finished ? rv->ended : now) - rv->started;
+	double t = wiz_runview_seconds(rv, now);
 	if (!rv->finished)
 		ui_putf(ui, y, 2, ui->cols - 4, US_NORMAL, "Running, %.0f s. C-c asks whether to cancel.", t);
 	else if (w->rc == 0)
-		ui_putf(ui, y, 2, ui->cols - 4, US_OK, "Finished in %.1f s. Enter: see the result.", t);
+		ui_putf(ui, y, 2, ui->cols - 4, US_OK, "Finished in %.1f s%s. Enter: see the result.", t,
+			rv->waited >= 0.05 ? " (not counting the confirmation)" : "");
 	else if (w->err.kind == ERR_INTERRUPTED)
 		ui_put(ui, y, 2, ui->cols - 4, US_WARN, "Cancelled; partial files removed. Enter: see the result.");
 	else

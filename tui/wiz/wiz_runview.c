@@ -82,6 +82,31 @@ static void progress_reset(struct wiz_runview *rv)
 	rv->pdone = rv->ptotal = 0;
 }
 
+/* "12.3 MiB" or "1200 rows". */
+static void amount(uint64_t n, const char *unit, char *out, size_t len)
+{
+	if (!unit || strcmp(unit, "bytes") == 0)
+		util_human_bytes(n, out, len);
+	else
+		snprintf(out, len, "%llu %s", (unsigned long long)n, unit);
+}
+
+/* A line in the log pane when the progress passes a quarter of its total. */
+static void progress_log(struct wiz_runview *rv)
+{
+	if (rv->ptotal == 0)
+		return;
+	int quarter = (int)(4 * (rv->pdone >= rv->ptotal ? rv->ptotal : rv->pdone) / rv->ptotal);
+	if (quarter <= rv->pquarter)
+		return;
+	rv->pquarter = quarter;
+	char a[48], b[48], line[160];
+	amount(rv->pdone, rv->punit, a, sizeof a);
+	amount(rv->pdone > rv->ptotal ? rv->pdone : rv->ptotal, rv->punit, b, sizeof b);
+	snprintf(line, sizeof line, "%s: %d%% (%s of %s)", rv->pstep, quarter * 25, a, b);
+	wiz_runview_log(rv, line);
+}
+
 /* Keep the progress numbers of the running step. */
 static void progress_apply(struct wiz_runview *rv, const struct event *ev, double now)
 {
@@ -90,10 +115,34 @@ static void progress_apply(struct wiz_runview *rv, const struct event *ev, doubl
 		rv->pstep = xstrdup(ev->step ? ev->step : "");
 		rv->punit = ev->unit ? xstrdup(ev->unit) : NULL;
 		rv->pt0 = now;
+		rv->pquarter = 0;
 	}
 	rv->pdone = ev->done;
 	rv->ptotal = ev->total;
 	rv->pt_last = now;
+	progress_log(rv);
+}
+
+/* The log pane's line for a step that started or ended. */
+static void step_log(struct wiz_runview *rv, const struct wiz_runview_step *s, const struct event *ev)
+{
+	char line[2300];
+	const char *note = ev->text && *ev->text ? ev->text : NULL;
+	switch (ev->type) {
+	case EV_STEP_START:
+		snprintf(line, sizeof line, "step: %s", s->title);
+		break;
+	case EV_STEP_DONE:
+		snprintf(line, sizeof line, "done: %s%s%s (%.1f s)", s->title, note ? ": " : "", note ? note : "",
+			 s->t0 > 0 ? s->t1 - s->t0 : 0.0);
+		break;
+	case EV_STEP_SKIP:
+		snprintf(line, sizeof line, "skipped: %s%s%s", s->title, note ? ": " : "", note ? note : "");
+		break;
+	default:
+		return;
+	}
+	wiz_runview_log(rv, line);
 }
 
 /* A step event changes the step's mark. */
@@ -111,6 +160,7 @@ static void step_apply(struct wiz_runview *rv, const struct event *ev, double no
 			s->title = xstrdup(ev->text);
 		}
 		progress_reset(rv);
+		step_log(rv, s, ev);
 		return;
 	case EV_STEP_DONE: s->st = WS_DONE; break;
 	case EV_STEP_FAIL: s->st = WS_FAILED; break;
@@ -120,6 +170,7 @@ static void step_apply(struct wiz_runview *rv, const struct event *ev, double no
 	s->t1 = now;
 	free(s->note);
 	s->note = ev->text && *ev->text ? xstrdup(ev->text) : NULL;
+	step_log(rv, s, ev);
 	if (rv->pstep && strcmp(rv->pstep, s->id) == 0)
 		progress_reset(rv);
 }
@@ -184,6 +235,12 @@ void wiz_runview_finish(struct wiz_runview *rv, bool ok, double now)
 	progress_reset(rv);
 }
 
+double wiz_runview_seconds(const struct wiz_runview *rv, double now)
+{
+	double t = (rv->finished ? rv->ended : now) - rv->started - rv->waited;
+	return t > 0 ? t : 0;
+}
+
 /* Free the view. */
 void wiz_runview_done(struct wiz_runview *rv)
 {
@@ -225,13 +282,15 @@ void wiz_runview_progress_text(const struct wiz_runview *rv, double now, char *o
 	double elapsed = now - rv->pt0;
 	double rate = elapsed > 0.2 ? (double)rv->pdone / elapsed : 0;
 	char a[32], b[32], r[32];
+	/* More done than announced: the total shown is what was done. */
+	uint64_t total = rv->ptotal && rv->pdone > rv->ptotal ? rv->pdone : rv->ptotal;
 	if (bytes) {
 		util_human_bytes(rv->pdone, a, sizeof a);
-		util_human_bytes(rv->ptotal, b, sizeof b);
+		util_human_bytes(total, b, sizeof b);
 		util_human_bytes((uint64_t)rate, r, sizeof r);
 	} else {
 		snprintf(a, sizeof a, "%llu", (unsigned long long)rv->pdone);
-		snprintf(b, sizeof b, "%llu %s", (unsigned long long)rv->ptotal, rv->punit);
+		snprintf(b, sizeof b, "%llu %s", (unsigned long long)total, rv->punit);
 		snprintf(r, sizeof r, "%.0f", rate);
 	}
 	if (rv->ptotal == 0) {
@@ -244,6 +303,6 @@ void wiz_runview_progress_text(const struct wiz_runview *rv, double now, char *o
 		snprintf(out, n, "%s of %s", a, b);
 		return;
 	}
-	double left = rv->ptotal > rv->pdone ? (double)(rv->ptotal - rv->pdone) / rate : 0;
+	double left = total > rv->pdone ? (double)(total - rv->pdone) / rate : 0;
 	snprintf(out, n, "%s of %s, %s/s, ETA %.0f s", a, b, r, left);
 }

@@ -35,19 +35,26 @@ struct wiz_runview {
 	uint64_t pdone, ptotal;
 	double pt0;               /* first progress event of the step */
 	double pt_last;
+	int pquarter;             /* the last quarter (25%, 50%, ...) logged */
 	/* the log pane: the last WIZ_RUNVIEW_LOG_KEEP lines, oldest first */
 	char **log;
 	size_t nlog;
 	size_t scroll;            /* lines scrolled back from the newest */
 	double started, ended;
+	double waited;            /* seconds the run waited for the operator */
 	bool finished, ok;
 };
 
 /* Start from the plan's steps (plan may be NULL). */
 void wiz_runview_init(struct wiz_runview *rv, const struct plan *plan, double now);
 /* Apply one event. A step the plan did not name is added before the first
- * pending one. */
+ * pending one. The log pane gets the log lines, and a line when a step
+ * starts, ends (with its note and seconds) and passes each quarter of its
+ * progress. */
 void wiz_runview_apply(struct wiz_runview *rv, const struct event *ev, double now);
+/* The run's working time: start to end (or now), without the time it
+ * waited for the operator (typing the confirmation). */
+double wiz_runview_seconds(const struct wiz_runview *rv, double now);
 /* The run ended; on success planned steps that never reported are done. */
 void wiz_runview_finish(struct wiz_runview *rv, bool ok, double now);
 /* Add a line to the log pane (copied). */

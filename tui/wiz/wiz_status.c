@@ -63,22 +63,34 @@ static int status_run_hook(struct wiz *w, struct wiz_job *j, struct err *e)
 			w->p->name);
 }
 
-/* The final page: the overall state and the checks that need a look. */
+/* "[ ok ]", "[warn]", "[FAIL]", as `ferry status` marks them. */
+static const char *state_mark(enum status_state s)
+{
+	return s == STATUS_OK ? "[ ok ]" : s == STATUS_WARN ? "[warn]" : "[FAIL]";
+}
+
+/* The final page: the overall state, then every check with its state and
+ * detail (latency, the last backup and whether it was verified, ...), as
+ * `ferry status` prints them. */
 static void status_result_hook(struct wiz *w)
 {
 	struct status_wiz *st = w->st;
 	if (!st->have_r)
 		return;
-	char *line = xasprintf("Overall: %s (%zu checks, %.1f s).", status_state_name(status_overall(&st->r)),
-			       st->r.n, st->r.duration_s);
+	size_t warn = 0, fail = 0;
+	for (size_t i = 0; i < st->r.n; i++) {
+		warn += st->r.v[i].state == STATUS_WARN;
+		fail += st->r.v[i].state == STATUS_FAIL;
+	}
+	char *line = xasprintf("Overall: %s: %zu checks, %zu warning%s, %zu failed (%.1f s).",
+			       status_state_name(status_overall(&st->r)), st->r.n, warn, warn == 1 ? "" : "s",
+			       fail, st->r.duration_s);
 	strv_push(&w->result, line);
 	free(line);
 	for (size_t i = 0; i < st->r.n; i++) {
 		const struct status_check *c = &st->r.v[i];
-		if (c->state == STATUS_OK)
-			continue;
-		line = xasprintf("%s %s%s%s: %s", status_state_name(c->state), c->name, c->subject ? " " : "",
-				 c->subject ? c->subject : "", c->detail ? c->detail : "");
+		/* The detail names the subject (a health check's name) itself. */
+		line = xasprintf("%s %s: %s", state_mark(c->state), c->name, c->detail ? c->detail : "");
 		strv_push(&w->result, line);
 		free(line);
 	}

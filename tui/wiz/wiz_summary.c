@@ -162,6 +162,10 @@ static void summary_start(struct wiz_app *a)
 /* Save as profile: ask for the new profile's name. */
 static void summary_save(struct wiz_app *a)
 {
+	if (!a->w->p) {
+		snprintf(a->w->note, sizeof a->w->note, "nothing to save: Start writes the profile");
+		return;
+	}
 	struct wiz_dialog *d = wiz_app_dialog(a, WD_INPUT, DP_SAVE, "Save as profile");
 	const char *base = wiz_save_base(a->w);
 	base = base ? base : a->w->p->name;
