@@ -70,13 +70,16 @@ static int newest_installed_major(void)
 	return best;
 }
 
-/* FERRY_PG_BIN names the directory: the tool is there, or it is an error
- * naming the setting (never a silent fall back to another version). */
+/* FERRY_PG_BIN names a PostgreSQL client's bin directory: 1 with out
+ * filled when name runs there; 0 when the directory holds a pg_dump but
+ * not name (the other places are searched); -1 with e naming the setting
+ * when it is no such directory (never a silent fall back). */
 static int find_in_pg_bin(const char *bindir, const char *name, struct pg_tool *out, struct err *e)
 {
 	char *path = xasprintf("%s/%s", bindir, name);
+	char *pg_dump = xasprintf("%s/pg_dump", bindir);
 	struct stat st;
-	int rc = try_path(path, out);
+	int rc = try_path(path, out) == 0 ? 1 : access(pg_dump, X_OK) == 0 ? 0 : -1;
 	if (rc < 0 && stat(bindir, &st) < 0)
 		err_set(e, ERR_TOOL, "FERRY_PG_BIN=%s does not exist", bindir);
 	else if (rc < 0 && !S_ISDIR(st.st_mode))
@@ -84,8 +87,9 @@ static int find_in_pg_bin(const char *bindir, const char *name, struct pg_tool *
 	else if (rc < 0)
 		err_set(e, ERR_TOOL, "FERRY_PG_BIN=%s has no %s that runs (%s)", bindir, name, path);
 	free(path);
-	if (rc == 0)
-		return 0;
+	free(pg_dump);
+	if (rc >= 0)
+		return rc;
 	return err_hint(e, "set FERRY_PG_BIN to the bin directory of a PostgreSQL client "
 			"(e.g. /usr/lib/postgresql/%d/bin), or unset it to use the newest installed",
 			newest_installed_major() ? newest_installed_major() : 15);
@@ -95,18 +99,18 @@ int dump_find_tool(const char *name, int server_major, struct pg_tool *out, stru
 {
 	memset(out, 0, sizeof *out);
 	const char *bindir = getenv("FERRY_PG_BIN");
-	if (bindir && *bindir)
-		return find_in_pg_bin(bindir, name, out, e);
-	char *cand[3] = {
-		bindir && *bindir ? xasprintf("%s/%s", bindir, name) : NULL,
+	int in_bin = bindir && *bindir ? find_in_pg_bin(bindir, name, out, e) : 0;
+	if (in_bin != 0)
+		return in_bin > 0 ? 0 : -1;
+	char *cand[2] = {
 		server_major ? xasprintf("/usr/lib/postgresql/%d/bin/%s", server_major, name) : NULL,
 		xasprintf("/usr/lib/postgresql/%d/bin/%s", newest_installed_major(), name),
 	};
 	int rc = -1;
-	for (int i = 0; i < 3 && rc < 0; i++)
+	for (int i = 0; i < 2 && rc < 0; i++)
 		if (cand[i])
 			rc = try_path(cand[i], out);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		free(cand[i]);
 	if (rc == 0)
 		return 0;

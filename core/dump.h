@@ -26,7 +26,9 @@ void pg_tool_done(struct pg_tool *t);
 /* Find a client program: $FERRY_PG_BIN/NAME, then
  * /usr/lib/postgresql/<server_major>/bin/NAME, then the newest
  * /usr/lib/postgresql/N/bin/NAME, then PATH. server_major 0 = unknown.
- * ERR_TOOL when none is found, with an install hint. */
+ * ERR_TOOL when none is found, with an install hint; also when
+ * FERRY_PG_BIN is set to what is not a directory with a pg_dump (naming
+ * it: the setting is never passed over quietly). */
 int dump_find_tool(const char *name, int server_major, struct pg_tool *out, struct err *e);
 
 /* Parse "pg_dump (PostgreSQL) 15.20 (Debian ...)" → major 15, minor 20. */

@@ -24,6 +24,7 @@ start() {
 }
 screen() { "${TM[@]}" capture-pane -p -t term 2>/dev/null; }
 screen_has() { screen | grep -qF -- "$1"; }
+screen_lacks() { ! screen_has "$1"; }
 # wait_screen SECS TEXT: until TEXT is on the screen.
 wait_screen() {
     if ! t_wait_for "$1" screen_has "$2"; then
@@ -66,15 +67,24 @@ t_wait_for 2 screen_has "EXIT=0" || { screen >&2; t_fail "q did not quit within 
 screen >"$work/after.txt"
 t_assert_file_not_contains "$work/after.txt" "What would you like to do?" "the menu is gone from the terminal"
 
-t_log "Esc and C-c on the menu quit at once too"
+t_log "Esc and C-c on the menu ask \"Leave ferry? y/n\" first: n stays, y leaves"
 start
 wait_screen 10 "What would you like to do?"
 keys Escape
-t_wait_for 2 screen_has "EXIT=0" || { screen >&2; t_fail "Esc did not quit within 2 s"; }
+wait_screen 10 "Leave ferry? y/n"
+keys n
+t_wait_for 10 screen_lacks "Leave ferry?" || { screen >&2; t_fail "n did not close the question"; }
+screen_has "EXIT=" && t_fail "n left ferry"
+keys Escape
+wait_screen 10 "Leave ferry? y/n"
+keys y
+t_wait_for 10 screen_has "EXIT=0" || { screen >&2; t_fail "y after Esc did not leave"; }
 start
 wait_screen 10 "What would you like to do?"
 keys C-c
-t_wait_for 2 screen_has "EXIT=0" || { screen >&2; t_fail "C-c did not quit within 2 s"; }
+wait_screen 10 "Leave ferry? y/n"
+keys y
+t_wait_for 10 screen_has "EXIT=0" || { screen >&2; t_fail "y after C-c did not leave"; }
 
 t_log "NO_COLOR=1: no colours, the same screen"
 start NO_COLOR=1

@@ -109,11 +109,40 @@ static int draw_result_lines(const struct wiz_app *a, int y, int limit)
 	return y;
 }
 
-/* A page of result lines: as many as fitted at the last draw (a line takes
- * up to RESULT_LINE_ROWS rows), so PgDn never skips a line unseen. */
+/* PgDn: as many lines as fitted at the last draw (a line takes up to
+ * RESULT_LINE_ROWS rows), so none is skipped unseen. */
 static long result_page(const struct wiz *w)
 {
 	return w->result_shown > 1 ? (long)w->result_shown : 1;
+}
+
+/* Rows result line i takes. */
+static int line_rows(const struct wiz_app *a, size_t i)
+{
+	int rows = ui_wrap_rows(a->w->result.v[i], a->ui.cols - 6);
+	return rows > RESULT_LINE_ROWS ? RESULT_LINE_ROWS : rows < 1 ? 1 : rows;
+}
+
+/* How many lines before the top fill room rows. */
+static long lines_before(const struct wiz_app *a, int room)
+{
+	int used = 0;
+	long n = 0;
+	for (size_t i = a->w->result_top; i > 0 && used + line_rows(a, i - 1) <= room; i--, n++)
+		used += line_rows(a, i - 1);
+	return n;
+}
+
+/* PgUp: the lines before the top that fill the rows the result had (less
+ * the "more lines" rows: one at the very top, else two), so PgUp undoes
+ * PgDn. */
+static long result_page_back(const struct wiz_app *a)
+{
+	long top = (long)a->w->result_top;
+	if (lines_before(a, a->w->result_rows - 1) >= top)
+		return top > 1 ? top : 1;
+	long n = lines_before(a, a->w->result_rows - 2);
+	return n > 1 ? n : 1;
 }
 
 /* Move the result view by delta lines, within the result. */
@@ -162,7 +191,7 @@ static void final_key(struct wiz_app *a, int act, int key)
 	case R_HELP: wiz_app_help(a, "Result", a->w->pages[a->w->cur].help); return;
 	case R_UP: scroll_result(a->w, -1); return;
 	case R_DOWN: scroll_result(a->w, 1); return;
-	case R_PGUP: scroll_result(a->w, -result_page(a->w)); return;
+	case R_PGUP: scroll_result(a->w, -result_page_back(a)); return;
 	case R_PGDN: scroll_result(a->w, result_page(a->w)); return;
 	default: return;
 	}

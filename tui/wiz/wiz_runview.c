@@ -123,21 +123,21 @@ static void progress_apply(struct wiz_runview *rv, const struct event *ev, doubl
 	progress_log(rv);
 }
 
-/* The log pane's line for a step that started or ended. */
+/* The log pane's line for a step that ended (the checklist shows the one
+ * running). */
 static void step_log(struct wiz_runview *rv, const struct wiz_runview_step *s, const struct event *ev)
 {
-	char line[2300];
+	char line[2300], where[128] = "";
 	const char *note = ev->text && *ev->text ? ev->text : NULL;
+	if (ev->origin)
+		snprintf(where, sizeof where, "[%s] ", ev->origin);   /* a remote ferry's step */
 	switch (ev->type) {
-	case EV_STEP_START:
-		snprintf(line, sizeof line, "step: %s", s->title);
-		break;
 	case EV_STEP_DONE:
-		snprintf(line, sizeof line, "done: %s%s%s (%.1f s)", s->title, note ? ": " : "", note ? note : "",
-			 s->t0 > 0 ? s->t1 - s->t0 : 0.0);
+		snprintf(line, sizeof line, "%sdone: %s%s%s (%.1f s)", where, s->title, note ? ": " : "",
+			 note ? note : "", s->t0 > 0 ? s->t1 - s->t0 : 0.0);
 		break;
 	case EV_STEP_SKIP:
-		snprintf(line, sizeof line, "skipped: %s%s%s", s->title, note ? ": " : "", note ? note : "");
+		snprintf(line, sizeof line, "%sskipped: %s%s%s", where, s->title, note ? ": " : "", note ? note : "");
 		break;
 	default:
 		return;
@@ -160,7 +160,6 @@ static void step_apply(struct wiz_runview *rv, const struct event *ev, double no
 			s->title = xstrdup(ev->text);
 		}
 		progress_reset(rv);
-		step_log(rv, s, ev);
 		return;
 	case EV_STEP_DONE: s->st = WS_DONE; break;
 	case EV_STEP_FAIL: s->st = WS_FAILED; break;

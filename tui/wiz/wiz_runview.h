@@ -49,7 +49,7 @@ struct wiz_runview {
 void wiz_runview_init(struct wiz_runview *rv, const struct plan *plan, double now);
 /* Apply one event. A step the plan did not name is added before the first
  * pending one. The log pane gets the log lines, and a line when a step
- * starts, ends (with its note and seconds) and passes each quarter of its
+ * ends (with its note and seconds) and passes each quarter of its
  * progress. */
 void wiz_runview_apply(struct wiz_runview *rv, const struct event *ev, double now);
 /* The run's working time: start to end (or now), without the time it
