@@ -7,6 +7,9 @@
 #   make layers     fail when a library header is included outside its folder
 #   make demo       deps, build, open the wizard on a sandbox
 #   make bench      speed and memory against the plain tools
+#   make faults     kill -9 at every step, corruptions: a table (tests/faults/)
+#   make fuzz       the bundle and profile parsers under libFuzzer + ASan/UBSan
+#                   for FUZZ_SECONDS (default 60) each (clang)
 #   make man        the manual page build/ferry.1 and the bash / zsh completion
 #                   scripts, printed by ferry from its command table
 #   make install    PREFIX=/usr/local DESTDIR= (ferry, ferry.1, completions)
@@ -61,7 +64,7 @@ MAN_PAGE        := $(BUILD)/ferry.1
 BASH_COMPLETION := $(BUILD)/ferry.bash-completion
 ZSH_COMPLETION  := $(BUILD)/_ferry
 
-.PHONY: all deps check test unit asan demo bench man install uninstall clean cppcheck layers faults-bin
+.PHONY: all deps check test unit faults fuzz asan demo bench man install uninstall clean cppcheck layers faults-bin
 
 all: $(FERRY)
 
@@ -118,6 +121,30 @@ test: all unit faults-bin
 check: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
 	@$(MAKE) --no-print-directory test
+
+# The fault-and-hostile suite (tests/faults/): kill -9 at every step
+# boundary, corruptions, prints a table. FAULTS_SHORT=1: every third step.
+faults: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
+	@rm -f $(BUILD)/faults-table
+	@FERRY_BIN=$(abspath $(FERRY)) FERRY_FAULTS_BIN=$(abspath $(FAULTS_BIN)) \
+		FAULTS_TABLE=$(abspath $(BUILD))/faults-table INTEGRATION_DIR=tests/faults \
+		FERRY_SKIP_UNIT=1 sh tests/run.sh $(BUILD)/tests
+	@printf '\n%-8s %-34s %-8s %-16s %-10s %s\n' flow "fault" outcome "rows lost" leftovers rerun
+	@cat $(BUILD)/faults-table
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) against a clang build of core/.
+FUZZ_TARGETS := manifest globals profile
+fuzz: deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang"; exit 1; }
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/fuzz CC=clang OPT='-O1 -g' \
+		SAN='-fsanitize=fuzzer-no-link,address,undefined' build/fuzz/libferry.a
+	@for t in $(FUZZ_TARGETS); do \
+		clang $(STD) -O1 -g -fsanitize=fuzzer,address,undefined -Icore \
+			$(CORE_CFLAGS) -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
+			build/fuzz/libferry.a $(CORE_LIBS) -lm || exit 1; \
+	done
+	@sh tests/fuzz/run.sh build/fuzz
 
 asan: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \

@@ -1,5 +1,6 @@
 /* err — the one table of error kinds and their exit codes. */
 #include "err.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static const struct {
 	[ERR_TOOL]        = {9,   "tool",        "a required program is missing or too old"},
 	[ERR_REFUSED]     = {10,  "refused",     "confirmation missing or declined; nothing was changed"},
 	[ERR_INTERRUPTED] = {130, "interrupted", "interrupted by SIGINT or SIGTERM; partial work removed"},
+	[ERR_OFFSITE]     = {11,  "offsite",     "S3 offsite storage refused a request (credentials, permissions) or cannot be reached"},
 };
 
 static int kind_valid(enum err_kind kind)
@@ -53,6 +55,7 @@ int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
 	e->kind = kind;
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	text_clean(e->msg, true);
 	e->hint[0] = '\0';
 	return -1;
 }
@@ -65,6 +68,7 @@ int err_hint(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->hint, sizeof e->hint, fmt, ap);
 	va_end(ap);
+	text_clean(e->hint, true);
 	return -1;
 }
 
@@ -78,6 +82,7 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
+	text_clean(prefix, true);
 	memcpy(old, e->msg, sizeof old);
 	/* Truncation is acceptable: messages are for people, and bounded. */
 	int n = snprintf(e->msg, sizeof e->msg, "%s: ", prefix);

@@ -23,6 +23,7 @@ enum err_kind {
 	ERR_TOOL,         /* a required program is missing or too old */
 	ERR_REFUSED,      /* confirmation missing or declined */
 	ERR_INTERRUPTED,  /* SIGINT / SIGTERM */
+	ERR_OFFSITE,      /* offsite storage refused a request or cannot be reached */
 	ERR_KIND_COUNT
 };
 

@@ -1,5 +1,6 @@
 /* event — helpers to emit events and to encode them as JSON lines. */
 #include "event.h"
+#include "text.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -17,10 +18,21 @@ static const char *const type_names[EV_TYPE_COUNT] = {
 	[EV_LOG] = "log",
 };
 
+/* Every event's text is cleaned on its way (core/text.h): much of it comes
+ * from pg_dump, servers, remote ferries and bundles. */
 void event_emit(const struct event_sink *sink, const struct event *ev)
 {
-	if (sink && sink->fn)
+	if (!sink || !sink->fn)
+		return;
+	if (!ev->text || !text_needs_clean(ev->text, true)) {
 		sink->fn(sink->ud, ev);
+		return;
+	}
+	struct event clean = *ev;
+	char *text = text_clean(xstrdup(ev->text), true);
+	clean.text = text;
+	sink->fn(sink->ud, &clean);
+	free(text);
 }
 
 static void emit_step(const struct event_sink *s, enum event_type type,

@@ -69,13 +69,14 @@ int fault_point(const char *name)
 {
 	/* One counter per process is enough: a test sets one point at a time. */
 	static unsigned passes[64];
-	static const char *names[64];
+	static char *names[64];   /* copies: callers may pass a built name */
 	size_t i;
 	for (i = 0; i < 64 && names[i] && strcmp(names[i], name) != 0; i++)
 		;
 	if (i == 64)
 		return 0;
-	names[i] = name;
+	if (!names[i])
+		names[i] = strdup(name);
 	const char *action = fault_action(name, ++passes[i]);
 	if (!action)
 		action = fault_action(name, 0);   /* NAME@0: every passing */

@@ -1,8 +1,12 @@
-/* http — health checks over libcurl: one GET, or retries until healthy. */
+/* http — health checks over libcurl (one GET, or retries until healthy),
+ * and the requests of an HTTP API. */
 #include "http.h"
 #include "util.h"
 
 #include <curl/curl.h>
+#include <ctype.h>
+#include <errno.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -163,6 +167,212 @@ int http_wait_healthy(const struct profile_health *h, const struct event_sink *e
 	return exhausted(h, &r, attempts, e);
 }
 
+/* ---- API requests -------------------------------------------------------- */
+
+struct transfer {
+	CURL *curl;
+	const struct http_request *rq;
+	struct http_response *rs;
+	uint64_t sent;             /* body bytes handed to curl */
+	bool write_failed;
+	char write_error[128];
+};
+
+/* The body, from memory or the file, as curl asks for it. */
+static size_t read_body(char *buf, size_t size, size_t nmemb, void *ud)
+{
+	struct transfer *t = ud;
+	const struct http_request *rq = t->rq;
+	size_t want = size * nmemb;
+	uint64_t left = rq->body_len - t->sent;
+	if (want > left)
+		want = (size_t)left;
+	if (want == 0)
+		return 0;
+	if (rq->body_from_fd) {
+		ssize_t n = pread(rq->body_fd, buf, want, (off_t)(rq->body_offset + t->sent));
+		if (n <= 0)
+			return CURL_READFUNC_ABORT;
+		want = (size_t)n;
+	} else {
+		memcpy(buf, (const char *)rq->body + t->sent, want);
+	}
+	t->sent += want;
+	if (rq->on_bytes)
+		rq->on_bytes(rq->ud, want);
+	return want;
+}
+
+/* The answer's body: to the file (hashed) or into memory (capped). */
+static size_t write_answer(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct transfer *t = ud;
+	const struct http_request *rq = t->rq;
+	size_t n = size * nmemb;
+	long code = 0;
+	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (rq->to_fd && code >= 200 && code < 300) {
+		for (size_t done = 0; done < n;) {
+			ssize_t w = write(rq->out_fd, ptr + done, n - done);
+			if (w < 0) {
+				t->write_failed = true;
+				snprintf(t->write_error, sizeof t->write_error, "%s", strerror(errno));
+				return 0;
+			}
+			done += (size_t)w;
+		}
+		if (rq->out_hash)
+			hash_update(rq->out_hash, ptr, n);
+	} else {
+		size_t cap = rq->max_body ? rq->max_body : 1u << 20;
+		if (t->rs->body.len + n > cap)
+			return 0;
+		sbuf_add(&t->rs->body, ptr, n);
+	}
+	t->rs->received += n;
+	if (rq->on_bytes && rq->to_fd && code >= 200 && code < 300)
+		rq->on_bytes(rq->ud, n);
+	return n;
+}
+
+/* Each answer header as "name: value", the name lowercased. */
+static size_t take_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+	struct transfer *t = ud;
+	size_t n = size * nitems;
+	char *line = xstrndup(buf, n);
+	line[strcspn(line, "\r\n")] = '\0';
+	char *colon = strchr(line, ':');
+	if (str_starts(line, "HTTP/"))
+		strv_done(&t->rs->headers);   /* a new answer (after a 100 Continue) */
+	else if (colon) {
+		for (char *s = line; s < colon; s++)
+			*s = (char)tolower((unsigned char)*s);
+		strv_push(&t->rs->headers, line);
+	}
+	free(line);
+	return n;
+}
+
+/* Stop the transfer once the cancel flag is set. */
+static int transfer_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	const struct transfer *t = ud;
+	return t->rq->cancel && *t->rq->cancel ? 1 : 0;
+}
+
+/* The handle's options for rq. */
+static struct curl_slist *setup_api_request(CURL *curl, struct transfer *t, char *errbuf)
+{
+	const struct http_request *rq = t->rq;
+	curl_easy_setopt(curl, CURLOPT_URL, rq->url);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)(rq->connect_timeout_s ? rq->connect_timeout_s : 10));
+	if (rq->timeout_s > 0)
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)rq->timeout_s);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)(rq->stall_timeout_s ? rq->stall_timeout_s : 60));
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+	if (strcmp(rq->method, "HEAD") == 0)
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	else if (strcmp(rq->method, "PUT") == 0)
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	else if (strcmp(rq->method, "POST") == 0)
+		curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	else if (strcmp(rq->method, "GET") != 0)
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, rq->method);
+	if (strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "POST") == 0) {
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(curl, CURLOPT_READDATA, t);
+		if (strcmp(rq->method, "PUT") == 0)
+			curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+		else
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	}
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_answer);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, take_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, transfer_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, t);
+	if (rq->aws_sigv4) {
+		curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, rq->aws_sigv4);
+		curl_easy_setopt(curl, CURLOPT_USERPWD, rq->user_pwd);
+	}
+	/* Only headers that are sent: libcurl 7.88 signs a header removed with
+	 * "Name:" as an empty one (so no "Expect:", and a POST sets its
+	 * Content-Type). */
+	struct curl_slist *hl = NULL;
+	for (size_t i = 0; rq->headers && rq->headers[i]; i++)
+		hl = curl_slist_append(hl, rq->headers[i]);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hl);
+	return hl;
+}
+
+int http_request(const struct http_request *rq, struct http_response *rs, struct err *e)
+{
+	memset(rs, 0, sizeof *rs);
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc != CURLE_OK)
+		return err_set(e, ERR_FAILED, "cannot initialise libcurl: %s",
+			       curl_easy_strerror(curl_init_rc));
+	CURL *curl = curl_easy_init();
+	if (!curl)
+		return err_set(e, ERR_FAILED, "cannot initialise libcurl");
+	struct transfer t = {.curl = curl, .rq = rq, .rs = rs};
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hl = setup_api_request(curl, &t, errbuf);
+	CURLcode rc = curl_easy_perform(curl);
+	long code = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(hl);
+	if (rc == CURLE_OK) {
+		rs->status = (int)code;
+		return 0;
+	}
+	snprintf(rs->error, sizeof rs->error, "%s",
+		 t.write_failed ? t.write_error : errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	if (rq->cancel && *rq->cancel)
+		return err_set(e, ERR_INTERRUPTED, "%s %s interrupted", rq->method, rq->url);
+	if (t.write_failed)
+		return err_set(e, ERR_FAILED, "%s %s: cannot write what arrived: %s", rq->method,
+			       rq->url, t.write_error);
+	return err_set(e, ERR_FAILED, "%s %s: %s", rq->method, rq->url, rs->error);
+}
+
+const char *http_response_header(const struct http_response *rs, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < rs->headers.n; i++) {
+		const char *h = rs->headers.v[i];
+		if (strncmp(h, name, n) == 0 && h[n] == ':') {
+			h += n + 1;
+			while (*h == ' ' || *h == '\t')
+				h++;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+void http_response_done(struct http_response *rs)
+{
+	if (!rs)
+		return;
+	sbuf_done(&rs->body);
+	strv_done(&rs->headers);
+	memset(rs, 0, sizeof *rs);
+}
+
 /* --- JSON POST ------------------------------------------------------------------- */
 
 /* scheme://host of a URL, for messages: the path of a webhook is its key. */
@@ -173,90 +383,65 @@ static void url_origin(const char *url, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(host - url + (ptrdiff_t)strcspn(host, "/?#")), url);
 }
 
-/* The request's headers: JSON, then the caller's. Caller frees the list. */
-static struct curl_slist *post_headers(const struct http_post *req)
-{
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	for (size_t i = 0; req->headers && i < req->headers->n; i++)
-		h = curl_slist_append(h, req->headers->v[i]);
-	return h;
-}
-
-/* One POST: the answer's status (0 when none) and curl's error. */
-static int post_once(const struct http_post *req, struct curl_slist *headers, int *status, char *errbuf,
-		     struct err *e)
-{
-	CURL *curl = curl_easy_init();
-	if (!curl)
-		return err_set(e, ERR_FAILED, "%s: cannot initialise libcurl", req->what);
-	curl_easy_setopt(curl, CURLOPT_URL, req->url);
-	curl_easy_setopt(curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)req->timeout_s);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)req->timeout_s);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION " (notify)");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	CURLcode rc = curl_easy_perform(curl);
-	long code = 0;
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	else if (!errbuf[0])
-		snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
-	*status = (int)code;
-	curl_easy_cleanup(curl);
-	return 0;
-}
-
 /* No answer, a timeout, rate limiting or a server error: worth another try. */
 static bool worth_retrying(int status)
 {
 	return status == 0 || status == 408 || status == 429 || status >= 500;
 }
 
+/* One POST through http_request: the answer's status (0 = none) and why. */
+static int post_once(const struct http_post *req, const char *const *headers, volatile sig_atomic_t *cancel,
+		     int *status, char *why, size_t len, struct err *e)
+{
+	struct http_request rq = {.method = "POST", .url = req->url, .headers = headers, .body = req->body,
+				  .body_len = strlen(req->body), .cancel = cancel,
+				  .connect_timeout_s = req->timeout_s, .stall_timeout_s = req->timeout_s,
+				  .timeout_s = req->timeout_s};
+	struct http_response rs;
+	struct err re = {0};
+	int rc = http_request(&rq, &rs, &re);
+	*status = rs.status;
+	if (rs.status)
+		snprintf(why, len, "answered %d", rs.status);
+	else
+		snprintf(why, len, "%s", rs.error[0] ? rs.error : re.msg);
+	http_response_done(&rs);
+	if (rc < 0 && re.kind == ERR_INTERRUPTED) {
+		*e = re;
+		return -1;
+	}
+	return 0;
+}
+
 int http_post_json(const struct http_post *req, const struct event_sink *ev, volatile sig_atomic_t *cancel,
 		   int *status, struct err *e)
 {
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_rc != CURLE_OK)
-		return err_set(e, ERR_FAILED, "%s: cannot initialise libcurl: %s", req->what,
-			       curl_easy_strerror(curl_init_rc));
-	char origin[256], errbuf[CURL_ERROR_SIZE] = "", what[CURL_ERROR_SIZE + 32] = "";
+	char origin[256], why[ERR_MSG_MAX + 32] = "";
 	url_origin(req->url, origin, sizeof origin);
-	struct curl_slist *headers = post_headers(req);
+	size_t nh = req->headers ? req->headers->n : 0;
+	const char **headers = xcalloc(nh + 2, sizeof *headers);
+	headers[0] = "Content-Type: application/json";
+	for (size_t i = 0; i < nh; i++)
+		headers[i + 1] = req->headers->v[i];
 	int attempts = req->attempts > 0 ? req->attempts : 1, got = 0, rc = 1;
 	for (int i = 1, wait_s = 1; rc > 0 && i <= attempts; i++, wait_s *= 2) {
-		errbuf[0] = '\0';
-		if (post_once(req, headers, &got, errbuf, e) < 0) {
+		if (post_once(req, headers, cancel, &got, why, sizeof why, e) < 0) {
 			rc = -1;
 		} else if (got >= 200 && got < 300) {
 			rc = 0;
 		} else {
-			if (got)
-				snprintf(what, sizeof what, "answered %d", got);
-			else
-				snprintf(what, sizeof what, "%s", errbuf);
-			event_log(ev, EV_WARN, "%s %s: attempt %d/%d: %s", req->what, origin, i, attempts, what);
+			event_log(ev, EV_WARN, "%s %s: attempt %d/%d: %s", req->what, origin, i, attempts, why);
 			if (!worth_retrying(got) || i == attempts)
 				break;
 			if (!sleep_unless_cancelled(wait_s, cancel))
 				rc = err_set(e, ERR_INTERRUPTED, "%s interrupted", req->what);
 		}
 	}
-	curl_slist_free_all(headers);
+	free(headers);
 	if (status)
 		*status = got;
 	if (rc <= 0)
 		return rc;
-	err_set(e, ERR_FAILED, "%s %s: %s", req->what, origin, what);
+	err_set(e, ERR_FAILED, "%s %s: %s", req->what, origin, why);
 	return err_hint(e, "check notify.webhook.url and its headers (`ferry notify --test` sends a test alert)");
 }

@@ -1,5 +1,6 @@
-/* http — HTTP health checks and webhook POSTs (the only module that
- * includes curl).
+/* http — HTTP over libcurl (the only module that includes curl): health
+ * checks, webhook POSTs, and the requests of an HTTP API (the S3 storage
+ * driver).
  *
  * A check is one GET of the profile's health URL with its timeout; the
  * answer's status is compared with the expected one. Redirects are followed
@@ -11,10 +12,15 @@
 #define FERRY_HTTP_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "event.h"
+#include "hash.h"
 #include "profile/profile.h"
+#include "util.h"
 
 struct http_result {
 	int status;          /* HTTP status of the (last) answer; 0 = no answer */
@@ -54,5 +60,58 @@ int http_post_json(const struct http_post *req, const struct event_sink *ev, vol
 /* "200", "503 (expected 200)" or curl's error for a result, into buf. */
 const char *http_result_describe(const struct profile_health *h, const struct http_result *r,
 				 char *buf, size_t len);
+
+/* ---- API requests ---------------------------------------------------------
+ * One request, answered or not; the status is the caller's to judge. A
+ * request is signed by libcurl when aws_sigv4 is set (CURLOPT_AWS_SIGV4
+ * with user_pwd "KEY:SECRET"); the caller sets x-amz-content-sha256 and
+ * gives the query already sorted with an explicit '=' on every parameter
+ * (libcurl 7.88 signs the query as written and does not hash the body).
+ * Safe to use from several threads at once (one handle per request). */
+
+struct http_request {
+	const char *method;            /* GET PUT POST DELETE HEAD */
+	const char *url;
+	const char *const *headers;    /* "Name: value", NULL-terminated; NULL = none */
+	const char *aws_sigv4;         /* "aws:amz:REGION:s3", or NULL */
+	const char *user_pwd;          /* "KEY:SECRET" for aws_sigv4 */
+	/* The body: body_len bytes of body, or with body_from_fd body_len
+	 * bytes of the file body_fd from body_offset (read with pread). */
+	const void *body;
+	bool body_from_fd;
+	int body_fd;
+	uint64_t body_offset;
+	uint64_t body_len;
+	/* The answer's body: with to_fd into out_fd (hashed into out_hash when
+	 * not NULL), else into the response, up to max_body bytes (0 = 1 MiB). */
+	bool to_fd;
+	int out_fd;
+	struct hash_ctx *out_hash;
+	size_t max_body;
+	/* Bytes of the body sent or of the answer received since the last call. */
+	void (*on_bytes)(void *ud, uint64_t n);
+	void *ud;
+	volatile sig_atomic_t *cancel;
+	int connect_timeout_s;         /* 0 = 10 */
+	int stall_timeout_s;           /* no byte moved for this long: fail; 0 = 60 */
+	int timeout_s;                 /* the whole request at most; 0 = no limit */
+};
+
+struct http_response {
+	int status;                    /* 0 = no answer */
+	struct sbuf body;              /* unless out_fd */
+	struct strv headers;           /* "name: value", names lowercase */
+	char error[256];               /* curl's reason when there was no answer */
+	uint64_t received;             /* body bytes received */
+};
+
+/* Send rq. 0 when an answer came (any status: the caller judges it); -1
+ * with e filled when none did: ERR_FAILED naming the URL and curl's reason,
+ * ERR_INTERRUPTED when *cancel was set. rs is filled either way; free it
+ * with http_response_done. */
+int http_request(const struct http_request *rq, struct http_response *rs, struct err *e);
+/* The value of a header of the answer (name lowercase), or NULL. */
+const char *http_response_header(const struct http_response *rs, const char *name);
+void http_response_done(struct http_response *rs);
 
 #endif

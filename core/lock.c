@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,60 @@ int lock_refuse(const char *where, const char *text, struct err *e)
 	return err_hint(e, "wait for that run to finish; if it died, re-run with --break-lock");
 }
 
+/* The lock file's text, "" when it cannot be read. */
+static void read_lock(const char *path, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (f) {
+		size_t n = fread(buf, 1, size - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+	}
+}
+
+/* A lock taken on this host by a process that is gone: its holder was
+ * killed, and nobody else can be holding it. */
+static bool holder_gone(const char *text)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	const char *host = json_string_value(json_object_get(o, "host"));
+	long long pid = json_integer_value(json_object_get(o, "pid"));
+	char *here = util_hostname();
+	bool gone = host && strcmp(host, here) == 0 && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	free(here);
+	json_decref(o);
+	return gone;
+}
+
+/* Create path exclusively with this run's text; a stale lock is taken over
+ * (*took_over gets the old holder's text). */
+static int create_lock(const char *path, const char *flow, char **took_over, struct err *e)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			char *text = lock_text(flow);
+			ssize_t w = write(fd, text, strlen(text));
+			close(fd);
+			free(text);
+			return w < 0 ? err_set(e, ERR_FAILED, "cannot write the lock %s", path) : 0;
+		}
+		if (errno != EEXIST)
+			return err_set(e, ERR_FAILED, "cannot create lock %s: %s", path, strerror(errno));
+		char buf[1024];
+		read_lock(path, buf, sizeof buf);
+		if (attempt > 0 || !holder_gone(buf))
+			return lock_refuse(path, buf, e);
+		if (took_over) {
+			free(*took_over);
+			*took_over = xstrdup(buf);
+		}
+		unlink(path);
+	}
+	return err_set(e, ERR_LOCK, "cannot take the lock %s", path);
+}
+
 static int acquire_local(const char *dir, const char *flow, bool break_lock, struct err *e)
 {
 	if (fsx_mkdir_p(dir, 0700, e) < 0)
@@ -54,30 +109,9 @@ static int acquire_local(const char *dir, const char *flow, bool break_lock, str
 	char *path = xasprintf("%s/%s", dir, LOCK_FILE);
 	if (break_lock)
 		unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0) {
-		int rc;
-		if (errno == EEXIST) {
-			char buf[1024] = "";
-			FILE *f = fopen(path, "r");
-			if (f) {
-				size_t n = fread(buf, 1, sizeof buf - 1, f);
-				buf[n] = '\0';
-				fclose(f);
-			}
-			rc = lock_refuse(path, buf, e);
-		} else {
-			rc = err_set(e, ERR_FAILED, "cannot create lock %s: %s", path, strerror(errno));
-		}
-		free(path);
-		return rc;
-	}
-	char *text = lock_text(flow);
-	ssize_t w = write(fd, text, strlen(text));
-	close(fd);
-	free(text);
+	int rc = create_lock(path, flow, NULL, e);
 	free(path);
-	return w < 0 ? err_set(e, ERR_FAILED, "cannot write the lock in %s", dir) : 0;
+	return rc;
 }
 
 static int acquire_remote(sshc_conn *c, const char *dir, const char *flow, bool break_lock,
@@ -121,6 +155,62 @@ void lock_release(sshc_conn *c, const char *dir)
 		sshc_run(c, cmd, &out, &ignored);
 		sshc_buf_done(&out);
 		free(cmd), free(q);
+	}
+	free(path);
+}
+
+/* ---- the profile lock ----------------------------------------------------- */
+
+/* The profile locks this process holds, and how often (a restore's safety
+ * backup takes the lock its restore holds). */
+static struct held_lock {
+	char *path;
+	int count;
+} held[8];
+
+/* The entry for path, or with path NULL a free one. */
+static struct held_lock *find_held(const char *path)
+{
+	for (size_t i = 0; i < sizeof held / sizeof held[0]; i++)
+		if (path ? held[i].path && strcmp(held[i].path, path) == 0 : !held[i].path)
+			return &held[i];
+	return NULL;
+}
+
+static char *profile_lock_path(const char *dir, const char *profile)
+{
+	return xasprintf("%s/.ferry-%s.lock", dir, profile);
+}
+
+int lock_profile_acquire(const char *dir, const char *profile, const char *flow, char **took_over,
+			 struct err *e)
+{
+	char *path = profile_lock_path(dir, profile);
+	struct held_lock *h = find_held(path);
+	if (h) {
+		h->count++;
+		free(path);
+		return 1;
+	}
+	h = find_held(NULL);
+	int rc = !h ? err_set(e, ERR_FAILED, "too many locks held at once")
+		    : fsx_mkdir_p(dir, 0700, e) < 0 ? -1 : create_lock(path, flow, took_over, e);
+	if (rc < 0) {
+		free(path);
+		return -1;
+	}
+	*h = (struct held_lock){.path = path, .count = 1};
+	return 0;
+}
+
+void lock_profile_release(const char *dir, const char *profile)
+{
+	char *path = profile_lock_path(dir, profile);
+	struct held_lock *h = find_held(path);
+	if (h && --h->count == 0) {
+		unlink(path);
+		free(h->path);
+		*h = (struct held_lock){0};
 	}
 	free(path);
 }

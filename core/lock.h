@@ -3,7 +3,8 @@
  * The lock is a file `.ferry.lock` in the target profile's backup.dir, on
  * the target host (over SSH) or here, holding who took it (user@host, pid,
  * flow, time). It is created atomically; a second run is refused with the
- * holder and its age; --break-lock removes a stale one. */
+ * holder and its age; a lock whose holder ran on this host and is gone is
+ * taken over; --break-lock removes one held from elsewhere. */
 #ifndef FERRY_LOCK_H
 #define FERRY_LOCK_H
 
@@ -23,5 +24,15 @@ void lock_release(sshc_conn *c, const char *dir);
 char *lock_text(const char *flow);
 /* A message about an existing lock from its text; ERR_LOCK. */
 int lock_refuse(const char *where, const char *text, struct err *e);
+
+/* The profile lock: one backup, restore, rollback, reset or recover at a
+ * time per profile, in <dir>/.ferry-<profile>.lock (dir: the profile's
+ * backup.dir). Re-entrant within a process. A lock whose holder ran on this
+ * host and is gone (killed) is taken over: *took_over (may be NULL) gets
+ * its text, caller frees. 0 when taken, 1 when this process held it
+ * already, -1 with ERR_LOCK naming the holder otherwise. */
+int lock_profile_acquire(const char *dir, const char *profile, const char *flow, char **took_over,
+			 struct err *e);
+void lock_profile_release(const char *dir, const char *profile);
 
 #endif

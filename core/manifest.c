@@ -1,5 +1,6 @@
 /* manifest — manifest.json to and from struct manifest (jansson). */
 #include "manifest.h"
+#include "text.h"
 #include "revision.h"
 
 #include <jansson.h>
@@ -332,6 +333,22 @@ static int parse_root(json_t *o, struct manifest *m, struct err *e)
 	return parse_members(json_object_get(o, "members"), m, e);
 }
 
+/* The fields that only describe the bundle reach people as they are: no
+ * control characters in them (core/text.h). Names used in SQL are left
+ * alone; the messages that show them are cleaned on their way. */
+static void clean_descriptions(struct manifest *m)
+{
+	char *strs[] = {m->ferry_version, m->created_at, m->host, m->profile, m->type,
+			m->schema_revision, m->revision_source, m->revision_command,
+			m->revision_command_output, m->revision_command_error, m->snapshot,
+			m->db.encoding, m->db.collate, m->db.ctype, m->db.server_version,
+			m->db.pg_dump_version, m->files.root, m->scope};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		text_clean(strs[i], false);
+	for (size_t i = 0; i < m->revisions.n; i++)
+		text_clean(m->revisions.v[i], false);
+}
+
 int manifest_parse(const char *json, struct manifest *m, struct err *e)
 {
 	memset(m, 0, sizeof *m);
@@ -346,6 +363,8 @@ int manifest_parse(const char *json, struct manifest *m, struct err *e)
 	json_decref(o);
 	if (rc < 0)
 		manifest_done(m);
+	else
+		clean_descriptions(m);
 	return rc;
 }
 
@@ -374,6 +393,7 @@ void manifest_done(struct manifest *m)
 	free(m->tables);
 	for (size_t i = 0; i < m->nmembers; i++)
 		free(m->members[i].name);
+	strset_done(&m->member_index);
 	free(m->members);
 	memset(m, 0, sizeof *m);
 }
@@ -382,6 +402,7 @@ void manifest_add_member(struct manifest *m, const char *name, uint64_t size, co
 {
 	if ((m->nmembers & (m->nmembers - 1)) == 0)
 		m->members = xrealloc(m->members, (m->nmembers ? 2 * m->nmembers : 1) * sizeof *m->members);
+	strset_add(&m->member_index, name, m->nmembers);
 	struct manifest_member *mm = &m->members[m->nmembers++];
 	mm->name = xstrdup(name);
 	mm->size = size;
@@ -400,10 +421,8 @@ void manifest_add_table(struct manifest *m, const char *schema, const char *tabl
 
 const struct manifest_member *manifest_find_member(const struct manifest *m, const char *name)
 {
-	for (size_t i = 0; i < m->nmembers; i++)
-		if (strcmp(m->members[i].name, name) == 0)
-			return &m->members[i];
-	return NULL;
+	size_t i;
+	return strset_get(&m->member_index, name, &i) ? &m->members[i] : NULL;
 }
 
 int64_t manifest_total_rows(const struct manifest *m)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "strset.h"
 #include "util.h"
 
 #define MANIFEST_FORMAT "ferry-bundle"
@@ -103,6 +104,7 @@ struct manifest {
 	size_t ntables;
 	struct manifest_member *members;   /* every member but manifest.json and SHA256SUMS */
 	size_t nmembers;
+	struct strset member_index;        /* name → index into members (the first of a name) */
 	double duration_s;                 /* dump + hashing, before compression */
 };
 

@@ -1,5 +1,6 @@
 /* restore_db — create, fill and check a database from a bundle's dump. */
 #include "restore_db.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ db_conn *restore_db_connect_admin(const char *url, char **conninfo_out, struct e
 		if (!ci)
 			return NULL;
 		db = db_connect(ci, e);
-		if (db)
+		if (db && conninfo_out)
 			*conninfo_out = ci;
 		else
 			free(ci);
@@ -60,7 +61,7 @@ void restore_db_prune_prefixed(db_conn *admin, const char *prefix, int keep,
 	db_result_free(r);
 }
 
-static int set_allow_connections(db_conn *admin, const char *db, bool allow, struct err *e)
+int restore_db_allow_connections(db_conn *admin, const char *db, bool allow, struct err *e)
 {
 	char *q = db_quote_ident(db);
 	char *sql = xasprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", q, allow ? "true" : "false");
@@ -108,20 +109,15 @@ int restore_db_swap(db_conn *admin, const char *live, const char *previous, cons
 {
 	if (!previous)
 		return rename_pair(admin, live, NULL, incoming, e);
-	int rc = set_allow_connections(admin, live, false, e);
+	int rc = restore_db_allow_connections(admin, live, false, e);
+	fault_point("restore.swap.closed");   /* the live database refuses connections now */
 	if (rc == 0)
 		rc = terminate_sessions(admin, live, e);
 	if (rc == 0)
 		rc = rename_pair(admin, live, previous, incoming, e);
 	struct err ignored = {0};
-	set_allow_connections(admin, rc == 0 ? previous : live, true, &ignored);
+	restore_db_allow_connections(admin, rc == 0 ? previous : live, true, &ignored);
 	return rc;
-}
-
-int restore_db_extract(const char *bundle, const char *dir, volatile sig_atomic_t *cancel,
-		       struct err *e)
-{
-	return bundle_extract(bundle, dir, "db/", false, NULL, NULL, cancel, e);
 }
 
 static bool role_exists(db_conn *admin, const char *role)
@@ -200,31 +196,6 @@ int restore_db_pg_restore(const char *conninfo, const char *dump, const struct m
 	return rc;
 }
 
-int restore_db_globals(const char *conninfo, const char *globals_sql, const struct event_sink *ev,
-		       struct err *e)
-{
-	struct pg_tool psql;
-	if (dump_find_tool("psql", 0, &psql, e) < 0)
-		return -1;
-	/* Without ON_ERROR_STOP, "role already exists" is reported and skipped:
-	 * existing roles are kept as they are. */
-	struct strv argv = {0};
-	strv_push(&argv, psql.path);
-	strv_push(&argv, "--no-password");
-	strv_push(&argv, "--quiet");
-	strv_push(&argv, "--no-psqlrc");
-	strv_push(&argv, "--file");
-	strv_push(&argv, globals_sql);
-	strv_push(&argv, "--dbname");
-	strv_push(&argv, "{CONNINFO}");
-	struct dump_run_opts ro = {.events = NULL, .step = "globals"};
-	(void)ev;
-	int rc = dump_run_pg_program(&argv, conninfo, "/dev/null", &ro, e);
-	strv_done(&argv);
-	pg_tool_done(&psql);
-	return rc;
-}
-
 void restore_db_count_tables(db_conn *db, const struct manifest *m, int64_t *actual)
 {
 	for (size_t i = 0; i < m->ntables; i++) {
@@ -276,7 +247,8 @@ static int deep_steps(const char *bundle, const struct manifest *m, const struct
 		      const char *tmp, const char *scratch, db_conn *admin,
 		      const struct event_sink *ev, volatile sig_atomic_t *cancel, struct err *e)
 {
-	if (restore_db_extract(bundle, tmp, cancel, e) < 0)
+	/* The verifying pass before this one checked every member (core/trust.h). */
+	if (bundle_extract(bundle, tmp, "db/", false, NULL, NULL, cancel, e) < 0)
 		return -1;
 	if (restore_db_create(admin, scratch, m, e) < 0)
 		return -1;

@@ -29,6 +29,9 @@ int restore_db_exists_fn(void *admin, const char *name, struct err *e);
 void restore_db_prune_prefixed(db_conn *admin, const char *prefix, int keep,
 			       const struct event_sink *ev);
 
+/* ALTER DATABASE db WITH ALLOW_CONNECTIONS allow. */
+int restore_db_allow_connections(db_conn *admin, const char *db, bool allow, struct err *e);
+
 /* Put incoming in live's place in one transaction, live becoming
  * previous: new connections to live are refused, its sessions ended, both
  * renames commit together (there is no moment without live), then
@@ -36,10 +39,6 @@ void restore_db_prune_prefixed(db_conn *admin, const char *prefix, int keep,
  * previous NULL: live does not exist, incoming is renamed to it. */
 int restore_db_swap(db_conn *admin, const char *live, const char *previous, const char *incoming,
 		    struct err *e);
-
-/* Extract the bundle's db/ members under dir (dir/db/...). */
-int restore_db_extract(const char *bundle, const char *dir, volatile sig_atomic_t *cancel,
-		       struct err *e);
 
 /* CREATE DATABASE name with the manifest's encoding, collation and ctype
  * (template0), owned by the manifest's owner when that role exists. */
@@ -52,10 +51,6 @@ int restore_db_drop(db_conn *admin, const char *name, struct err *e);
 int restore_db_pg_restore(const char *conninfo, const char *dump, const struct manifest *m,
 			  int jobs, const struct event_sink *ev, volatile sig_atomic_t *cancel,
 			  struct err *e);
-
-/* Run globals.sql (roles) through psql, keeping roles that already exist. */
-int restore_db_globals(const char *conninfo, const char *globals_sql, const struct event_sink *ev,
-		       struct err *e);
 
 /* Count every manifest table's rows in db: actual[i] for m->tables[i],
  * -1 when the table is missing. actual has m->ntables entries. */

@@ -1,5 +1,6 @@
 /* step — the runner every flow stands on. */
 #include "step.h"
+#include "fault.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ struct step_run {
 	char *note;
 	json_t *resume;             /* {"done": [...], "data": {...}} or NULL */
 	bool confirmed;
+	bool locked;                /* the flow's lock hook succeeded */
 	const struct err *failure;  /* for the finally step: what failed, or NULL */
 };
 
@@ -190,13 +192,25 @@ int step_check_cancel(const struct step_run *sr, struct err *e)
 	return -1;
 }
 
+/* The run's lock (and what it finds a killed run left), between prepare
+ * and the checks; released when the run ends. */
+static int take_lock(struct step_run *sr, struct err *e)
+{
+	if (!sr->f->lock)
+		return 0;
+	if (sr->f->lock(sr->ctx, sr->o->events, e) < 0)
+		return -1;
+	sr->locked = true;
+	return 0;
+}
+
 static int preflight(struct step_run *sr, struct err *e)
 {
 	const struct flow_def *f = sr->f;
 	struct flow_step_result *r = report_add(sr->rep, STEP_PREFLIGHT);
 	double t0 = util_now();
 	event_step_start(sr->o->events, STEP_PREFLIGHT, "check before anything runs");
-	if ((f->prepare && f->prepare(sr->ctx, e) < 0) || run_checks(f, sr->ctx, e) < 0) {
+	if ((f->prepare && f->prepare(sr->ctx, e) < 0) || take_lock(sr, e) < 0 || run_checks(f, sr->ctx, e) < 0) {
 		report_end(r, STEP_STATE_FAILED, e->msg, t0);
 		return -1;
 	}
@@ -279,7 +293,12 @@ static int run_step(struct step_run *sr, const struct step *s, struct err *e)
 	free(sr->note);
 	sr->note = NULL;
 	event_step_start(ev, s->id, s->title);
-	int rc = s->run(sr->ctx, sr, e);
+	/* Every step boundary is a test seam: "step.<flow>.<id>". */
+	char *seam = xasprintf("step.%s.%s", sr->f->name, s->id);
+	int rc = fault_point(seam) < 0 ? err_set(e, ERR_FAILED, "fault at %s", seam) : 0;
+	free(seam);
+	if (rc == 0)
+		rc = s->run(sr->ctx, sr, e);
 	if (rc < 0) {
 		report_end(r, STEP_STATE_FAILED, e->msg, t0);
 		return -1;
@@ -352,6 +371,8 @@ int flow_run(const struct flow_def *f, void *ctx, const struct flow_run_opts *o,
 		unlink(o->resume_path);
 	}
 	run_finally(&sr, rc < 0 ? e : NULL);
+	if (sr.locked && f->unlock)
+		f->unlock(ctx);
 	rep->seconds = util_now() - t0 - rep->confirm_seconds;
 	json_decref(sr.resume);
 	free(sr.note);

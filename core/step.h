@@ -94,6 +94,11 @@ struct flow_def {
 	/* After a failure at step id: add the state of each side and the
 	 * command that continues to e's hint (NULL = nothing to add). */
 	void (*failed)(void *ctx, const char *step_id, struct err *e);
+	/* The run only (never the plan), after prepare and before the checks:
+	 * take the flow's lock and deal with what a killed run left (NULL =
+	 * none). unlock is called at the end of a run whose lock succeeded. */
+	int (*lock)(void *ctx, const struct event_sink *ev, struct err *e);
+	void (*unlock)(void *ctx);
 	/* A last step that runs whatever happened before it (a log of the
 	 * run); listed last in the plan. step_failed() tells it the outcome.
 	 * Its own failure is reported but does not change the run's. */

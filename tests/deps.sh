@@ -28,7 +28,27 @@ gcc libc6-dev make pkg-config cppcheck
 zstd tar gzip tmux python3 curl ca-certificates
 groff-base zsh python3-alembic python3-django python3-psycopg2
 procps util-linux iproute2 coreutils findutils
+age awscli python3-botocore
 "
+
+# The S3 server of the test bed (tests/testbed.sh): fauxqs from npm, pinned,
+# installed into FERRY_NPM_DIR. age, awscli and python3-botocore: the offsite
+# tests encrypt with the real age, check interop with the real aws client,
+# and tests/s3proxy.py checks every request's SigV4 signature with botocore.
+NPM_DIR=${FERRY_NPM_DIR:-/usr/local/lib/ferry-tests}
+NPM_PACKAGES="fauxqs@1.9.2"
+
+npm_deps() {
+    [ -f "$NPM_DIR/node_modules/fauxqs/package.json" ] && return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "deps: npm is missing (Node.js 20 or newer with npm is needed for the S3 test server)" >&2
+        return 1
+    fi
+    echo "deps: npm install $NPM_PACKAGES into $NPM_DIR"
+    mkdir -p "$NPM_DIR"
+    # shellcheck disable=SC2086
+    npm install --prefix "$NPM_DIR" --no-audit --no-fund --no-save $NPM_PACKAGES >/dev/null
+}
 
 if [ "${1:-}" = "--list" ]; then
     for p in $PACKAGES; do echo "$p"; done
@@ -51,7 +71,10 @@ for p in $PACKAGES; do
 done
 missing=${missing# }
 
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    npm_deps
+    exit $?
+fi
 
 cmd="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade $missing"
 
@@ -91,4 +114,5 @@ if [ -n "$still" ]; then
     echo "deps: still missing after install:$still" >&2
     exit 1
 fi
+npm_deps
 echo "deps: done"

@@ -14,6 +14,8 @@
 #   TESTS=PATTERN...         run only integration tests whose name contains
 #                            one of the (space-separated) glob patterns
 #   FERRY_SKIP_INTEGRATION=1 no test bed, no integration tests
+#   INTEGRATION_DIR=DIR      the integration tests to run (default
+#                            tests/integration; `make faults`: tests/faults)
 #   TEST_TIMEOUT=SECS        per test program (default 600)
 #   KEEP_LOGS=1              keep the temp root (logs) even when all passed
 #
@@ -177,7 +179,7 @@ cd "$SRC" || exit 1
 
 # ---- unit tests --------------------------------------------------------------
 
-if [ -d "$UNIT_DIR" ]; then
+if [ -d "$UNIT_DIR" ] && [ "${FERRY_SKIP_UNIT:-0}" != 1 ]; then
     for t in "$UNIT_DIR"/test_*; do
         if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
         name=unit/$(basename "$t")
@@ -196,7 +198,7 @@ if [ "${FERRY_SKIP_INTEGRATION:-0}" = 1 ]; then
 fi
 
 tests=()
-for t in "$SRC"/tests/integration/*.sh; do
+for t in "$SRC/${INTEGRATION_DIR:-tests/integration}"/*.sh; do
     [ -f "$t" ] || continue
     base=$(basename "$t" .sh)
     if [ -n "${TESTS:-}" ]; then

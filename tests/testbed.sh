@@ -16,7 +16,9 @@
 #   TESTBED_DIR TESTBED_ID TESTBED_SH PGBIN PG_MAJOR PG_USER PG_PASSWORD
 #   PGPASSFILE SOURCE_{PORT,SOCK,DATA,LOG,PID,URL} TARGET_{PORT,SOCK,DATA,LOG,
 #   PID,URL} SSH_HOST SSH_PORT SSH_USER SSH_KEY SSH_KNOWN_HOSTS SSH_HOST_PUB
-#   SSH_CONFIG SSH_PID SSHD_CONFIG SSHD_LOG
+#   SSH_CONFIG SSH_PID SSHD_CONFIG SSHD_LOG S3_ENDPOINT S3_REGION S3_BUCKET
+#   S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY S3_REQUEST_LOG S3_SERVER_PID
+#   S3_PROXY_PID (an S3 server behind a SigV4-checking proxy: tests/s3proxy.py)
 #
 # Auth: local (unix socket) connections are trusted; TCP from 127.0.0.1 needs
 # a password (scram-sha-256).  Roles `ferry` (superuser, the one tests use) and
@@ -318,6 +320,68 @@ tb_sshd_start() {
     return 1
 }
 
+# ---- S3 ----------------------------------------------------------------------
+# A real S3-compatible server (fauxqs, from npm; tests/deps.sh installs it
+# into FERRY_NPM_DIR) on 127.0.0.1, behind tests/s3proxy.py, which checks
+# every request's AWS SigV4 signature with botocore and refuses a wrong one.
+# Ferry and aws talk to the proxy only.
+
+TB_NPM_DIR=${FERRY_NPM_DIR:-/usr/local/lib/ferry-tests}
+
+# tb_wait_file FILE SECS: true once FILE exists.
+tb_wait_file() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        [ -s "$1" ] && return 0
+        sleep 0.1
+    done
+    [ -s "$1" ]
+}
+
+# Start the server and the proxy; prints "PROXY_PORT SERVER_PID PROXY_PID".
+tb_s3_start() {
+    local dir=$1 key=$2 secret=$3 cli=$TB_NPM_DIR/node_modules/fauxqs/dist/cli.js port try spid ppid
+    [ -f "$cli" ] || tb_die "fauxqs (the S3 server) is not installed in $TB_NPM_DIR (hint: sh tests/deps.sh)"
+    /usr/bin/python3 -c 'import botocore' 2>/dev/null ||
+        tb_die "python3-botocore is missing (hint: sh tests/deps.sh)"
+    mkdir -p "$dir/s3"
+    for try in 1 2 3 4 5; do
+        port=$(tb_free_ports 1)
+        FAUXQS_PORT=$port FAUXQS_HOST=127.0.0.1 FAUXQS_LOGGER=false \
+            node "$cli" </dev/null >>"$dir/s3/server.log" 2>&1 &
+        spid=$!
+        local i
+        for ((i = 0; i < 100; i++)); do
+            tb_port_open "$port" && break
+            tb_pid_alive "$spid" || break
+            sleep 0.1
+        done
+        tb_port_open "$port" && break
+        kill "$spid" 2>/dev/null || true
+        [ "$try" -lt 5 ] || return 1
+    done
+    echo "$spid" >"$dir/s3/server.pid"
+    rm -f "$dir/s3/proxy.port"
+    /usr/bin/python3 "$(dirname "$_TB_SELF")/s3proxy.py" --upstream "$port" --access-key "$key" \
+        --secret-key "$secret" --region us-east-1 --log "$dir/s3/requests.log" \
+        --port-file "$dir/s3/proxy.port" </dev/null >>"$dir/s3/proxy.log" 2>&1 &
+    ppid=$!
+    echo "$ppid" >"$dir/s3/proxy.pid"
+    tb_wait_file "$dir/s3/proxy.port" 30 || return 1
+    echo "$(cat "$dir/s3/proxy.port") $spid $ppid"
+}
+
+# Stop the S3 server and proxy by their pid files.
+tb_s3_stop() {
+    local dir=$1 f pid
+    for f in proxy server; do
+        pid=$(cat "$dir/s3/$f.pid" 2>/dev/null || true)
+        [ -n "$pid" ] && tb_pid_alive "$pid" || continue
+        kill -TERM "$pid" 2>/dev/null || true
+        tb_wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+    done
+}
+
 # ---- start / stop / status ---------------------------------------------------
 
 tb_check_dir_name() {
@@ -477,6 +541,18 @@ EOF
         tb_die "sshd did not start" "$dir/ssh/sshd-start.log" "$dir/ssh/sshd.log"
     read -r sshport sshpid <<<"$sshout"
 
+    local s3key s3secret s3out s3port s3pid s3ppid
+    s3key=AK$(tb_random_string | cut -c1-16)
+    s3secret=$(tb_random_string)
+    s3out=$(tb_s3_start "$dir" "$s3key" "$s3secret") ||
+        tb_die "the S3 server or its signature-checking proxy did not start" "$dir/s3/server.log" "$dir/s3/proxy.log"
+    read -r s3port s3pid s3ppid <<<"$s3out"
+    # One bucket for the tests, made through the proxy (signed).
+    curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$s3key:$s3secret" \
+        -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+        "http://127.0.0.1:$s3port/ferry-test" >/dev/null ||
+        tb_die "creating the test bucket failed" "$dir/s3/proxy.log" "$dir/s3/server.log"
+
     local env=$dir/testbed.env
     (
         umask 077
@@ -512,6 +588,14 @@ SSH_CONFIG=$dir/ssh/ssh_config
 SSH_PID=$sshpid
 SSHD_CONFIG=$dir/ssh/sshd_config
 SSHD_LOG=$dir/ssh/sshd.log
+S3_ENDPOINT=http://127.0.0.1:$s3port
+S3_REGION=us-east-1
+S3_BUCKET=ferry-test
+S3_ACCESS_KEY_ID=$s3key
+S3_SECRET_ACCESS_KEY=$s3secret
+S3_REQUEST_LOG=$dir/s3/requests.log
+S3_SERVER_PID=$s3pid
+S3_PROXY_PID=$s3ppid
 EOF
     )
     mv "$env.part" "$env"
@@ -561,6 +645,8 @@ tb_stop_procs() {
         ) &
         stops+=($!)
     done
+
+    tb_s3_stop "$dir"
 
     pid=$(cat "$dir/ssh/sshd.pid" 2>/dev/null || true)
     if tb_pid_is "$pid" "$dir/ssh/sshd_config"; then

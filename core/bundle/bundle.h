@@ -37,6 +37,7 @@
 
 #define BUNDLE_MANIFEST "manifest.json"
 #define BUNDLE_SHA256SUMS "SHA256SUMS"
+#define BUNDLE_MANIFEST_SIG "manifest.json.sig"   /* its signature (crypto/sign.h) */
 /* manifest.json / SHA256SUMS up to this size reach the scan callback whole. */
 #define BUNDLE_SMALL_MAX (64u * 1024 * 1024)
 #define BUNDLE_BUFSIZE (1024 * 1024)          /* the one streaming buffer */
@@ -65,6 +66,11 @@ struct bundle_member {
 	int64_t mtime;               /* seconds since the epoch */
 	char *link;                  /* symlink target, else NULL */
 };
+
+/* true when name is a relative path of normal components (no leading '/',
+ * no "." or ".." component, no empty component): the only names a bundle
+ * holds. */
+bool bundle_name_ok(const char *name);
 
 /* ---- writer ----------------------------------------------------------- */
 
@@ -239,9 +245,10 @@ int bundle_scan(const char *path, bundle_member_fn fn, void *ud, volatile sig_at
 /* Extract the members under prefix ("db/", "files/"; NULL = all) into the
  * existing directory dest_dir, without the prefix when strip_prefix. Every
  * member, extracted or not, is hashed and checked as bundle_scan does.
- * Refused anywhere in the bundle (ERR_VERIFY, naming the member): absolute
- * paths, ".." components, hard links, devices, fifos; and writing through
- * a symlink. Extracted files are hashed while written and checked against
+ * Refused anywhere in the bundle, extracted or only scanned (ERR_VERIFY,
+ * naming the member): absolute paths, ".." components, hard links, devices,
+ * fifos; and writing through a symlink. setuid, setgid and sticky bits are
+ * never written; ownership is the extracting user's. Extracted files are hashed while written and checked against
  * their SHA256SUMS lines at the end: on any error dest_dir may hold a
  * partial tree, which the caller removes. fn (may be NULL) is called for
  * every member, as by bundle_scan, with its name in the bundle. */
@@ -259,5 +266,24 @@ struct bundle_route {
 };
 int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
 			  bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e);
+
+/* Called with each member's header before a byte of its content is read or
+ * written (after the checks above): -1 (e filled) refuses the bundle, 0
+ * goes on, BUNDLE_KEEP_CONTENT goes on and hands the member callback its
+ * whole content (up to BUNDLE_SMALL_MAX; NULL beyond). ent is valid during
+ * the call only. */
+#define BUNDLE_KEEP_CONTENT 1
+typedef int (*bundle_header_fn)(void *ud, const struct bundle_entry *ent, struct err *e);
+
+/* The pass with every hook: scan (no routes) or extract (routes). */
+struct bundle_pass_opts {
+	bundle_header_fn header;      /* may be NULL */
+	bundle_member_fn member;      /* may be NULL */
+	void *ud;                     /* for both */
+	volatile sig_atomic_t *cancel;
+	const struct bundle_route *routes;
+	size_t nroutes;               /* 0 = hash only */
+};
+int bundle_pass(const char *path, const struct bundle_pass_opts *o, struct err *e);
 
 #endif

@@ -36,10 +36,6 @@ static inline bool bundle_is_space_errno(int errnum)
 
 /* ---- name.c ------------------------------------------------------------- */
 
-/* true when name is a relative path of normal components (no leading '/',
- * no "." or ".." component, no empty component). */
-bool bundle_name_ok(const char *name);
-
 /* true when some component of name is "..". */
 bool bundle_name_has_dotdot(const char *name);
 
@@ -102,6 +98,7 @@ struct bundle_pass {
 	const char *path;
 	bundle_reader *br;
 	bundle_member_fn fn;
+	bundle_header_fn header;
 	void *ud;
 	volatile sig_atomic_t *cancel;
 	unsigned char *buf;      /* BUNDLE_BUFSIZE */

@@ -105,6 +105,8 @@ int bundle_disk_header(struct bundle_pass *p, const char *name, const char *targ
 		abort();
 	}
 	archive_entry_set_pathname(ent, target);
+	/* A bundle never gives a file setuid, setgid or sticky bits. */
+	archive_entry_set_perm(ent, archive_entry_perm(ent) & 0777);
 	int r = archive_write_header(p->disk, ent);
 	archive_entry_free(ent);
 	return r < ARCHIVE_WARN ? disk_error(p, name, e) : 0;

@@ -66,17 +66,28 @@ static void close_disk(struct bundle_pass *p)
 	}
 }
 
-/* Extract through several routes in one verifying pass. */
-int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
-			  bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e)
+/* One verifying pass, extracting through o's routes when it has some. */
+int bundle_pass(const char *path, const struct bundle_pass_opts *o, struct err *e)
 {
-	struct bundle_pass p = {.path = path, .fn = fn, .ud = ud, .cancel = cancel};
-	int rc = open_disk(&p, routes, nroutes, e);
+	struct bundle_pass p = {.path = path, .fn = o->member, .header = o->header, .ud = o->ud,
+				.cancel = o->cancel};
+	int rc = o->nroutes ? open_disk(&p, o->routes, o->nroutes, e) : 0;
 	if (rc == 0)
 		rc = bundle_pass_run(&p, e);
 	bundle_pass_done(&p);
 	close_disk(&p);
 	return rc;
+}
+
+/* Extract through several routes in one verifying pass. */
+int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
+			  bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e)
+{
+	if (nroutes == 0)
+		return err_set(e, ERR_FAILED, "bundle_extract: no route");
+	struct bundle_pass_opts o = {.member = fn, .ud = ud, .cancel = cancel, .routes = routes,
+				     .nroutes = nroutes};
+	return bundle_pass(path, &o, e);
 }
 
 /* Extract through a single route. */

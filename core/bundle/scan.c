@@ -7,10 +7,11 @@
 
 #include "util.h"
 
-/* manifest.json and SHA256SUMS reach the callback whole. */
+/* manifest.json, its signature and SHA256SUMS reach the callback whole. */
 static bool is_small_name(const char *name)
 {
-	return strcmp(name, BUNDLE_MANIFEST) == 0 || strcmp(name, BUNDLE_SHA256SUMS) == 0;
+	return strcmp(name, BUNDLE_MANIFEST) == 0 || strcmp(name, BUNDLE_MANIFEST_SIG) == 0 ||
+	       strcmp(name, BUNDLE_SHA256SUMS) == 0;
 }
 
 /* Read the current member's content: hash it, keep it when asked (up to
@@ -71,7 +72,12 @@ static int pass_member(struct bundle_pass *p, const struct bundle_entry *ent, st
 			ent->name, BUNDLE_SHA256SUMS);
 		return err_hint(e, BUNDLE_UNSAFE_HINT);
 	}
-	if (p->disk && bundle_disk_check_safe(p, ent, e) < 0)
+	/* The same refusals whether the member is extracted or only hashed:
+	 * verify refuses exactly what restore refuses. */
+	if (bundle_disk_check_safe(p, ent, e) < 0)
+		return -1;
+	int wanted = p->header ? p->header(p->ud, ent, e) : 0;
+	if (wanted < 0)
 		return -1;
 	bool is_sums = strcmp(ent->name, BUNDLE_SHA256SUMS) == 0;
 	/* Members outside the prefix are not written but still hashed: one
@@ -81,7 +87,8 @@ static int pass_member(struct bundle_pass *p, const struct bundle_entry *ent, st
 				  .size = ent->size, .mtime = ent->mtime, .link = (char *)ent->link};
 	struct sbuf keep = {0};
 	bool keep_ok = true;
-	bool small = ent->type == BUNDLE_REG && is_small_name(ent->name);
+	bool small = ent->type == BUNDLE_REG &&
+		     (is_small_name(ent->name) || wanted == BUNDLE_KEEP_CONTENT);
 	int rc = target ? bundle_disk_header(p, ent->name, target, e) : 0;
 	if (rc == 0 && ent->type == BUNDLE_REG)
 		rc = pass_content(p, &m, small ? &keep : NULL, &keep_ok, target != NULL, e);
@@ -137,8 +144,6 @@ void bundle_pass_done(struct bundle_pass *p)
 int bundle_scan(const char *path, bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel,
 		struct err *e)
 {
-	struct bundle_pass p = {.path = path, .fn = fn, .ud = ud, .cancel = cancel};
-	int rc = bundle_pass_run(&p, e);
-	bundle_pass_done(&p);
-	return rc;
+	struct bundle_pass_opts o = {.member = fn, .ud = ud, .cancel = cancel};
+	return bundle_pass(path, &o, e);
 }

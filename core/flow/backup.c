@@ -319,15 +319,8 @@ static int make_staging(struct backup_ctx *c)
 		return 0;
 	if (fsx_mkdir_p(c->out_dir, 0700, c->e) < 0)
 		return -1;
-	c->staging = xasprintf("%s/.ferry-staging-XXXXXX", c->out_dir);
-	if (!mkdtemp(c->staging)) {
-		err_set(c->e, ERR_FAILED, "cannot create a staging directory in %s: %s",
-			c->out_dir, strerror(errno));
-		free(c->staging);
-		c->staging = NULL;
-		return err_hint(c->e, "check that the backup directory is writable");
-	}
-	return 0;
+	c->staging = flow_private_dir(c->out_dir, ".ferry-staging", c->e);
+	return c->staging ? 0 : err_hint(c->e, "check that the backup directory is writable");
 }
 
 static void dump_tick(void *ud)
@@ -609,6 +602,48 @@ static int step_prune(void *ctx, struct step_run *sr, struct err *e)
 	return STEP_DONE;
 }
 
+static bool wants_offsite(void *ctx)
+{
+	const struct backup_ctx *c = ctx;
+	return (c->o->offsite || c->p->backup.offsite) && !c->o->out_dir;
+}
+
+/* Targets exist (a push's own checks run when it runs). */
+static int offsite_check(void *ctx, struct err *e)
+{
+	const struct profile *p = ((struct backup_ctx *)ctx)->p;
+	return p->noffsite > 0 || offsite_pick(p, NULL, e) ? 0 : -1;
+}
+
+static char *offsite_detail(void *ctx)
+{
+	const struct profile *p = ((struct backup_ctx *)ctx)->p;
+	struct strv names = {0};
+	for (size_t i = 0; i < p->noffsite; i++)
+		strv_push(&names, p->offsite[i].name);
+	char *list = strv_join(&names, ", ");
+	char *d = xasprintf("to %s%s", list, p->has_encryption ? ", encrypted with age" : "");
+	strv_done(&names);
+	free(list);
+	return d;
+}
+
+/* The new bundle to every offsite target, as a sub-flow. */
+static int step_offsite(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	struct step_child child;
+	struct offsite_flow_opts oo = {
+		.profile = c->p, .accept_new_host_key = c->o->accept_new_host_key,
+		.confirm_host_key = c->o->confirm_host_key, .hostkey_ud = c->o->hostkey_ud,
+		.events = step_child_sink(&child, step_events(sr), "offsite"), .cancel = step_cancel(sr)};
+	if (offsite_push_run(&oo, c->final_path, &c->r->offsite, e) < 0)
+		return err_hint(e, "the bundle %s is written; `ferry offsite push %s` copies it "
+				"(an interrupted upload resumes)", c->final_path, c->final_path);
+	step_note(sr, "%zu target%s", c->r->offsite.ncopies, c->r->offsite.ncopies == 1 ? "" : "s");
+	return STEP_DONE;
+}
+
 /* --- the flow ----------------------------------------------------------- */
 
 static const struct step backup_steps[] = {
@@ -627,10 +662,24 @@ static const struct step backup_steps[] = {
 	 .detail = post_hooks_detail, .run = step_post_hooks},
 	{.id = "prune", .title = "apply the retention policy", .applies = wants_prune,
 	 .detail = prune_detail, .run = step_prune},
+	{.id = "offsite", .title = "copy the bundle to the offsite targets", .applies = wants_offsite,
+	 .check = offsite_check, .detail = offsite_detail, .run = step_offsite},
 };
+
+static int backup_lock(void *ctx, const struct event_sink *ev, struct err *e)
+{
+	return flow_lock_profile(((struct backup_ctx *)ctx)->p, "backup", ev, e);
+}
+
+static void backup_unlock(void *ctx)
+{
+	flow_unlock_profile(((struct backup_ctx *)ctx)->p);
+}
 
 static const struct flow_def backup_flow = {
 	.name = "backup",
+	.lock = backup_lock,
+	.unlock = backup_unlock,
 	.steps = backup_steps,
 	.nsteps = sizeof backup_steps / sizeof backup_steps[0],
 	.prepare = prepare,
@@ -693,6 +742,7 @@ void backup_result_done(struct backup_result *r)
 	manifest_done(&r->manifest);
 	prune_report_done(&r->pruned);
 	free(r->prune_warning);
+	offsite_push_result_done(&r->offsite);
 	flow_report_done(&r->report);
 	memset(r, 0, sizeof *r);
 }

@@ -12,6 +12,7 @@
 #include "event.h"
 #include "plan.h"
 #include "profile/profile.h"
+#include "flow/offsite.h"
 #include "step.h"
 #include "dump.h"
 #include "manifest.h"
@@ -30,6 +31,14 @@ struct backup_opts {
 	bool globals;                 /* also when the profile's backup.globals */
 	bool no_prune;                /* skip retention after success */
 	bool skip_missing_paths;      /* leave out app paths that do not exist (safety backups) */
+	/* Copy the bundle to every offsite target (also when the profile's
+	 * backup.offsite): the step "offsite", a push (core/flow/offsite.h)
+	 * whose events carry the ids "offsite/<step>". */
+	bool offsite;
+	bool accept_new_host_key;     /* sftp targets: record an unknown host key */
+	int (*confirm_host_key)(void *ud, const char *host, int port, const char *fingerprint,
+				const char *type);
+	void *hostkey_ud;
 	const struct event_sink *events;
 	volatile sig_atomic_t *cancel;
 };
@@ -41,6 +50,7 @@ struct backup_result {
 	struct manifest manifest;     /* what went in */
 	struct prune_report pruned;   /* retention run afterwards */
 	char *prune_warning;          /* retention failed (the backup did not) */
+	struct offsite_push_result offsite;   /* the offsite copies, when made */
 	struct flow_report report;    /* each step's outcome and time */
 };
 void backup_result_done(struct backup_result *r);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/sign.h"
 #include "flow/flow.h"
 #include "fsx.h"
 #include "hash.h"
@@ -171,10 +172,23 @@ static int write_item(struct backup_ctx *c, bundle_writer *bw, const struct item
 	}
 }
 
+/* The manifest's signature (signing.key), the member right after it. */
+static int add_signature(struct backup_ctx *c, bundle_writer *bw, const char *manifest)
+{
+	char *sig = NULL;
+	if (sign_data(c->p->signing.key, manifest, strlen(manifest), &sig, c->e) < 0)
+		return err_prefix(c->e, "signing the manifest");
+	int rc = bundle_writer_add_buffer(bw, SIGN_MEMBER, sig, strlen(sig), c->e);
+	free(sig);
+	return rc;
+}
+
 static int write_members(struct backup_ctx *c, bundle_writer *bw)
 {
 	char *manifest = manifest_to_json(&c->r->manifest);
 	int rc = bundle_writer_add_buffer(bw, MANIFEST_NAME, manifest, strlen(manifest), c->e);
+	if (rc == 0 && c->p->signing.key)
+		rc = add_signature(c, bw, manifest);
 	free(manifest);
 	for (size_t i = 0; rc == 0 && i < c->nitems; i++)
 		rc = write_item(c, bw, &c->items[i]);

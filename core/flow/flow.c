@@ -1,14 +1,20 @@
 /* flow_util — helpers shared by the flows. */
 #define _XOPEN_SOURCE 700
 #include "flow/flow.h"
+#include "lock.h"
+#include "recover.h"
+#include "text.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsx.h"
 #include "proc.h"
 #include "util.h"
 
@@ -128,4 +134,79 @@ char *flow_report_text(const struct flow_report *rep, const char *sep)
 			  r->note ? r->note : "");
 	}
 	return sbuf_take(&b);
+}
+
+int flow_lock_profile(const struct profile *p, const char *flow, const struct event_sink *ev,
+		      struct err *e)
+{
+	if (!p->backup.dir)
+		return 0;
+	char *old = NULL;
+	int taken = lock_profile_acquire(p->backup.dir, p->name, flow, &old, e);
+	if (taken < 0)
+		return -1;
+	if (taken == 1)   /* this process's own run holds it (a restore's safety backup) */
+		return 0;
+	if (old) {
+		char *line = text_clean(xstrdup(old), false);
+		event_log(ev, EV_WARN, "took over the lock of a run that is gone: %s", line);
+		free(line), free(old);
+	}
+	if (recover_profile(p, ev, NULL, e) < 0) {
+		lock_profile_release(p->backup.dir, p->name);
+		return -1;
+	}
+	flow_sweep_leftovers(p->backup.dir, ev);
+	if (p->app.root)
+		flow_sweep_leftovers(p->app.root, ev);
+	return 0;
+}
+
+char *flow_private_dir(const char *parent, const char *name, struct err *e)
+{
+	char *dir = xasprintf("%s/%s-%d-XXXXXX", parent, name, (int)getpid());
+	if (mkdtemp(dir))
+		return dir;
+	err_set(e, ERR_FAILED, "cannot create a work directory in %s: %s", parent, strerror(errno));
+	free(dir);
+	return NULL;
+}
+
+/* The pid in ".ferry-<kind>-<pid>-XXXXXX", 0 when name is not one. */
+static long leftover_pid(const char *name)
+{
+	static const char *const kinds[] = {".ferry-staging-", ".ferry-restore-files-", ".ferry-restore-"};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		size_t n = strlen(kinds[i]);
+		if (strncmp(name, kinds[i], n) != 0)
+			continue;
+		char *end = NULL;
+		long pid = strtol(name + n, &end, 10);
+		return end && *end == '-' && strlen(end) == 7 && pid > 0 ? pid : 0;
+	}
+	return 0;
+}
+
+void flow_sweep_leftovers(const char *dir, const struct event_sink *ev)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		long pid = leftover_pid(de->d_name);
+		if (!pid || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		fsx_rm_rf(path);
+		event_log(ev, EV_WARN, "removed %s, left by a killed run", path);
+		free(path);
+	}
+	closedir(d);
+}
+
+void flow_unlock_profile(const struct profile *p)
+{
+	if (p->backup.dir)
+		lock_profile_release(p->backup.dir, p->name);
 }

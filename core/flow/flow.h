@@ -57,4 +57,18 @@ char *flow_report_text(const struct flow_report *rep, const char *sep);
 int flow_run_commands(const struct strv *cmds, const struct profile *p, const char *const *env,
 		      const struct event_sink *ev, volatile sig_atomic_t *cancel, struct err *e);
 
+/* The profile lock (core/lock.h) for a run of flow, then what a killed run
+ * left is finished or undone (core/recover.h); a lock taken over from a
+ * killed holder is said on ev. flow_unlock_profile releases it. */
+int flow_lock_profile(const struct profile *p, const char *flow, const struct event_sink *ev,
+		      struct err *e);
+void flow_unlock_profile(const struct profile *p);
+
+/* A private work directory parent/<name>-<pid>-XXXXXX (0700): the pid lets
+ * a later run tell a killed run's leftover from a running one's. */
+char *flow_private_dir(const char *parent, const char *name, struct err *e);
+/* Remove the work directories (.ferry-staging-, .ferry-restore-,
+ * .ferry-restore-files-) in dir whose run is gone; each said on ev. */
+void flow_sweep_leftovers(const char *dir, const struct event_sink *ev);
+
 #endif

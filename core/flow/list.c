@@ -137,9 +137,21 @@ int list_bundles(const char *dir, const char *profile_name, struct bundle_list *
 		out->v[out->n++] = b;
 	}
 	closedir(d);
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof *out->v, newest_first);
+	list_sort(out);
 	return 0;
+}
+
+void list_sort(struct bundle_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, newest_first);
+}
+
+void list_add(struct bundle_list *l, struct bundle_info *b)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = *b;
+	memset(b, 0, sizeof *b);
 }
 
 /* --- retention ----------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "migrate_db.h"
 #include "step.h"
 #include "util.h"
+#include "flow/flow.h"
 
 /* What a database is made of, to make it again. */
 struct db_shape {
@@ -331,8 +332,20 @@ static const struct step reset_steps[] = {
 	{.id = "seed", .title = "load the seed files", .detail = seed_detail, .run = step_seed},
 };
 
+static int reset_lock(void *ctx, const struct event_sink *ev, struct err *e)
+{
+	return flow_lock_profile(((struct reset_ctx *)ctx)->p, "reset", ev, e);
+}
+
+static void reset_unlock(void *ctx)
+{
+	flow_unlock_profile(((struct reset_ctx *)ctx)->p);
+}
+
 static const struct flow_def reset_flow = {
 	.name = "reset",
+	.lock = reset_lock,
+	.unlock = reset_unlock,
 	.steps = reset_steps,
 	.nsteps = sizeof reset_steps / sizeof reset_steps[0],
 	.prepare = prepare,

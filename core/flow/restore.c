@@ -15,6 +15,7 @@
  *
  * Nothing destructive happens before the swap; a failure before it leaves
  * the live database and files exactly as they were. */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include "step.h"
 #include "toc.h"
 #include "util.h"
+#include "trust.h"
 
 #include "flow/restore_int.h"
 
@@ -61,6 +63,8 @@ static int peek_manifest(struct restore_ctx *c)
 	int rc = bundle_read_first(c->bundle, MANIFEST_NAME, BUNDLE_SMALL_MAX, &text, c->e);
 	if (rc == 0)
 		rc = manifest_parse(text, &c->r->manifest, c->e);
+	if (rc == 0)
+		rc = trust_check_manifest(&c->r->manifest, c->bundle, c->e);
 	free(text);
 	return rc < 0 ? -1 : 0;
 }
@@ -268,16 +272,6 @@ static int check_space(void *ctx, struct err *e)
 	return err_hint(e, "free space there, or point backup.dir at a larger disk");
 }
 
-static char *make_private_dir(const char *parent, const char *name, struct err *e)
-{
-	char *dir = xasprintf("%s/%s-XXXXXX", parent, name);
-	if (mkdtemp(dir))
-		return dir;
-	err_set(e, ERR_FAILED, "cannot create a work directory in %s: %s", parent, strerror(errno));
-	free(dir);
-	return NULL;
-}
-
 /* The dump goes to a private directory in backup.dir; the files next to
  * where they go (under app.root, the same file system), so that putting
  * each in place is a rename. */
@@ -285,14 +279,18 @@ static int make_workdirs(struct restore_ctx *c)
 {
 	if (c->want_db && fsx_mkdir_p(c->p->backup.dir, 0700, c->e) < 0)
 		return -1;
-	if (c->want_db && !(c->work = make_private_dir(c->p->backup.dir, ".ferry-restore", c->e)))
+	if (c->want_db && !(c->work = flow_private_dir(c->p->backup.dir, ".ferry-restore", c->e)))
+		return -1;
+	if (c->work && journal_make(c->journal, "dir", c->work, c->e) < 0)
 		return -1;
 	if (!c->want_files)
 		return 0;
 	if (fsx_mkdir_p(c->p->app.root, 0755, c->e) < 0)
 		return -1;
-	c->files_staging = make_private_dir(c->p->app.root, ".ferry-restore-files", c->e);
-	return c->files_staging ? 0 : -1;
+	c->files_staging = flow_private_dir(c->p->app.root, ".ferry-restore-files", c->e);
+	if (!c->files_staging)
+		return -1;
+	return journal_make(c->journal, "dir", c->files_staging, c->e);
 }
 
 static char *verify_detail(void *ctx)
@@ -308,7 +306,8 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	struct restore_ctx *c = ctx;
 	if (make_workdirs(c) < 0)
 		return -1;
-	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel};
+	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel,
+				 .public_key = c->p->signing.public_key};
 	struct bundle_route routes[2];
 	if (c->want_db)
 		routes[vo.nextract++] = (struct bundle_route){.prefix = "db/", .dest_dir = c->work};
@@ -325,7 +324,7 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	manifest_done(&c->r->manifest);
 	c->r->manifest = vr.manifest;   /* moved: the verified one */
 	memset(&vr.manifest, 0, sizeof vr.manifest);
-	step_note(sr, "%zu members", vr.members_checked);
+	step_note(sr, "%zu members%s", vr.members_checked, vr.signature_ok ? ", signature verified" : "");
 	verify_result_done(&vr);
 	return STEP_DONE;
 }
@@ -510,6 +509,7 @@ static int step_swap(void *ctx, struct step_run *sr, struct err *e)
 		return -1;
 	int step = journal_begin(c->journal, json_pack("{s:s, s:s, s:s, s:s}", "op", "swap", "live",
 						       c->dbname, "previous", prev, "incoming", c->shadow), e);
+	fault_point("restore.swap.begun");
 	int rc = step < 0 ? -1 : restore_db_swap(c->admin, c->dbname, prev, c->shadow, e);
 	if (rc == 0) {
 		journal_forget(c->journal, "database", c->shadow, NULL);
@@ -582,6 +582,39 @@ out:
 	return rc;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* <path>.prev-<stamp> sets beyond the keep newest are removed (stamps sort
+ * by time); the one this run made is the newest. */
+static void prune_previous_paths(struct restore_ctx *c, const char *rel)
+{
+	char *dst = xasprintf("%s/%s", c->p->app.root, rel);
+	char *parent = xstrdup(dst);
+	char *slash = strrchr(parent, '/');
+	*slash = '\0';
+	char *prefix = xasprintf("%s.prev-", slash + 1);
+	struct strv found = {0};
+	DIR *d = opendir(parent);
+	for (struct dirent *de = d ? readdir(d) : NULL; de; de = readdir(d))
+		if (str_starts(de->d_name, prefix))
+			strv_push(&found, de->d_name);
+	if (d)
+		closedir(d);
+	qsort(found.v, found.n, sizeof *found.v, compare_names);
+	int keep = c->o->keep_previous > 0 ? c->o->keep_previous : 1;
+	for (size_t i = 0; i + (size_t)keep < found.n; i++) {
+		char *old = xasprintf("%s/%s", parent, found.v[i]);
+		fsx_rm_rf(old);
+		event_log(c->ev, EV_INFO, "removed %s (keeping %d previous)", old, keep);
+		free(old);
+	}
+	strv_done(&found);
+	free(prefix), free(parent), free(dst);
+}
+
 static int step_files(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct restore_ctx *c = ctx;
@@ -589,15 +622,28 @@ static int step_files(void *ctx, struct step_run *sr, struct err *e)
 	const char *staging = c->files_staging;   /* unpacked and checked by verify */
 	int rc = 0;
 	const struct strv *paths = &c->r->manifest.files.paths;
+	/* A kill from here on is finished by the next run (core/recover.h). */
+	json_t *jpaths = json_array();
+	for (size_t i = 0; i < paths->n; i++)
+		json_array_append_new(jpaths, json_string(paths->v[i]));
+	int step = journal_begin(c->journal, json_pack("{s:s, s:s, s:s, s:s, s:o}", "op", "files", "root",
+						       c->p->app.root, "staging", staging, "stamp", c->stamp,
+						       "paths", jpaths), e);
+	if (step < 0)
+		return -1;
+	fault_point("restore.files.begun");
 	for (size_t i = 0; rc == 0 && i < paths->n; i++)
 		rc = move_into_place(c, staging, paths->v[i]);
 	if (rc < 0)
 		undo_moves(c, staging);
+	journal_done(c->journal, step, NULL);
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < c->nmoved; i++)
 		if (c->moved[i].previous)
 			strv_push(&c->r->previous_paths, c->moved[i].previous);
+	for (size_t i = 0; i < paths->n; i++)
+		prune_previous_paths(c, paths->v[i]);
 	step_note(sr, "%zu path(s)", c->nmoved);
 	return STEP_DONE;
 }
@@ -703,8 +749,33 @@ static const struct step restore_steps[] = {
 	 .check = check_migrate, .run = step_migrate},
 };
 
+/* The profile's lock, what a killed run left dealt with, then this run's
+ * journal (core/journal.h). */
+static int restore_lock(void *ctx, const struct event_sink *ev, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	if (flow_lock_profile(c->p, "restore", ev, e) < 0)
+		return -1;
+	c->journal = journal_open(c->p->backup.dir, c->p->name, "restore", e);
+	if (!c->journal) {
+		flow_unlock_profile(c->p);
+		return -1;
+	}
+	return 0;
+}
+
+static void restore_unlock(void *ctx)
+{
+	struct restore_ctx *c = ctx;
+	/* What this run made is cleaned first (ctx_done), then the journal
+	 * closes and the lock goes: see restore_run. */
+	c->unlock_at_end = true;
+}
+
 static const struct flow_def restore_flow = {
 	.name = "restore",
+	.lock = restore_lock,
+	.unlock = restore_unlock,
 	.steps = restore_steps,
 	.nsteps = sizeof restore_steps / sizeof restore_steps[0],
 	.prepare = prepare,
@@ -721,13 +792,19 @@ static void ctx_done(struct restore_ctx *c)
 		if (restore_db_drop(c->admin, c->shadow, &ignored) == 0)
 			journal_forget(c->journal, "database", c->shadow, NULL);
 	}
-	journal_close(c->journal);
 	if (c->work)
 		fsx_rm_rf(c->work);
-	free(c->work);
 	if (c->files_staging)
 		fsx_rm_rf(c->files_staging);
+	if (c->work)
+		journal_forget(c->journal, "dir", c->work, NULL);
+	if (c->files_staging)
+		journal_forget(c->journal, "dir", c->files_staging, NULL);
+	free(c->work);
 	free(c->files_staging);
+	journal_close(c->journal);
+	if (c->unlock_at_end)
+		flow_unlock_profile(c->p);
 	db_close(c->admin);
 	pg_tool_done(&c->pg_restore);
 	toc_done(&c->toc);
@@ -748,9 +825,6 @@ int restore_run(const struct profile *p, const char *bundle, const struct restor
 	memset(r, 0, sizeof *r);
 	r->bundle = xstrdup(bundle);
 	struct restore_ctx c = {.p = p, .bundle = bundle, .o = o, .r = r, .e = e, .ev = o->events};
-	c.journal = journal_open(p->backup.dir, p->name, "restore", e);
-	if (!c.journal)
-		return -1;
 	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = o->yes,
 				   .confirm = o->confirm, .confirm_ud = o->confirm_ud};
 	int rc = flow_run(&restore_flow, &c, &ro, &r->report, e);

@@ -26,6 +26,8 @@ struct restore_opts {
 	bool keep_target_settings;    /* the restored database gets the live one's settings,
 	                               * ACL, comment and connection limit, not the bundle's */
 	const char *as_db;            /* --as NEWDB: into a new database, the live one untouched */
+	bool update_roles;            /* --update-roles: roles that exist take the bundle's
+	                                 attributes, settings and memberships */
 	bool replace_data;            /* --replace-data: a schema-only bundle may replace rows */
 	const struct strv *tables;    /* --table: only these tables' rows (globs) */
 	const struct strv *schemas;   /* --schema: only these schemas' tables' rows */

@@ -24,6 +24,7 @@ struct moved_path {
 };
 
 struct restore_ctx {
+	bool unlock_at_end;            /* the run holds the profile lock */
 	const struct profile *p;
 	const char *bundle;
 	const struct restore_opts *o;

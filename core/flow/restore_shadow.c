@@ -14,6 +14,8 @@
 #include "fsx.h"
 #include "restore_db.h"
 #include "util.h"
+#include "globals.h"
+#include "bundle/bundle.h"
 
 /* Extensions the dump creates must be installable on this server. */
 static int check_extensions(struct restore_ctx *c, struct err *e)
@@ -116,10 +118,17 @@ static int restore_globals(struct restore_ctx *c)
 	const char *globals = c->r->manifest.dump.globals;
 	if (!globals)
 		return 0;
-	event_log(c->ev, EV_INFO, "creating roles from %s (existing roles are kept)", globals);
+	event_log(c->ev, EV_INFO, "creating roles from %s (%s)", globals,
+		  c->o->update_roles ? "existing roles are updated" : "existing roles are kept as they are");
 	char *path = xasprintf("%s/%s", c->work, globals);
-	int rc = restore_db_globals(c->admin_conninfo, path, c->ev, c->e);
-	free(path);
+	char *text = fsx_read_file(path, BUNDLE_SMALL_MAX, NULL, c->e);
+	struct globals_script script = {0};
+	int rc = text ? globals_parse(text, globals, &script, c->e) : -1;
+	struct globals_report report;
+	if (rc == 0)
+		rc = globals_apply(c->admin, &script, c->o->update_roles, globals, c->ev, &report, c->e);
+	globals_script_done(&script);
+	free(text), free(path);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
  * files) of the last restore back, as a table of steps: preflight (the
  * restore record, the previous database still there) → swap → files. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 #include "flow/rollback.h"
 #include "dbname.h"
 #include "restore_db.h"
+#include "journal.h"
 #include "step.h"
 #include "util.h"
+#include "flow/flow.h"
 
 struct rollback_ctx {
 	const struct profile *p;
@@ -26,6 +29,7 @@ struct rollback_ctx {
 	db_conn *admin;
 	char *admin_conninfo;
 	struct sbuf report;
+	journal *journal;             /* the swap, for a run that is killed in it */
 };
 
 static int load_state(struct rollback_ctx *c, struct err *e)
@@ -40,6 +44,8 @@ static int load_state(struct rollback_ctx *c, struct err *e)
 	free(path);
 	c->database = json_string_value(json_object_get(c->root, "database"));
 	c->previous_db = json_string_value(json_object_get(c->root, "previous_db"));
+	if (json_is_true(json_object_get(c->root, "database_back")))
+		c->previous_db = NULL;   /* swapped back by a run killed before the files */
 	c->at = json_string_value(json_object_get(c->root, "at"));
 	c->paths = json_object_get(c->root, "paths");
 	if (!c->database || !c->at)
@@ -98,7 +104,11 @@ static int step_swap(void *ctx, struct step_run *sr, struct err *e)
 	char *aside = dbname_unique(c->database, "rolledback", c->stamp, restore_db_exists_fn, c->admin, e);
 	if (!aside)
 		return -1;
-	int rc = restore_db_swap(c->admin, c->database, aside, c->previous_db, e);
+	int step = journal_begin(c->journal, json_pack("{s:s, s:s, s:s, s:s}", "op", "swap", "live", c->database,
+						       "previous", aside, "incoming", c->previous_db), e);
+	int rc = step < 0 ? -1 : restore_db_swap(c->admin, c->database, aside, c->previous_db, e);
+	if (step >= 0)
+		journal_done(c->journal, step, NULL);
 	if (rc == 0) {
 		/* Rolled-back databases are kept like previous ones (--keep-previous). */
 		char *prefix = dbname_prefix(c->database, "rolledback", strlen(c->stamp));
@@ -106,6 +116,11 @@ static int step_swap(void *ctx, struct step_run *sr, struct err *e)
 		free(prefix);
 		sbuf_addf(&c->report, "database: %s is back as %s; the restored one is now %s\n",
 			  c->previous_db, c->database, aside);
+		/* A run killed after this point continues with the files. */
+		json_object_set_new(c->root, "database_back", json_true());
+		char *path = xasprintf("%s/%s", c->p->backup.dir, RESTORE_STATE_FILE);
+		flow_json_write(path, c->root, NULL);
+		free(path);
 		step_note(sr, "%s", aside);
 	}
 	free(aside);
@@ -125,8 +140,9 @@ static int step_files(void *ctx, struct step_run *sr, struct err *e)
 	json_array_foreach(c->paths, i, item) {
 		const char *path = json_string_value(json_object_get(item, "path"));
 		const char *prev = json_string_value(json_object_get(item, "previous"));
-		if (!path || !prev)
-			continue;
+		struct stat st;
+		if (!path || !prev || lstat(prev, &st) < 0)
+			continue;   /* nothing kept, or put back by an earlier, killed run */
 		char *aside = xasprintf("%s.rolledback-%s", path, c->stamp);
 		if (rename(path, aside) < 0 || rename(prev, path) < 0) {
 			err_set(e, ERR_FAILED, "cannot put %s back: %s", prev, strerror(errno));
@@ -148,8 +164,30 @@ static const struct step rollback_steps[] = {
 	 .run = step_files, .destructive = true},
 };
 
+static int rollback_lock(void *ctx, const struct event_sink *ev, struct err *e)
+{
+	struct rollback_ctx *c = ctx;
+	if (flow_lock_profile(c->p, "rollback", ev, e) < 0)
+		return -1;
+	c->journal = journal_open(c->p->backup.dir, c->p->name, "rollback", e);
+	if (c->journal)
+		return 0;
+	flow_unlock_profile(c->p);
+	return -1;
+}
+
+static void rollback_unlock(void *ctx)
+{
+	struct rollback_ctx *c = ctx;
+	journal_close(c->journal);
+	c->journal = NULL;
+	flow_unlock_profile(c->p);
+}
+
 static const struct flow_def rollback_flow = {
 	.name = "rollback",
+	.lock = rollback_lock,
+	.unlock = rollback_unlock,
 	.steps = rollback_steps,
 	.nsteps = sizeof rollback_steps / sizeof rollback_steps[0],
 	.prepare = prepare,

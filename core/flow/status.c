@@ -25,6 +25,7 @@
 #include "revision.h"
 #include "step.h"
 #include "util.h"
+#include "recover.h"
 
 #define DEFAULT_BACKUP_MAX_AGE_S (2 * 86400)
 #define DEFAULT_SSH_TIMEOUT_S 5
@@ -567,6 +568,19 @@ static void check_services(struct status_ctx *c)
 	}
 }
 
+/* A killed run's journal: fail with the command that deals with it. */
+static void check_journal(struct status_ctx *c)
+{
+	char *what = NULL;
+	if (recover_pending(c->p, &what))
+		add_check(c, "journal", NULL, STATUS_FAIL, ERR_FAILED,
+			  "%s: run `ferry recover --profile %s` (any backup or restore of it also does)",
+			  what, c->p->name);
+	else
+		add_check(c, "journal", NULL, STATUS_OK, ERR_OK, "no interrupted run");
+	free(what);
+}
+
 /* --- the run ---------------------------------------------------------------- */
 
 /* Each check is a step; what it finds (ok, warn, fail) goes into the
@@ -589,6 +603,7 @@ CHECK_STEP(space, check_space)
 CHECK_STEP(health, check_health)
 CHECK_STEP(ssh, check_ssh)
 CHECK_STEP(services, check_services)
+CHECK_STEP(journal, check_journal)
 
 static bool has_health(void *ctx)
 {
@@ -615,6 +630,7 @@ static const struct step status_steps[] = {
 	{.id = "backup", .title = "the newest backup", .run = step_backup},
 	{.id = "drill", .title = "the newest restore drill", .run = step_drill},
 	{.id = "space", .title = "free space where bundles go", .run = step_space},
+	{.id = "journal", .title = "no interrupted run left to recover", .run = step_journal},
 	{.id = "health", .title = "health URLs", .applies = has_health, .run = step_health},
 	{.id = "ssh", .title = "the ssh host answers", .applies = has_ssh, .run = step_ssh},
 	{.id = "services", .title = "services.status commands", .applies = has_services,

@@ -13,11 +13,14 @@
 #include "fault.h"
 #include "fsx.h"
 #include "bundle/bundle.h"
+#include "crypto/sign.h"
 #include "db.h"
 #include "flow/verified.h"
 #include "flow/verify.h"
 #include "restore_db.h"
 #include "step.h"
+#include "globals.h"
+#include "trust.h"
 
 struct verify_ctx {
 	const char *path;
@@ -29,19 +32,31 @@ struct verify_ctx {
 	size_t next;                 /* manifest member expected next */
 	bool *seen;                  /* per manifest member */
 	char manifest_sha[65];
+	char *manifest_text;         /* for the signature check */
+	char *sig;                   /* manifest.json.sig, when there is one */
+	char sig_sha[65];
 	char *sums;                  /* SHA256SUMS text */
+	struct strset symlinks;      /* symlink members seen (trust_check_member) */
 };
 
 static int take_manifest(struct verify_ctx *c, const struct bundle_member *m, const char *content)
 {
-	if (strcmp(m->name, MANIFEST_NAME) != 0 || !content) {
+	if (strcmp(m->name, MANIFEST_NAME) != 0) {
 		err_set(c->e, ERR_VERIFY, "%s: the first member is \"%s\", not manifest.json",
 			c->path, m->name);
 		return err_hint(c->e, "this is not a ferry bundle, or it was repacked");
 	}
+	if (!content) {
+		err_set(c->e, ERR_VERIFY, "%s: manifest.json is %llu bytes, more than the %u MiB a manifest may have",
+			c->path, (unsigned long long)m->size, BUNDLE_SMALL_MAX >> 20);
+		return err_hint(c->e, "split the app files over several profiles, or exclude what need not be backed up");
+	}
 	if (manifest_parse(content, &c->r->manifest, c->e) < 0)
 		return err_prefix(c->e, "%s", c->path);
+	if (trust_check_manifest(&c->r->manifest, c->path, c->e) < 0)
+		return -1;
 	c->have_manifest = true;
+	c->manifest_text = xstrdup(content);
 	snprintf(c->manifest_sha, sizeof c->manifest_sha, "%s", m->sha256);
 	c->seen = xcalloc(c->r->manifest.nmembers + 1, sizeof *c->seen);
 	return 0;
@@ -55,12 +70,40 @@ static const struct manifest_member *expected_member(struct verify_ctx *c, const
 		*index = c->next++;
 		return &mf->members[*index];
 	}
-	for (size_t i = 0; i < mf->nmembers; i++)
-		if (strcmp(mf->members[i].name, name) == 0) {
-			*index = i;
-			return &mf->members[i];
-		}
-	return NULL;
+	const struct manifest_member *mm = manifest_find_member(mf, name);
+	if (mm)
+		*index = (size_t)(mm - mf->members);
+	return mm;
+}
+
+/* Before a member's content is read (or written): what may be in a bundle
+ * (core/trust.h); the roles file's content is asked for whole. */
+static int on_header(void *ud, const struct bundle_entry *ent, struct err *e)
+{
+	struct verify_ctx *c = ud;
+	(void)e;
+	if (!c->have_manifest)
+		return strcmp(ent->name, MANIFEST_NAME) == 0 ? BUNDLE_KEEP_CONTENT : 0;
+	if (trust_check_member(&c->r->manifest, c->path, ent, &c->symlinks, c->e) < 0)
+		return -1;
+	const char *globals = c->r->manifest.dump.globals;
+	return globals && strcmp(ent->name, globals) == 0 ? BUNDLE_KEEP_CONTENT : 0;
+}
+
+/* The roles file is checked as restore will read it (core/globals.h). */
+static int check_globals(struct verify_ctx *c, const struct bundle_member *m, const char *content)
+{
+	if (!content) {
+		err_set(c->e, ERR_VERIFY, "%s: %s is larger than %u MiB", c->path, m->name, BUNDLE_SMALL_MAX >> 20);
+		return err_hint(c->e, "this bundle was altered after it was written: do not restore it");
+	}
+	struct globals_script script;
+	char *what = xasprintf("%s: %s", c->path, m->name);
+	int rc = globals_parse(content, what, &script, c->e);
+	if (rc == 0)
+		globals_script_done(&script);
+	free(what);
+	return rc;
 }
 
 static int check_member(struct verify_ctx *c, const struct bundle_member *m)
@@ -105,6 +148,15 @@ static int on_member(void *ud, const struct bundle_member *m, const char *conten
 	}
 	if (c->sums)
 		return err_set(c->e, ERR_VERIFY, "%s: member %s follows SHA256SUMS", c->path, m->name);
+	if (strcmp(m->name, SIGN_MEMBER) == 0 && !c->sig && c->next == 0 && content) {
+		c->sig = xstrdup(content);
+		snprintf(c->sig_sha, sizeof c->sig_sha, "%s", m->sha256);
+		c->r->has_signature = true;
+		return 0;
+	}
+	const char *globals = c->r->manifest.dump.globals;
+	if (globals && strcmp(m->name, globals) == 0 && check_globals(c, m, content) < 0)
+		return -1;
 	return check_member(c, m);
 }
 
@@ -127,6 +179,8 @@ static int check_sums(struct verify_ctx *c)
 		const char *got = NULL;
 		if (strcmp(name, MANIFEST_NAME) == 0) {
 			got = c->manifest_sha;
+		} else if (c->sig && strcmp(name, SIGN_MEMBER) == 0) {
+			got = c->sig_sha;
 		} else {
 			const struct manifest_member *mm = manifest_find_member(&c->r->manifest, name);
 			got = mm ? mm->sha256 : NULL;
@@ -136,10 +190,30 @@ static int check_sums(struct verify_ctx *c)
 				       c->path, name);
 		lines++;
 	}
-	if (lines != c->r->manifest.nmembers + 1)
+	size_t want = c->r->manifest.nmembers + 1 + (c->sig ? 1 : 0);
+	if (lines != want)
 		return err_set(c->e, ERR_VERIFY, "%s: SHA256SUMS lists %zu members, the bundle has %zu",
-			       c->path, lines, c->r->manifest.nmembers + 1);
+			       c->path, lines, want);
 	return 0;
+}
+
+/* With a public key configured: the manifest's signature is there and verifies. */
+static int check_signature(struct verify_ctx *c)
+{
+	const char *pub = c->o->public_key;
+	if (!pub)
+		return 0;
+	if (!c->sig) {
+		err_set(c->e, ERR_VERIFY, "%s is not signed (no %s), and signing.public_key %s is "
+			"configured: refused", c->path, SIGN_MEMBER, pub);
+		return err_hint(c->e, "a bundle whose hashes were recomputed after it was written "
+				"looks like this; restore a signed copy");
+	}
+	char *what = xasprintf("the manifest of %s", c->path);
+	int rc = sign_verify(pub, c->manifest_text, strlen(c->manifest_text), c->sig, what, c->e);
+	free(what);
+	c->r->signature_ok = rc == 0;
+	return rc;
 }
 
 static int check_all_seen(struct verify_ctx *c)
@@ -169,16 +243,19 @@ int verify_pass(const char *bundle_path, const struct verify_opts *o, struct ver
 	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events, .o = o};
 	int rc = check_bundle_file(bundle_path, e);
 	fault_point("verify.pass");
+	struct bundle_pass_opts po = {.header = on_header, .member = on_member, .ud = &c,
+				      .cancel = o->cancel, .routes = o->extract, .nroutes = o->nextract};
 	if (rc == 0)
-		rc = o->nextract ? bundle_extract_routes(bundle_path, o->extract, o->nextract, on_member, &c,
-							 o->cancel, e)
-				 : bundle_scan(bundle_path, on_member, &c, o->cancel, e);
+		rc = bundle_pass(bundle_path, &po, e);
 	if (rc == 0 && !c.have_manifest)
 		rc = err_set(e, ERR_VERIFY, "%s: empty bundle (no manifest.json)", bundle_path);
-	if (rc == 0 && (check_all_seen(&c) < 0 || check_sums(&c) < 0))
+	if (rc == 0 && (check_all_seen(&c) < 0 || check_sums(&c) < 0 || check_signature(&c) < 0))
 		rc = -1;
 	free(c.seen);
 	free(c.sums);
+	strset_done(&c.symlinks);
+	free(c.sig);
+	free(c.manifest_text);
 	return rc;
 }
 
@@ -220,7 +297,8 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	o.nextract = 0;
 	if (verify_pass(c->path, &o, c->r, e) < 0)
 		return -1;
-	step_note(sr, "%zu members", c->r->members_checked);
+	step_note(sr, "%zu members%s", c->r->members_checked,
+		  c->r->signature_ok ? ", signature verified" : "");
 	return STEP_DONE;
 }
 

@@ -25,6 +25,10 @@ struct verify_opts {
 	 * caller removes it. */
 	const struct bundle_route *extract;
 	size_t nextract;
+	/* signing.public_key: the manifest's signature must verify with it
+	 * (a bundle without one is refused); NULL = a signature is not
+	 * required (one that is there is not checked). */
+	const char *public_key;
 };
 
 struct verify_result {
@@ -32,12 +36,15 @@ struct verify_result {
 	size_t members_checked;
 	uint64_t bytes_checked;
 	bool deep_done;
+	bool has_signature;           /* the bundle carries manifest.json.sig */
+	bool signature_ok;            /* ... and it verified with public_key */
 	double duration_s;
 };
 void verify_result_done(struct verify_result *r);
 
-/* Re-hash every member against the manifest and SHA256SUMS; ERR_VERIFY
- * naming the first member that differs. Records the outcome beside the
+/* Re-hash every member against the manifest and SHA256SUMS, and check the
+ * manifest's signature when o->public_key is set; ERR_VERIFY naming the
+ * first member that differs, or the signature that is missing or wrong. Records the outcome beside the
  * bundle (<bundle>.verified) for `ferry list`. Steps: preflight, verify,
  * deep (with o->deep). */
 int verify_run(const char *bundle_path, const struct verify_opts *o,

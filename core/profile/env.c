@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,9 @@ static const char *env_parse_line(char *line, char **key, char **value)
 	return NULL;
 }
 
+/* An env file is a few KEY=VALUE lines: more is not one (/dev/zero, a log). */
+#define ENV_FILE_MAX (1024 * 1024)
+
 /* Read the KEY=VALUE lines of file into c's env keys and values. */
 int profile_env_file_read(struct profile_ctx *c, const char *kp, const char *file)
 {
@@ -227,6 +231,12 @@ int profile_env_file_read(struct profile_ctx *c, const char *kp, const char *fil
 	if (!f) {
 		profile_fail(c, kp, "cannot read %s: %s", file, strerror(errno));
 		return err_hint(c->e, "create it (KEY=VALUE lines) or remove app.env_file");
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > ENV_FILE_MAX) {
+		fclose(f);
+		profile_fail(c, kp, "%s is not an env file (a regular file of at most 1 MiB)", file);
+		return err_hint(c->e, "point app.env_file at a file of KEY=VALUE lines");
 	}
 	char *line = NULL;
 	size_t cap = 0;

@@ -3,6 +3,7 @@
 #include "profile_int.h"
 #include "fsx.h"
 #include "util.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,6 +57,17 @@ json_t *profile_parse_json(const char *text, size_t len, const char *path, struc
 }
 
 /* Every profile of root, in file order; stops at the first bad one. */
+static bool profile_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 || name[0] == '.')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
+}
+
 static int load_profiles(profile_file *pf, json_t *root, const char *abs, struct err *e)
 {
 	char *dir = profile_path_dirname(abs);
@@ -64,6 +76,15 @@ static int load_profiles(profile_file *pf, json_t *root, const char *abs, struct
 	json_t *obj;
 	int rc = 0;
 	json_object_foreach(root, name, obj) {
+		if (*name && !profile_name_ok(name)) {   /* empty: said by the sections */
+			/* The name goes into file names (bundles, locks, journals). */
+			char *shown = text_clean(xstrdup(name), false);
+			err_set(e, ERR_PROFILE, "%s: profile name \"%s\" is not a name", pf->path, shown);
+			free(shown);
+			rc = err_hint(e, "profile names are letters, digits, '-', '_' and '.', not starting "
+				      "with '.', at most 64 characters");
+			break;
+		}
 		struct profile *p = &pf->profiles[pf->n++];
 		p->name = xstrdup(name);
 		p->file = xstrdup(abs);

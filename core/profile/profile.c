@@ -74,6 +74,7 @@ void profile_done(struct profile *p)
 	free(p->log_dir);
 	free(p->description);
 	strv_done(&p->secrets);
+	profile_offsite_done(p);
 }
 
 /* Free a loaded file and its profiles; NULL is fine. */
@@ -255,6 +256,7 @@ struct profile *profile_clone(const struct profile *p)
 	c->log_dir = xstrdup(p->log_dir);
 	c->description = xstrdup(p->description);
 	copy_strv(&c->secrets, &p->secrets);
+	profile_offsite_clone(c, p);
 	return c;
 }
 

@@ -43,6 +43,28 @@ struct profile_health {
 	bool follow_redirects;  /* default false: a 3xx is not success */
 };
 
+/* One place outside the server where bundles are copied (offsite[]). */
+struct profile_offsite {
+	char *name;             /* unique in the profile: --to / --from NAME */
+	char *type;             /* "s3" or "sftp" */
+	/* s3 */
+	char *endpoint;         /* "https://s3.example.com"; default AWS's for region */
+	char *region;           /* default "us-east-1" */
+	char *bucket;
+	char *prefix;           /* object names start with it ("shop/"); default "" */
+	bool path_style;        /* https://endpoint/bucket/key (else bucket.endpoint) */
+	int part_size_mib;      /* multipart part size, 5-64, default 16 */
+	int parallel;           /* parts in flight, 1-16, default 4 */
+	/* sftp */
+	char *host;
+	int port;               /* default 22 */
+	char *user;
+	char *identity_file;    /* ~ expanded; NULL = ssh-agent */
+	char *known_hosts;      /* default: ssh.known_hosts */
+	char *dir;              /* on the host; absolute or relative to the login's home */
+	struct profile_keep keep;   /* default: backup.keep */
+};
+
 struct profile_action {
 	char *name;
 	char *sql;
@@ -97,7 +119,23 @@ struct profile {
 		bool globals;   /* include roles (pg_dumpall --roles-only) */
 		struct profile_keep keep;
 		struct strv schedule;   /* "daily", "weekly", "monthly" */
+		bool offsite;   /* copy every new bundle to every offsite target */
 	} backup;
+
+	struct profile_offsite *offsite;   /* offsite[] in file order */
+	size_t noffsite;
+	long long offsite_max_age_s;  /* status warns past it; default 2 days */
+
+	struct {
+		struct strv recipients;  /* age recipients: "age1...", "ssh-ed25519 ..." */
+		bool local;     /* local bundles are encrypted too */
+	} encryption;
+	bool has_encryption;         /* recipients given: offsite copies are encrypted */
+
+	struct {
+		char *key;          /* private key that signs manifests (absolute) */
+		char *public_key;   /* verifies them (absolute) */
+	} signing;
 
 	struct {
 		char *host;
@@ -211,6 +249,9 @@ char *profile_to_json_redacted(const struct profile *p);
 /* A connection string with its passwords replaced by "***"
  * (db_conninfo_redact). NULL for NULL; caller frees. */
 char *profile_redact_url(const char *url);
+
+/* The offsite target of that name, or NULL. */
+const struct profile_offsite *profile_offsite_find(const struct profile *p, const char *name);
 
 /* The database name database.url gives, as libpq reads it (no defaults);
  * NULL when none is given or libpq cannot read the string. Caller frees. */

@@ -165,6 +165,17 @@ int profile_load_notify(struct profile_ctx *c, json_t *prof, const char *name);
 void profile_alerts_done(struct profile *p);
 void profile_alerts_clone(struct profile *c, const struct profile *p);
 
+/* ---- offsite, encryption, signing (offsite.c) --------------------------- */
+
+/* offsite[], encryption, signing, offsite_max_age (after backup). */
+int profile_load_offsite(struct profile_ctx *c, json_t *prof, const char *name);
+/* An ISO-8601 duration ("P2D", "PT36H") in seconds into *out (may be
+ * NULL); false when s is not one. */
+bool profile_iso_duration_seconds(const char *s, long long *out);
+/* Free the offsite keys' values; copy them into a clone. */
+void profile_offsite_done(struct profile *p);
+void profile_offsite_clone(struct profile *c, const struct profile *p);
+
 /* ---- the struct itself (profile.c) -------------------------------------- */
 
 /* Free everything p owns (not p itself). */

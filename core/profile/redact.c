@@ -124,7 +124,57 @@ static json_t *backup_json(const struct profile *p)
 		"last", k->last, "daily", k->daily, "weekly", k->weekly,
 		"monthly", k->monthly, "manual_days", k->manual_days));
 	put_strv(o, p, "schedule", &p->backup.schedule);
+	if (p->backup.offsite)
+		json_object_set_new(o, "offsite", json_true());
 	return o;
+}
+
+/* One offsite target, its keep included. */
+static json_t *target_json(const struct profile *p, const struct profile_offsite *t)
+{
+	const struct profile_keep *k = &t->keep;
+	json_t *o = json_object();
+	put_str(o, p, "name", t->name);
+	put_str(o, p, "type", t->type);
+	if (strcmp(t->type, "s3") == 0) {
+		put_str(o, p, "endpoint", t->endpoint);
+		put_str(o, p, "region", t->region);
+		put_str(o, p, "bucket", t->bucket);
+		put_str(o, p, "prefix", t->prefix);
+		json_object_set_new(o, "path_style", json_boolean(t->path_style));
+		json_object_set_new(o, "part_size_mib", json_integer(t->part_size_mib));
+		json_object_set_new(o, "parallel", json_integer(t->parallel));
+	} else {
+		put_str(o, p, "host", t->host);
+		json_object_set_new(o, "port", json_integer(t->port));
+		put_str(o, p, "user", t->user);
+		put_str(o, p, "identity_file", t->identity_file);
+		put_str(o, p, "known_hosts", t->known_hosts);
+		put_str(o, p, "dir", t->dir);
+	}
+	json_object_set_new(o, "keep", json_pack("{s:i, s:i, s:i, s:i, s:i}",
+		"last", k->last, "daily", k->daily, "weekly", k->weekly,
+		"monthly", k->monthly, "manual_days", k->manual_days));
+	return o;
+}
+
+/* offsite, encryption and signing. */
+static void offsite_json(json_t *o, const struct profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < p->noffsite; i++)
+		json_array_append_new(a, target_json(p, &p->offsite[i]));
+	put_section(o, "offsite", a);
+	if (p->has_encryption) {
+		json_t *en = json_object();
+		put_strv(en, p, "recipients", &p->encryption.recipients);
+		json_object_set_new(en, "local", json_boolean(p->encryption.local));
+		json_object_set_new(o, "encryption", en);
+	}
+	json_t *sg = json_object();
+	put_str(sg, p, "key", p->signing.key);
+	put_str(sg, p, "public_key", p->signing.public_key);
+	put_section(o, "signing", sg);
 }
 
 /* The ssh section, defaults included. */
@@ -306,6 +356,7 @@ static json_t *profile_json(const struct profile *p)
 	json_object_set_new(o, "drill", drill_json(p));
 	if (p->has_notify)
 		json_object_set_new(o, "notify", notify_json(p));
+	offsite_json(o, p);
 	return o;
 }
 

@@ -1,8 +1,8 @@
 /* sections — the keys of each section of a profile and how each is read,
  * in a fixed order: app first (its env file feeds ${VAR} expansion of
  * everything else), then database, backup, ssh, services, health, registry,
- * hooks, migrations, actions, seeds, log_dir, description, drill, notify
- * (alerts.c). Every object's
+ * hooks, migrations, actions, seeds, log_dir, description, then the
+ * offsite keys (offsite.c), drill and notify (alerts.c). Every object's
  * keys are checked against the section's table before its values, so a typo
  * is reported as a typo and not as a missing key. */
 #include "profile_int.h"
@@ -17,11 +17,12 @@
 
 static const char *const profile_keys[] = {
 	"description", "database", "app", "backup", "ssh", "services", "health",
-	"registry", "hooks", "migrations", "actions", "seeds", "log_dir", "drill", "notify", NULL};
+	"registry", "hooks", "migrations", "actions", "seeds", "log_dir", "offsite",
+	"encryption", "signing", "offsite_max_age", "drill", "notify", NULL};
 static const char *const database_keys[] = {"url", NULL};
 static const char *const app_keys[] = {"root", "paths", "exclude", "env_file", NULL};
 static const char *const backup_keys[] = {
-	"dir", "compression", "level", "globals", "keep", "schedule", NULL};
+	"dir", "compression", "level", "globals", "keep", "schedule", "offsite", NULL};
 static const char *const keep_keys[] = {
 	"last", "daily", "weekly", "monthly", "manual_days", NULL};
 static const char *const ssh_keys[] = {
@@ -195,7 +196,8 @@ static int load_backup(struct profile_ctx *c, json_t *prof, const char *name)
 	    get_level(c, b, kp) < 0 ||
 	    profile_read_bool(c, b, kp, "globals", &p->backup.globals) < 0 ||
 	    load_keep(c, b, kp) < 0 ||
-	    profile_read_strv(c, b, kp, "schedule", &p->backup.schedule) < 0)
+	    profile_read_strv(c, b, kp, "schedule", &p->backup.schedule) < 0 ||
+	    profile_read_bool(c, b, kp, "offsite", &p->backup.offsite) < 0)
 		return -1;
 	return check_schedule(c, kp, &p->backup.schedule);
 }
@@ -302,39 +304,10 @@ static int load_health(struct profile_ctx *c, json_t *prof, const char *name)
 	return 0;
 }
 
-/* P[nY][nM][nW][nD][T[nH][nM][nS]], units in that order, at least one. */
-static bool iso_duration_valid(const char *s)
-{
-	const char *units = "YMWD";
-	bool any = false, in_time = false;
-	if (*s++ != 'P')
-		return false;
-	while (*s) {
-		if (*s == 'T' && !in_time) {
-			in_time = true;
-			units = "HMS";
-			if (!*++s)
-				return false;
-			continue;
-		}
-		if (!isdigit((unsigned char)*s))
-			return false;
-		while (isdigit((unsigned char)*s))
-			s++;
-		const char *u = *s ? strchr(units, *s) : NULL;
-		if (!u)
-			return false;
-		units = u + 1;
-		any = true;
-		s++;
-	}
-	return any;
-}
-
 /* registry.grace_period is an ISO-8601 duration. */
 static int check_grace_period(struct profile_ctx *c, const char *parent, const char *value)
 {
-	if (!value || iso_duration_valid(value))
+	if (!value || profile_iso_duration_seconds(value, NULL))
 		return 0;
 	char kp[KP_MAX];
 	profile_keypath(kp, parent, "grace_period");
@@ -476,7 +449,7 @@ typedef int (*section_loader)(struct profile_ctx *, json_t *, const char *);
 static const section_loader section_loaders[] = {
 	load_app, load_database, load_backup, load_ssh, load_services, load_health,
 	load_registry, load_hooks, load_migrations, load_actions, load_seeds, load_misc,
-	profile_load_drill, profile_load_notify};
+	profile_load_offsite, profile_load_drill, profile_load_notify};
 
 /* One profile: its keys, the defaults, then every section in order. */
 int profile_load_sections(struct profile_ctx *c, const char *name, json_t *obj)

@@ -1,5 +1,5 @@
 /* storage — a place where bundles live, behind one interface: a local
- * directory, a directory on an SSH server (SFTP), later an S3 bucket.
+ * directory, a directory on an SSH server (SFTP), an S3 bucket.
  * Flows list, stat, put, get and remove entries without knowing which.
  *
  * An entry is a file directly in the storage's directory (or under its
@@ -34,6 +34,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "profile/profile.h"
 #include "ssh/ssh.h"
 
 typedef struct storage storage;
@@ -47,6 +48,13 @@ storage *storage_open_local(const char *dir, struct err *e);
  * home. c is borrowed and must outlive the storage. */
 storage *storage_open_sftp(sshc_conn *c, const char *dir, struct err *e);
 
+/* A bucket (under a prefix) of an S3-compatible service, the offsite
+ * target t (copied). Credentials come from the environment or the aws
+ * credentials file (ERR_OFFSITE when there are none). state_dir holds the
+ * checkpoints of multipart uploads in progress ("<state_dir>/<name>.s3upload"),
+ * so an interrupted or killed put resumes after the parts that finished. */
+storage *storage_open_s3(const struct profile_offsite *t, const char *state_dir, struct err *e);
+
 /* Close and free; NULL-safe. */
 void storage_close(storage *s);
 
@@ -54,7 +62,7 @@ void storage_close(storage *s);
  * Belongs to s. */
 const char *storage_describe(const storage *s);
 
-/* The driver's name: "local", "sftp". */
+/* The driver's name: "local", "sftp", "s3". */
 const char *storage_driver_name(const storage *s);
 
 /* Where the entry name lives, for messages and for the front end's result
@@ -97,6 +105,9 @@ struct storage_put_result {
 	uint64_t sent;             /* bytes transferred this time */
 	char sha256[65];           /* hex of the file, checked at the destination */
 	double seconds;            /* wall time of the whole put */
+	unsigned parts;            /* s3 multipart: parts of the file (0 = one request) */
+	unsigned parts_resumed;    /* ... finished by an earlier run, not sent again */
+	unsigned parts_sent;       /* ... sent by this run */
 };
 
 /* Copy the local file local_path into the storage, atomically (see above).
@@ -116,6 +127,8 @@ struct storage_get_opts {
 struct storage_get_result {
 	uint64_t bytes;
 	char sha256[65];           /* hex of what arrived */
+	char stored_sha256[65];    /* the hash the entry was stored with and that
+				    * was checked (s3 metadata); "" = none */
 	double seconds;
 };
 

@@ -136,11 +136,14 @@ struct cmd_entry {
 	size_t args_size;         /* sizeof the args struct the options fill */
 	/* After parsing, before the profiles are loaded (NULL: none). */
 	int (*check)(struct cmd_run *r, struct err *e);
-	/* CMD_DRY_RUN: the plan, as the run would make it. */
+	/* CMD_DRY_RUN: the plan, as the run would make it; CMD_PLAN_BY_EXEC
+	 * when this use of the command makes its dry run in exec (c->dry_run). */
 	int (*plan)(struct cmd_run *r, struct plan *plan, struct err *e);
 	/* The work: 0, -1 with e filled, or an exit code > 0. */
 	int (*exec)(struct cmd_run *r, struct err *e);
 };
+
+#define CMD_PLAN_BY_EXEC 1
 
 /* The shared options. */
 extern const struct cmd_option cmd_opt_profiles;   /* --profiles FILE (cli) */

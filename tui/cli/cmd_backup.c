@@ -49,6 +49,9 @@ static const struct cmd_option options[] = {
 	 .help = "include roles (pg_dumpall --roles-only, no passwords)"},
 	{.name = "no-prune", .kind = CMD_FLAG, .field = ARG(o.no_prune),
 	 .help = "do not apply the retention policy afterwards"},
+	{.name = "offsite", .kind = CMD_FLAG, .field = ARG(o.offsite),
+	 .help = "then copy the bundle to every offsite target (as backup.offsite)"},
+	CMD_USE(cmd_opt_accept_new_host_key, struct backup_args, o.accept_new_host_key),
 	CMD_USE(cmd_opt_scheduled, struct backup_args, scheduled),
 	{0},
 };
@@ -63,6 +66,8 @@ static struct backup_opts *opts_of(struct cmd_run *r)
 	a->o.exclude_tables = &a->exclude;
 	a->o.events = r->events;
 	a->o.cancel = r->cancel;
+	a->o.confirm_host_key = cli_ask_host_key;
+	a->o.hostkey_ud = r->c;
 	return &a->o;
 }
 
@@ -86,6 +91,9 @@ static void print_result_text(const struct backup_result *r)
 			printf("  pruned %s (%s)\n", r->pruned.v[i].file, r->pruned.v[i].rule);
 	if (r->prune_warning)
 		printf("  warning: retention failed: %s\n", r->prune_warning);
+	for (size_t i = 0; i < r->offsite.ncopies; i++)
+		printf("  offsite %s: %s (%.0f MB/s)\n", r->offsite.copies[i].target,
+		       r->offsite.copies[i].where, r->offsite.copies[i].mb_per_s);
 }
 
 /* --dry-run: backup_plan. */

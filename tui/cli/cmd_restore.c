@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "flow/offsite.h"
 #include "remote.h"
 #include "flow/restore.h"
 #include "flow/rollback.h"
@@ -13,6 +14,8 @@
 struct restore_args {
 	struct restore_opts o;
 	struct strv tables, schemas;
+	const char *from, *identity;
+	bool accept_new_host_key;
 };
 
 #define ARG(member) offsetof(struct restore_args, member)
@@ -34,7 +37,16 @@ static const struct cmd_option restore_options[] = {
 	 .help = "let a schema-only bundle replace a database that holds rows (with empty tables)"},
 	{.name = "keep-target-settings", .kind = CMD_FLAG, .field = ARG(o.keep_target_settings),
 	 .help = "keep the live database's settings, grants, comment and connection limit"},
+	{.name = "update-roles", .kind = CMD_FLAG, .field = ARG(o.update_roles),
+	 .help = "roles that exist take the bundle's attributes, settings and memberships "
+		 "(default: left exactly as they are)"},
 	CMD_USE(cmd_opt_jobs, struct restore_args, o.jobs),
+	{.name = "from", .kind = CMD_STRING, .metavar = "TARGET", .field = ARG(from),
+	 .help = "fetch NAME from this offsite target first (into backup.dir as .part,\n"
+		 "decrypted and verified before anything else happens)"},
+	{.name = "identity", .kind = CMD_STRING, .value = CMD_V_FILE, .metavar = "FILE",
+	 .field = ARG(identity), .help = "with --from: the age key or ssh private key that decrypts"},
+	CMD_USE(cmd_opt_accept_new_host_key, struct restore_args, accept_new_host_key),
 	{.name = "no-safety-backup", .kind = CMD_FLAG, .field = ARG(o.no_safety_backup),
 	 .help = "skip the safety backup of what is there now"},
 	{.name = "keep-previous", .kind = CMD_INT, .min = 1, .max = 100, .metavar = "N",
@@ -119,9 +131,36 @@ static struct restore_opts *opts_of(struct cmd_run *r)
 	return &a->o;
 }
 
-/* --dry-run: verify the bundle and restore_plan. */
+/* --from: the pull flow (fetch, decrypt, verify); its bundle's path. */
+static char *fetch_offsite(struct cmd_run *r, struct err *e)
+{
+	const struct restore_args *a = r->args;
+	if (!r->argc) {
+		err_set(e, ERR_USAGE, "restore --from %s needs the bundle's name", a->from);
+		err_hint(e, "`ferry offsite list --from %s` lists them", a->from);
+		return NULL;
+	}
+	struct offsite_flow_opts o = {
+		.profile = r->p, .target = a->from, .accept_new_host_key = a->accept_new_host_key,
+		.confirm_host_key = cli_ask_host_key, .hostkey_ud = r->c,
+		.events = r->events, .cancel = r->cancel};
+	struct offsite_pull_flow_result res;
+	char *path = NULL;
+	if (offsite_pull_run(&o, r->argv[0], a->identity, &res, e) == 0)
+		path = xstrdup(res.pull.path);
+	offsite_pull_flow_result_done(&res);
+	return path;
+}
+
+/* --dry-run: verify the bundle and restore_plan (--from: the fetch's plan). */
 static int restore_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e)
 {
+	const struct restore_args *a = r->args;
+	if (a->from) {
+		struct offsite_flow_opts o = {.profile = r->p, .target = a->from};
+		return r->argc ? offsite_pull_plan(&o, r->argv[0], a->identity, plan, e)
+			       : err_set(e, ERR_USAGE, "restore --from needs the bundle's name");
+	}
 	char *bundle = bundle_of(r, e);
 	int rc = bundle ? restore_plan(r->p, bundle, opts_of(r), plan, e) : -1;
 	free(bundle);
@@ -131,7 +170,8 @@ static int restore_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e
 /* restore_run, then the result. */
 static int restore_exec(struct cmd_run *r, struct err *e)
 {
-	char *bundle = bundle_of(r, e);
+	const struct restore_args *a = r->args;
+	char *bundle = a->from ? fetch_offsite(r, e) : bundle_of(r, e);
 	if (!bundle)
 		return -1;
 	struct restore_result res;

@@ -36,7 +36,7 @@ static int verify_path(struct cmd_run *run, const char *path, const struct profi
 {
 	const struct verify_args *a = run->args;
 	struct verify_opts o = {.deep = a->deep, .profile = p, .events = run->events,
-				.cancel = run->cancel};
+				.cancel = run->cancel, .public_key = p ? p->signing.public_key : NULL};
 	struct verify_result r;
 	int rc = verify_run(path, &o, &r, e);
 	if (rc == 0 && run->c->json) {
@@ -48,13 +48,17 @@ static int verify_path(struct cmd_run *run, const char *path, const struct profi
 		       r.manifest.schema_revision ? r.manifest.schema_revision : "unknown",
 		       r.manifest.created_at ? r.manifest.created_at : "?",
 		       r.deep_done ? "; restored and row counts match" : "");
+		if (r.signature_ok)
+			printf("signature: verified with %s\n", p->signing.public_key);
 	}
 	verify_result_done(&r);
 	return rc;
 }
 
-/* The bundle's path; a profile is loaded only for --deep or a name in
- * backup.dir (*pf then holds it). NULL with e filled. */
+/* The bundle's path; a profile is loaded only for --deep, a name in
+ * backup.dir or a profile named (--profile, FERRY_PROFILE: its
+ * signing.public_key is then checked); *pf then holds it. NULL with e
+ * filled. */
 static char *bundle_path(struct cmd_run *r, profile_file **pf, const struct profile **p,
 			 struct err *e)
 {
@@ -62,7 +66,9 @@ static char *bundle_path(struct cmd_run *r, profile_file **pf, const struct prof
 	*pf = NULL;
 	*p = NULL;
 	const char *arg = r->argv[0];
-	if ((a->deep || access(arg, F_OK) != 0) && !(*p = cli_profile(r->c, pf, e)))
+	const char *named = getenv("FERRY_PROFILE");
+	bool wants = a->deep || access(arg, F_OK) != 0 || r->c->profile_name || (named && *named);
+	if (wants && !(*p = cli_profile(r->c, pf, e)))
 		return NULL;
 	return cli_resolve_bundle(arg, *p, e);
 }

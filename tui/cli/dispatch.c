@@ -350,8 +350,13 @@ static int print_plan(struct cmd_run *r, struct err *e)
 {
 	struct plan plan;
 	memset(&plan, 0, sizeof plan);
-	if (r->entry->plan(r, &plan, e) < 0)
+	int rc = r->entry->plan(r, &plan, e);
+	if (rc < 0)
 		return -1;
+	if (rc == CMD_PLAN_BY_EXEC) {   /* this use of the command dry-runs in exec */
+		plan_done(&plan);
+		return r->entry->exec(r, e);
+	}
 	if (r->c->json) {
 		char *text = plan_to_json(&plan);
 		printf("%s\n", text);

@@ -15,9 +15,11 @@ extern const struct cmd_entry cmd_list_prune_entry;
 extern const struct cmd_entry cmd_schedule_entry;
 extern const struct cmd_entry cmd_db_entry;
 extern const struct cmd_entry cmd_counts_entry;
+extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_profiles_entry;
 extern const struct cmd_entry cmd_remote_entry;
 extern const struct cmd_entry cmd_push_entry;
+extern const struct cmd_entry cmd_offsite_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_notify_entry;
 extern const struct cmd_entry cmd_admin_action_entry;
@@ -43,9 +45,11 @@ static const struct cmd_entry *const entries[] = {
 	&cmd_schedule_entry,
 	&cmd_db_entry,
 	&cmd_counts_entry,
+	&cmd_recover_entry,
 	&cmd_profiles_entry,
 	&cmd_remote_entry,
 	&cmd_push_entry,
+	&cmd_offsite_entry,
 	&cmd_status_entry,
 	&cmd_notify_entry,
 	&wiz_easy_entry,
