@@ -271,6 +271,10 @@ static struct curl_slist *setup_api_request(CURL *curl, struct transfer *t, char
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)(rq->connect_timeout_s ? rq->connect_timeout_s : 10));
+	if (rq->timeout_s > 0)
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)rq->timeout_s);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)(rq->stall_timeout_s ? rq->stall_timeout_s : 60));
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -379,90 +383,65 @@ static void url_origin(const char *url, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(host - url + (ptrdiff_t)strcspn(host, "/?#")), url);
 }
 
-/* The request's headers: JSON, then the caller's. Caller frees the list. */
-static struct curl_slist *post_headers(const struct http_post *req)
-{
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	for (size_t i = 0; req->headers && i < req->headers->n; i++)
-		h = curl_slist_append(h, req->headers->v[i]);
-	return h;
-}
-
-/* One POST: the answer's status (0 when none) and curl's error. */
-static int post_once(const struct http_post *req, struct curl_slist *headers, int *status, char *errbuf,
-		     struct err *e)
-{
-	CURL *curl = curl_easy_init();
-	if (!curl)
-		return err_set(e, ERR_FAILED, "%s: cannot initialise libcurl", req->what);
-	curl_easy_setopt(curl, CURLOPT_URL, req->url);
-	curl_easy_setopt(curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)req->timeout_s);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)req->timeout_s);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION " (notify)");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	CURLcode rc = curl_easy_perform(curl);
-	long code = 0;
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	else if (!errbuf[0])
-		snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
-	*status = (int)code;
-	curl_easy_cleanup(curl);
-	return 0;
-}
-
 /* No answer, a timeout, rate limiting or a server error: worth another try. */
 static bool worth_retrying(int status)
 {
 	return status == 0 || status == 408 || status == 429 || status >= 500;
 }
 
+/* One POST through http_request: the answer's status (0 = none) and why. */
+static int post_once(const struct http_post *req, const char *const *headers, volatile sig_atomic_t *cancel,
+		     int *status, char *why, size_t len, struct err *e)
+{
+	struct http_request rq = {.method = "POST", .url = req->url, .headers = headers, .body = req->body,
+				  .body_len = strlen(req->body), .cancel = cancel,
+				  .connect_timeout_s = req->timeout_s, .stall_timeout_s = req->timeout_s,
+				  .timeout_s = req->timeout_s};
+	struct http_response rs;
+	struct err re = {0};
+	int rc = http_request(&rq, &rs, &re);
+	*status = rs.status;
+	if (rs.status)
+		snprintf(why, len, "answered %d", rs.status);
+	else
+		snprintf(why, len, "%s", rs.error[0] ? rs.error : re.msg);
+	http_response_done(&rs);
+	if (rc < 0 && re.kind == ERR_INTERRUPTED) {
+		*e = re;
+		return -1;
+	}
+	return 0;
+}
+
 int http_post_json(const struct http_post *req, const struct event_sink *ev, volatile sig_atomic_t *cancel,
 		   int *status, struct err *e)
 {
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_rc != CURLE_OK)
-		return err_set(e, ERR_FAILED, "%s: cannot initialise libcurl: %s", req->what,
-			       curl_easy_strerror(curl_init_rc));
-	char origin[256], errbuf[CURL_ERROR_SIZE] = "", what[CURL_ERROR_SIZE + 32] = "";
+	char origin[256], why[ERR_MSG_MAX + 32] = "";
 	url_origin(req->url, origin, sizeof origin);
-	struct curl_slist *headers = post_headers(req);
+	size_t nh = req->headers ? req->headers->n : 0;
+	const char **headers = xcalloc(nh + 2, sizeof *headers);
+	headers[0] = "Content-Type: application/json";
+	for (size_t i = 0; i < nh; i++)
+		headers[i + 1] = req->headers->v[i];
 	int attempts = req->attempts > 0 ? req->attempts : 1, got = 0, rc = 1;
 	for (int i = 1, wait_s = 1; rc > 0 && i <= attempts; i++, wait_s *= 2) {
-		errbuf[0] = '\0';
-		if (post_once(req, headers, &got, errbuf, e) < 0) {
+		if (post_once(req, headers, cancel, &got, why, sizeof why, e) < 0) {
 			rc = -1;
 		} else if (got >= 200 && got < 300) {
 			rc = 0;
 		} else {
-			if (got)
-				snprintf(what, sizeof what, "answered %d", got);
-			else
-				snprintf(what, sizeof what, "%s", errbuf);
-			event_log(ev, EV_WARN, "%s %s: attempt %d/%d: %s", req->what, origin, i, attempts, what);
+			event_log(ev, EV_WARN, "%s %s: attempt %d/%d: %s", req->what, origin, i, attempts, why);
 			if (!worth_retrying(got) || i == attempts)
 				break;
 			if (!sleep_unless_cancelled(wait_s, cancel))
 				rc = err_set(e, ERR_INTERRUPTED, "%s interrupted", req->what);
 		}
 	}
-	curl_slist_free_all(headers);
+	free(headers);
 	if (status)
 		*status = got;
 	if (rc <= 0)
 		return rc;
-	err_set(e, ERR_FAILED, "%s %s: %s", req->what, origin, what);
+	err_set(e, ERR_FAILED, "%s %s: %s", req->what, origin, why);
 	return err_hint(e, "check notify.webhook.url and its headers (`ferry notify --test` sends a test alert)");
 }

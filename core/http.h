@@ -94,6 +94,7 @@ struct http_request {
 	volatile sig_atomic_t *cancel;
 	int connect_timeout_s;         /* 0 = 10 */
 	int stall_timeout_s;           /* no byte moved for this long: fail; 0 = 60 */
+	int timeout_s;                 /* the whole request at most; 0 = no limit */
 };
 
 struct http_response {

@@ -164,21 +164,24 @@ static int check_space(void *ctx, struct err *e)
 
 static char *verify_detail(void *ctx)
 {
-	const struct manifest *m = &((struct drill_ctx *)ctx)->rr.manifest;
-	return xasprintf("%zu members, unpacking the dump", m->nmembers);
+	const struct drill_ctx *c = ctx;
+	return xasprintf("%zu members%s, unpacking the dump", c->rr.manifest.nmembers,
+			 c->p->signing.public_key ? " and the manifest's signature" : "");
 }
 
-/* The bundle is what it says it is, before anything is loaded: every
- * member's SHA-256 against the manifest and SHA256SUMS, the dump unpacked
- * into work in the same pass. A signature check of the bundle belongs
- * here, first (the result's "signature" says "unsigned" until then). */
+/* The bundle is what it says it is, before anything is loaded: its
+ * manifest's signature when the profile has signing.public_key (a bundle
+ * without one is refused then), every member's SHA-256 against the
+ * manifest and SHA256SUMS, the dump unpacked into work in the same pass.
+ * The result's "signature" says which: "verified" or "unsigned". */
 static int drill_verify_bundle(struct drill_ctx *c, const char *work, struct err *e)
 {
 	struct bundle_route route = {.prefix = "db/", .dest_dir = work};
-	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel, .extract = &route, .nextract = 1};
+	struct verify_opts vo = {.events = c->ev, .cancel = c->o->cancel, .extract = &route, .nextract = 1,
+				 .public_key = c->p->signing.public_key};
 	struct verify_result vr;
-	c->r->signature = "unsigned";
 	int rc = verify_pass(c->r->bundle, &vo, &vr, e);
+	c->r->signature = rc == 0 && vr.signature_ok ? "verified" : "unsigned";
 	if (rc == 0 || e->kind == ERR_VERIFY)
 		verified_write_verify(c->r->bundle, rc == 0, e->msg);
 	if (rc == 0) {
@@ -204,7 +207,8 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	c->rc.work = work;
 	if (journal_make(c->journal, "dir", work, e) < 0 || drill_verify_bundle(c, work, e) < 0)
 		return -1;
-	step_note(sr, "%zu members", c->rr.manifest.nmembers);
+	step_note(sr, "%zu members%s", c->rr.manifest.nmembers,
+		  strcmp(c->r->signature, "verified") == 0 ? ", signature verified" : "");
 	return STEP_DONE;
 }
 

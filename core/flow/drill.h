@@ -3,7 +3,8 @@
  *
  *   preflight  the bundle (default: the newest full one of the profile), its
  *              manifest and table of contents, the server, pg_restore
- *   verify     every member's SHA-256, unpacking the dump (drill_verify_bundle)
+ *   verify     the manifest's signature (signing.public_key), every member's
+ *              SHA-256, unpacking the dump (drill_verify_bundle)
  *   load       a scratch database <db>_drill_<time> on the server (--server:
  *              another profile's), loaded with the restore's own steps:
  *              roles, pg_restore, database-level properties
@@ -73,7 +74,7 @@ struct drill_result {
 	struct content_result content;
 	struct drill_check *checks;
 	size_t nchecks;
-	const char *signature;        /* "unsigned": no signature is checked yet */
+	const char *signature;        /* "verified" (signing.public_key) or "unsigned" */
 	struct flow_report report;
 	struct err error;             /* the failure, when !ok */
 	char *log_path;               /* <log_dir>/drill_log.json */

@@ -35,14 +35,14 @@ void list_done(struct bundle_list *l);
 int list_bundles(const char *dir, const char *profile_name, struct bundle_list *out,
 		 struct err *e);
 
-/* Sort newest first (by the time in the name, then by name). */
-void list_sort(struct bundle_list *l);
-/* Append b (taken over: b is reset). */
-void list_add(struct bundle_list *l, struct bundle_info *b);
 /* What `ferry list` shows of a bundle's checks: "not verified",
  * "verified 2026-11-21", "verify FAILED 2026-11-21", "drilled 2026-11-22",
  * "drill FAILED 2026-11-22" (the drill, when there was one, says more). */
 void list_check_state(const struct bundle_info *b, char *out, size_t len);
+/* Sort newest first (by the time in the name, then by name). */
+void list_sort(struct bundle_list *l);
+/* Append b (taken over: b is reset). */
+void list_add(struct bundle_list *l, struct bundle_info *b);
 
 /* Parse "<profile>_<YYYYMMDD>_<HHMMSS>_<type>_<rev>.ferry.tar.*". */
 int list_parse_name(const char *name, struct bundle_info *out);

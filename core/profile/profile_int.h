@@ -138,6 +138,11 @@ int profile_env_file_read(struct profile_ctx *c, const char *kp, const char *fil
 const char *profile_home_dir(void);
 /* s with ~ expanded, made absolute against base and cleaned; new string. */
 char *profile_path_resolve(const char *base, const char *s);
+/* path made absolute against the current directory and cleaned; NULL when
+ * the current directory cannot be read. */
+char *profile_path_absolute(const char *path);
+/* The directory of an absolute path; new string. */
+char *profile_path_dirname(const char *abs);
 /* A relative path without ".." parts, cleaned ("." for the root itself);
  * NULL when s is absolute or climbs out. */
 char *profile_relative_clean(const char *s);
@@ -151,6 +156,15 @@ int profile_load_sections(struct profile_ctx *c, const char *name, json_t *obj);
  * NULL with e filled ("FILE:LINE:COLUMN: ..." for syntax errors). */
 json_t *profile_parse_json(const char *text, size_t len, const char *path, struct err *e);
 
+/* ---- drill and notify (alerts.c) ---------------------------------------- */
+
+/* The drill and notify sections (defaults set when absent). */
+int profile_load_drill(struct profile_ctx *c, json_t *prof, const char *name);
+int profile_load_notify(struct profile_ctx *c, json_t *prof, const char *name);
+/* Free / deep-copy what the two sections own. */
+void profile_alerts_done(struct profile *p);
+void profile_alerts_clone(struct profile *c, const struct profile *p);
+
 /* ---- offsite, encryption, signing (offsite.c) --------------------------- */
 
 /* offsite[], encryption, signing, offsite_max_age (after backup). */
@@ -161,14 +175,6 @@ bool profile_iso_duration_seconds(const char *s, long long *out);
 /* Free the offsite keys' values; copy them into a clone. */
 void profile_offsite_done(struct profile *p);
 void profile_offsite_clone(struct profile *c, const struct profile *p);
-/* ---- drill and notify (alerts.c) ---------------------------------------- */
-
-/* The drill and notify sections (defaults set when absent). */
-int profile_load_drill(struct profile_ctx *c, json_t *prof, const char *name);
-int profile_load_notify(struct profile_ctx *c, json_t *prof, const char *name);
-/* Free / deep-copy what the two sections own. */
-void profile_alerts_done(struct profile *p);
-void profile_alerts_clone(struct profile *c, const struct profile *p);
 
 /* ---- the struct itself (profile.c) -------------------------------------- */
 

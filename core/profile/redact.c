@@ -353,10 +353,10 @@ static json_t *profile_json(const struct profile *p)
 	put_section(o, "actions", actions_json(p));
 	put_strv(o, p, "seeds", &p->seeds);
 	put_str(o, p, "log_dir", p->log_dir);
-	offsite_json(o, p);
 	json_object_set_new(o, "drill", drill_json(p));
 	if (p->has_notify)
 		json_object_set_new(o, "notify", notify_json(p));
+	offsite_json(o, p);
 	return o;
 }
 

@@ -2,7 +2,7 @@
  * in a fixed order: app first (its env file feeds ${VAR} expansion of
  * everything else), then database, backup, ssh, services, health, registry,
  * hooks, migrations, actions, seeds, log_dir, description, then the
- * offsite keys (offsite.c), drill, notify (alerts.c). Every object's
+ * offsite keys (offsite.c), drill and notify (alerts.c). Every object's
  * keys are checked against the section's table before its values, so a typo
  * is reported as a typo and not as a missing key. */
 #include "profile_int.h"

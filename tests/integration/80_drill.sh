@@ -38,6 +38,12 @@ cat >"$work/profiles.json" <<JSON
     "log_dir": "$work/logs",
     "drill": {"checks": [{"name": "an admin exists", "sql": "SELECT count(*) FROM app.customers WHERE email = 'admin@example.com'", "expect": 1}]}
   },
+  "signed": {
+    "database": {"url": "postgresql://ferry@127.0.0.1:$SOURCE_PORT/$db"},
+    "backup": {"dir": "$work/signed-backups"},
+    "log_dir": "$work/logs",
+    "signing": {"key": "$work/sign", "public_key": "$work/sign.pub"}
+  },
   "spare": {
     "database": {"url": "postgresql://ferry@127.0.0.1:$TARGET_PORT/postgres"},
     "backup": {"dir": "$work/spare-backups"}
@@ -45,6 +51,7 @@ cat >"$work/profiles.json" <<JSON
 }
 JSON
 export FERRY_PROFILES=$work/profiles.json
+ssh-keygen -q -t ed25519 -N '' -C ferry-sign -f "$work/sign" </dev/null
 
 scratches() { t_psql_source "SELECT datname FROM pg_database WHERE datname LIKE '${db}_drill_%' ORDER BY 1"; }
 target_scratches() { t_psql_target "SELECT datname FROM pg_database WHERE datname LIKE '${db}_drill_%' ORDER BY 1"; }
@@ -182,6 +189,48 @@ t_assert_exit 0 "$FERRY_BIN" drill --profile prod
 t_assert_contains "$T_ERR" "dropping $left, left by an earlier drill" "the next drill names the leftover"
 t_assert_eq "" "$(scratches)" "nothing left after the next drill"
 [ -z "$(ls -d "$work"/backups/.ferry-drill-* 2>/dev/null)" ] || t_fail "the killed drill's work directory is left"
+
+t_log "signing configured: the signature is checked; dump data changed with hashes recomputed is refused"
+t_assert_exit 0 "$FERRY_BIN" backup --profile signed --json
+signed=$(printf '%s\n' "$T_OUT" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["file"])')
+t_assert_exit 0 "$FERRY_BIN" drill --profile signed --json
+t_assert_eq verified "$(py "d['signature']")" "the drill says the signature verified"
+mkdir -p "$work/evil"
+tar --zstd -tf "$signed" >"$work/evil.list"
+tar --zstd -xf "$signed" -C "$work/evil"
+python3 - "$work/evil" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+dump = os.path.join(d, "db/dump")
+# The biggest data file: one row's text changed, the end marker kept.
+files = [f for f in os.listdir(dump) if f.endswith(".dat") and f != "toc.dat"]
+big = max(files, key=lambda f: os.path.getsize(os.path.join(dump, f)))
+p = os.path.join(dump, big)
+data = open(p, "rb").read()
+first = data.index(b"\n")
+open(p, "wb").write(b"X" + data[1:first] + data[first:])
+m = json.load(open(os.path.join(d, "manifest.json")))
+for mem in m["members"]:
+    q = os.path.join(d, mem["name"])
+    if os.path.isfile(q) and not os.path.islink(q):
+        b = open(q, "rb").read()
+        mem["sha256"] = hashlib.sha256(b).hexdigest()
+        mem["size"] = len(b)
+open(os.path.join(d, "manifest.json"), "w").write(json.dumps(m, indent=2) + "\n")
+lines = []
+for name in ["manifest.json", "manifest.json.sig"] + [x["name"] for x in m["members"]]:
+    q = os.path.join(d, name)
+    if os.path.isfile(q) and not os.path.islink(q):
+        lines.append("%s  %s" % (hashlib.sha256(open(q, "rb").read()).hexdigest(), name))
+open(os.path.join(d, "SHA256SUMS"), "w").write("\n".join(lines) + "\n")
+PY
+(cd "$work/evil" && tar --zstd --no-recursion --format=pax -cf "$work/signed-backups/signed_20260101_000000_manual_evil.ferry.tar.zst" -T "$work/evil.list")
+evil=$work/signed-backups/signed_20260101_000000_manual_evil.ferry.tar.zst
+t_assert_exit 0 "$FERRY_BIN" verify "$evil"
+t_assert_exit 4 "$FERRY_BIN" drill "$evil" --profile signed
+t_assert_contains "$T_ERR" "does not verify" "refused by the signature"
+t_assert_not_contains "$T_ERR" "restore into a scratch database" "nothing was loaded"
+t_assert_eq "" "$(scratches)" "no scratch database for the tampered bundle"
 
 t_log "a corrupted bundle is refused before anything is loaded"
 cp "$bundle" "$work/corrupt_20260101_000000_manual_x.ferry.tar.zst"
