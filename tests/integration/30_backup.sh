@@ -132,7 +132,8 @@ DB=$db t_psql_source "CREATE TABLE app.ticks (id bigserial PRIMARY KEY, pad text
     done
 ) | "$PGBIN/psql" -X -q -h "$SOURCE_SOCK" -p "$SOURCE_PORT" -U ferry -d "$db" >/dev/null &
 writer=$!
-sleep 0.3
+writing() { [ "$(DB=$db t_psql_source "SELECT count(*) > 0 FROM app.ticks WHERE pad = 'live'")" = t ]; }
+t_wait_for 30 writing || t_fail "the concurrent writer did not start"
 t_assert_exit 0 "$FERRY_BIN" backup --db-only --out "$work/concurrent" --json
 wait "$writer"
 cb=$(printf '%s\n' "$T_OUT" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["file"])')

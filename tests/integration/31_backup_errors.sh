@@ -103,7 +103,6 @@ DB=$db t_psql_source "CREATE TABLE slow AS SELECT g, repeat(md5(g::text), 8) AS 
 pid=$!
 staging_exists() { [ -n "$(find "$work/backups" -name '.ferry-staging*' 2>/dev/null)" ]; }
 t_wait_for 20 staging_exists || t_fail "backup did not start"
-sleep 0.3
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
