@@ -203,6 +203,19 @@ static int gather(struct cmd_run *r, struct answers *an, bool interactive, struc
 	return 0;
 }
 
+/* Whether the file at path has a profile of that name (false when it
+ * cannot be read: init's own check says why). */
+static bool has_profile(const char *path, const char *name)
+{
+	struct err e = {0};
+	profile_file *pf = access(path, F_OK) == 0 ? profile_file_load(path, &e) : NULL;
+	bool found = false;
+	for (size_t i = 0; pf && i < profile_file_count(pf); i++)
+		found |= strcmp(profile_file_at(pf, i)->name, name) == 0;
+	profile_file_free(pf);
+	return found;
+}
+
 /* The core options from the answers (borrowing them). */
 static struct init_opts opts_of(const struct cmd_run *r, const struct answers *an)
 {
@@ -278,6 +291,11 @@ static int init_exec(struct cmd_run *r, struct err *e)
 	struct answers an = {0};
 	struct init_result res = {0};
 	int rc = gather(r, &an, interactive, e);
+	struct init_args *a = r->args;
+	if (rc == 0 && interactive && !a->force && has_profile(an.file, an.name)) {
+		fprintf(stderr, "%s already has a profile %s.\n", an.file, an.name);
+		a->force = ask_yes("Replace it?", false);
+	}
 	if (rc == 0) {
 		struct init_opts o = opts_of(r, &an);
 		rc = init_run(&o, &res, e);
@@ -319,8 +337,9 @@ const struct cmd_entry cmd_init_entry = {
 		"./config/migration_profiles.json, the first place ferry looks (--user:\n"
 		"~/.config/ferry/profiles.json; --profiles FILE: there), adding it to a\n"
 		"file that is there, and checks it as `ferry profiles check` does. A\n"
-		"profile of the same name is replaced only with --force. On a terminal it\n"
-		"then offers the first backup and `ferry schedule install`.\n"
+		"profile of the same name is replaced only when you say so on the terminal,\n"
+		"or with --force. On a terminal it then offers the first backup and\n"
+		"`ferry schedule install`.\n"
 		"With --yes nothing is asked: the options and the defaults are the answers.\n",
 	.footer =
 		"Exit status: 0 written; 2 a bad option or a profile of that name exists;\n"
