@@ -160,3 +160,15 @@ t_assert_contains "$out" "wrote profile shop to $app4/config/migration_profiles.
 t_assert_contains "$out" "backup written: $work/b7/shop_" "the first backup, named after the profile"
 t_assert_eq "['media']" "$(json "$app4/config/migration_profiles.json" "d['shop']['app']['paths']")" "the paths answered"
 ls "$work/b7"/shop_*_manual_*.ferry.tar.zst >/dev/null || t_fail "no first bundle in $work/b7"
+
+t_log "on a terminal, a profile of that name is replaced only when the answer is y"
+before=$(sha256sum "$app4/config/migration_profiles.json")
+sed -e '/Make the first backup/d' -e '/Install scheduled/d' "$work/answers" >"$work/answers2"
+printf 'Replace it? [y/N]\tn\n' >>"$work/answers2"
+t_run env DATABASE_URL="$url" python3 "$FERRY_SRC/tests/fixtures/pty_answer.py" "$work/answers2" "$work/pty2.out" \
+    -- "$FERRY_BIN" init
+out=$(tr -d '\r' <"$work/pty2.out" | sed 's/\x1b\[[0-9;]*m//g')
+t_assert_eq 2 "$T_RC" "exit status when the replacement is declined"
+t_assert_contains "$out" "$app4/config/migration_profiles.json already has a profile shop." "it asks"
+t_assert_contains "$out" "ferry: init: there is a profile \"shop\" in $app4/config/migration_profiles.json already" "and refuses"
+t_assert_eq "$before" "$(sha256sum "$app4/config/migration_profiles.json")" "the file is unchanged"

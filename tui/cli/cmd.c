@@ -171,7 +171,7 @@ bool cmd_option_listed(const struct cmd_entry *ce, const struct cmd_option *o)
 	if (d == &cmd_opt_yes)
 		return ce->flags & CMD_YES;
 	if (d == &cmd_opt_no_log)
-		return (ce->flags & CMD_PROGRESS) && profiles;
+		return (ce->flags & CMD_PROGRESS) && !(ce->flags & CMD_NO_RUN_LOG) && profiles;
 	return true;
 }
 

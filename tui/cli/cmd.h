@@ -95,6 +95,7 @@ enum {
 	CMD_WORDS_END = 1 << 5,   /* the first positional word ends the options (remote) */
 	CMD_REMOTE_PROFILE = 1 << 6, /* with an ssh section, the profile is another host's
 				      * (deploy, push): its log_dir is there, no log here */
+	CMD_NO_RUN_LOG = 1 << 7,  /* progress, but no run log (init: no profile yet) */
 };
 
 struct cmd_entry;

@@ -22,30 +22,35 @@ struct init_args {
 
 static const struct cmd_option options[] = {
 	{.name = "database-url", .kind = CMD_STRING, .metavar = "URL", .field = ARG(database_url),
-	 .help = "the database (else $DATABASE_URL, DATABASE_URL in ./.env, the PG*\n"
-		 "variables, the first line of ~/.pgpass); the connection is tried, a\n"
-		 "password in it is not written to the profile"},
+	 .help = "the database (else $DATABASE_URL, DATABASE_URL in\n"
+		 "./.env, the PG* variables, the first line of\n"
+		 "~/.pgpass); the connection is tried, a password in\n"
+		 "it is not written to the profile"},
 	{.name = "app-root", .kind = CMD_STRING, .value = CMD_V_DIR, .metavar = "DIR", .field = ARG(app_root),
 	 .help = "the application's directory (default: the current one)"},
 	{.name = "path", .kind = CMD_LIST, .metavar = "P", .field = ARG(paths),
-	 .help = "an app path to carry in bundles, relative to the app root (repeatable;\n"
-		 "default: those of uploads, media, storage, config, exports,\n"
-		 "public/uploads, data that exist)"},
+	 .help = "an app path to carry in bundles, relative to the\n"
+		 "app root (repeatable; default: those of uploads,\n"
+		 "media, storage, config, exports, public/uploads,\n"
+		 "data that exist)"},
 	{.name = "no-app", .kind = CMD_FLAG, .field = ARG(no_app),
 	 .help = "the database only: no app section"},
 	{.name = "backup-dir", .kind = CMD_STRING, .value = CMD_V_DIR, .metavar = "DIR", .field = ARG(backup_dir),
-	 .help = "where bundles go (default /var/backups/<database>); made with mode 0700"},
+	 .help = "where bundles go (default /var/backups/<database>);\n"
+		 "made with mode 0700"},
 	{.name = "log-dir", .kind = CMD_STRING, .value = CMD_V_DIR, .metavar = "DIR", .field = ARG(log_dir),
 	 .help = "where run logs go (default <backup dir>/logs)"},
 	{.name = "ssh-host", .kind = CMD_STRING, .metavar = "[USER@]HOST[:PORT]", .field = ARG(ssh_host),
-	 .help = "a new server: also write a profile new-server reaching it over SSH"},
+	 .help = "a new server: also write a profile new-server\n"
+		 "reaching it over SSH"},
 	{.name = "health-url", .kind = CMD_STRING, .metavar = "URL", .field = ARG(health_url),
 	 .help = "the app's health URL, checked by status and deploy"},
 	{.name = "name", .kind = CMD_STRING, .metavar = "NAME", .field = ARG(name),
-	 .help = "the profile's name (also --profile NAME; default: the database's);\n"
-		 "bundles are named after it"},
+	 .help = "the profile's name (also --profile NAME; default:\n"
+		 "the database's); bundles are named after it"},
 	{.name = "user", .kind = CMD_FLAG, .field = ARG(user),
-	 .help = "write ~/.config/ferry/profiles.json ($XDG_CONFIG_HOME) instead of\n"
+	 .help = "write ~/.config/ferry/profiles.json\n"
+		 "($XDG_CONFIG_HOME) instead of\n"
 		 "./config/migration_profiles.json"},
 	{.name = "force", .kind = CMD_FLAG, .field = ARG(force),
 	 .help = "replace a profile of the same name"},
@@ -203,6 +208,19 @@ static int gather(struct cmd_run *r, struct answers *an, bool interactive, struc
 	return 0;
 }
 
+/* Whether the file at path has a profile of that name (false when it
+ * cannot be read: init's own check says why). */
+static bool has_profile(const char *path, const char *name)
+{
+	struct err e = {0};
+	profile_file *pf = access(path, F_OK) == 0 ? profile_file_load(path, &e) : NULL;
+	bool found = false;
+	for (size_t i = 0; pf && i < profile_file_count(pf); i++)
+		found |= strcmp(profile_file_at(pf, i)->name, name) == 0;
+	profile_file_free(pf);
+	return found;
+}
+
 /* The core options from the answers (borrowing them). */
 static struct init_opts opts_of(const struct cmd_run *r, const struct answers *an)
 {
@@ -278,6 +296,11 @@ static int init_exec(struct cmd_run *r, struct err *e)
 	struct answers an = {0};
 	struct init_result res = {0};
 	int rc = gather(r, &an, interactive, e);
+	struct init_args *a = r->args;
+	if (rc == 0 && interactive && !a->force && has_profile(an.file, an.name)) {
+		fprintf(stderr, "%s already has a profile %s.\n", an.file, an.name);
+		a->force = ask_yes("Replace it?", false);
+	}
 	if (rc == 0) {
 		struct init_opts o = opts_of(r, &an);
 		rc = init_run(&o, &res, e);
@@ -319,18 +342,21 @@ const struct cmd_entry cmd_init_entry = {
 		"./config/migration_profiles.json, the first place ferry looks (--user:\n"
 		"~/.config/ferry/profiles.json; --profiles FILE: there), adding it to a\n"
 		"file that is there, and checks it as `ferry profiles check` does. A\n"
-		"profile of the same name is replaced only with --force. On a terminal it\n"
-		"then offers the first backup and `ferry schedule install`.\n"
+		"profile of the same name is replaced only when you say so on the terminal,\n"
+		"or with --force. On a terminal it then offers the first backup and\n"
+		"`ferry schedule install`.\n"
 		"With --yes nothing is asked: the options and the defaults are the answers.\n",
 	.footer =
 		"Exit status: 0 written; 2 a bad option or a profile of that name exists;\n"
 		"3 the database does not answer; 10 no terminal and no --yes.\n",
 	.options = options,
 	.need = CMD_NEED_OPTIONAL,   /* --profiles is the file written; nothing is loaded */
-	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS,
-	.json_help = "the result as JSON: file, profile, target_profile, backup_dir, log_dir,\n"
-		     "made_backup_dir, password_left_out, database {name, where, server_version,\n"
-		     "size_bytes, tables, schema_revision}, notes",
+	.flags = CMD_DRY_RUN | CMD_JSON | CMD_YES | CMD_PROGRESS | CMD_NO_RUN_LOG,
+	.json_help = "the result as JSON: file, profile, target_profile,\n"
+		     "backup_dir, log_dir, made_backup_dir,\n"
+		     "password_left_out, database {name, where,\n"
+		     "server_version, size_bytes, tables,\n"
+		     "schema_revision}, notes",
 	.yes_help = "ask nothing: the options and the defaults are the answers",
 	.args_size = sizeof(struct init_args),
 	.plan = init_plan_hook,

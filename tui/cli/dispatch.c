@@ -388,7 +388,8 @@ struct tee {
 static bool wants_log(const struct cmd_run *r)
 {
 	const struct cli *c = r->c;
-	return (r->entry->flags & CMD_PROGRESS) && !c->no_log && !c->dry_run &&
+	return (r->entry->flags & CMD_PROGRESS) && !(r->entry->flags & CMD_NO_RUN_LOG) && !c->no_log &&
+	       !c->dry_run &&
 	       !(c->profiles_path && strcmp(c->profiles_path, "-") == 0);
 }
 
