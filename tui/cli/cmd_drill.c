@@ -112,7 +112,8 @@ static void alert(struct cmd_run *r, int rc, const struct err *e, const struct d
 {
 	char *summary = xasprintf("%s restored in %.1f s, %zu tables, %lld rows, content as the dump holds it",
 				  res->bundle ? res->bundle : "?", res->restore_s, res->tables, (long long)res->rows);
-	cli_alert(r->c, r->p, "drill", rc, e, false, summary, drill_result_json(r->p, res));
+	cli_alert(r->c, r->p, "drill", rc, e, false, summary,
+		  res->started_at ? drill_result_json(r->p, res) : NULL);
 	free(summary);
 }
 
