@@ -31,7 +31,7 @@ for c in init backup restore rollback verify migrate deploy list prune schedule 
     remote push status easy action sql exec shell seed reset completion help version; do
     printf '%s\n' "$T_OUT" | grep -qE "^  $c " || t_fail "ferry --help does not list $c"
 done
-t_assert_contains "$T_OUT" "ferry easy [backup|restore|migrate|deploy|status|init]" "--help names easy status"
+t_assert_contains "$T_OUT" "ferry easy [backup|restore|migrate|deploy|status|drill|init]" "--help names easy status"
 t_assert_exit 0 "$FERRY_BIN" version --json
 t_assert_eq "{\"program\":\"ferry\",\"version\":\"$(cat "$FERRY_SRC/VERSION")\",\"protocol\":1}" "$T_OUT" "version --json"
 t_assert_exit 2 "$FERRY_BIN" backup --dryrun
