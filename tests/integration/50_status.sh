@@ -124,7 +124,7 @@ t_assert_contains "$T_OUT" "($db on 127.0.0.1:$SOURCE_PORT, PostgreSQL 15." "dat
 t_assert_contains "$T_OUT" "[ ok ] health       web: 200 in" "health line"
 t_assert_contains "$T_OUT" "[ ok ] ssh          $SSH_HOST:$SSH_PORT reachable" "ssh line"
 t_assert_contains "$T_OUT" "[ ok ] drill        last drill" "drill line"
-t_assert_contains "$T_OUT" "status ok: 10 checks, 0 warnings, 0 failed" "summary"
+t_assert_contains "$T_OUT" "status ok: 11 checks, 0 warnings, 0 failed" "summary"
 t_assert_not_contains "$T_OUT" $'\033[' "no colour without a terminal"
 
 t_log "little free space: a warning, exit 0"
