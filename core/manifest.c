@@ -414,6 +414,7 @@ void manifest_add_table(struct manifest *m, const char *schema, const char *tabl
 	if ((m->ntables & (m->ntables - 1)) == 0)
 		m->tables = xrealloc(m->tables, (m->ntables ? 2 * m->ntables : 1) * sizeof *m->tables);
 	struct manifest_table *t = &m->tables[m->ntables++];
+	*t = (struct manifest_table){0};   /* matview, oid: set by the caller when known */
 	t->schema = xstrdup(schema);
 	t->table = xstrdup(table);
 	t->rows = rows;
