@@ -44,4 +44,4 @@ t_assert_eq 700 "$(stat -c %a "$work/backups")" "backup dir mode"
 t_assert_exit 0 "$FERRY_BIN" profiles check
 t_assert_eq "ok: ./config/migration_profiles.json: 1 profile ($db)" "$T_OUT" "profiles check accepts it"
 t_assert_exit 2 "$FERRY_BIN" easy nosuch
-t_assert_contains "$T_ERR" "the wizards: backup, restore, migrate, deploy, status, init" "init is a wizard by name"
+t_assert_contains "$T_ERR" "the wizards: backup, restore, migrate, deploy, status, drill, init" "init is a wizard by name"

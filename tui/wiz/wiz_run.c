@@ -173,9 +173,12 @@ static void run_draw(const struct wiz_app *a)
 	const struct ui_binding *k = run_keys(a, &n);
 	int y = wiz_draw_chrome(a, k, n) - 1;
 	int avail = ui->rows - 3 - y;
+	/* The checklist comes first: the log keeps a frame with 3 lines and the
+	 * progress line, the steps take the rest (status has 9+ checks). */
+	int max_steps = avail - 6 > avail / 2 ? avail - 6 : avail / 2;
 	int step_rows = (int)rv->nsteps;
-	if (step_rows > avail / 2)
-		step_rows = avail / 2 > 1 ? avail / 2 : 1;
+	if (step_rows > max_steps)
+		step_rows = max_steps > 1 ? max_steps : 1;
 	size_t top = steps_top(rv, step_rows);
 	for (size_t i = top; i < rv->nsteps && (int)(i - top) < step_rows; i++)
 		draw_step(a, y + (int)(i - top), &rv->steps[i], now);
