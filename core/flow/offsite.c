@@ -466,6 +466,22 @@ static char *prune_detail(void *ctx)
 			 c->dry_run ? " (dry run: nothing is deleted)" : "");
 }
 
+/* Abort the uploads ferry started on ot and will not resume (older than a
+ * day, or without their checkpoint); say so when the server cannot list them. */
+static int abort_stale_uploads(struct offsite_target *ot, const struct event_sink *ev,
+			       struct storage_uploads_result *up, struct err *e)
+{
+	if (storage_abort_stale_uploads(ot->store, 86400, up, e) < 0)
+		return -1;
+	if (up->unsupported)
+		event_log(ev, EV_WARN, "%s does not list multipart uploads (ListMultipartUploads): "
+			  "abandoned ones, if any, are not aborted", storage_describe(ot->store));
+	else if (up->aborted)
+		event_log(ev, EV_INFO, "%s: %u abandoned multipart upload%s aborted", storage_describe(ot->store),
+			  up->aborted, up->aborted == 1 ? "" : "s");
+	return 0;
+}
+
 static int prune_target_run(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct off_ctx *c = ctx;
@@ -490,12 +506,17 @@ static int prune_target_run(void *ctx, struct step_run *sr, struct err *e)
 			deleted += rc == 0;
 		}
 	}
+	struct storage_uploads_result up = {0};
+	if (rc == 0 && !c->dry_run)
+		rc = abort_stale_uploads(&ot, step_events(sr), &up, e);
 	list_done(&l);
 	offsite_close(&ot);
 	if (rc < 0)
 		return err_prefix(e, "offsite target %s", t->name);
-	step_note(sr, "%zu bundles, %zu %s", pt->decisions.n, c->dry_run ? (size_t)0 : deleted,
-		  c->dry_run ? "deleted (dry run)" : "deleted");
+	step_note(sr, "%zu bundles, %zu %s%s", pt->decisions.n, c->dry_run ? (size_t)0 : deleted,
+		  c->dry_run ? "deleted (dry run)" : "deleted",
+		  up.aborted ? "; abandoned multipart uploads aborted" : "");
+	pt->uploads_aborted = up.aborted;
 	return STEP_DONE;
 }
 

@@ -8,7 +8,10 @@
  *   pull   preflight, connect, fetch: the object into backup.dir as .part,
  *          decrypted, verified (hashes, signature), renamed (offsite_pull)
  *   prune  preflight, one step "prune-<target>" per target: the target's
- *          keep applied to its bundles (nothing deleted with dry_run)
+ *          keep applied to its bundles (nothing deleted with dry_run), then
+ *          the multipart uploads ferry started there and will not resume
+ *          aborted (storage_abort_stale_uploads: older than a day, or whose
+ *          checkpoint is gone)
  *
  * The checks (also of the plans): the targets named exist, the bundle to
  * push opens, an encrypted object comes with an identity, age is
@@ -95,6 +98,7 @@ int offsite_pull_run(const struct offsite_flow_opts *o, const char *name, const 
 struct offsite_prune_target {
 	char *target;
 	struct prune_report decisions;
+	unsigned uploads_aborted;  /* abandoned multipart uploads aborted (s3) */
 };
 struct offsite_prune_result {
 	struct offsite_prune_target *v;

@@ -3,6 +3,7 @@
 #include "flow/drill_log.h"
 #include "flow/list.h"
 #include "flow/status.h"
+#include "flow/status_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,20 +32,9 @@
 #define DEFAULT_SSH_TIMEOUT_S 5
 #define DEFAULT_SERVICE_TIMEOUT_S 30
 
-struct status_ctx {
-	const struct profile *p;
-	const struct status_opts *o;
-	struct status_report *r;
-};
-
 /* --- the report ------------------------------------------------------------ */
 
-/* Append a check and tell the front end about it. */
-static void add_check(struct status_ctx *c, const char *name, const char *subject,
-		      enum status_state state, enum err_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static void add_check(struct status_ctx *c, const char *name, const char *subject,
+void status_add_check(struct status_ctx *c, const char *name, const char *subject,
 		      enum status_state state, enum err_kind kind, const char *fmt, ...)
 {
 	struct status_report *r = c->r;
@@ -86,6 +76,7 @@ void status_report_done(struct status_report *r)
 	for (size_t i = 0; i < r->nhealth; i++)
 		free(r->health[i].url);
 	free(r->health);
+	status_offsite_facts_done(r);
 	facts_done(&r->facts);
 	free(r->profile);
 	memset(r, 0, sizeof *r);
@@ -161,7 +152,7 @@ static void check_schema(struct status_ctx *c, db_conn *db)
 	struct err e = {0};
 	struct revision rv;
 	if (revision_read(db, &rv, &e) < 0) {
-		add_check(c, "schema", NULL, STATUS_FAIL, ERR_DB, "cannot read the schema revision: %s", e.msg);
+		status_add_check(c, "schema", NULL, STATUS_FAIL, ERR_DB, "cannot read the schema revision: %s", e.msg);
 		return;
 	}
 	char rev[300];
@@ -173,19 +164,19 @@ static void check_schema(struct status_ctx *c, db_conn *db)
 	f->revisions = rv.apps;
 	memset(&rv, 0, sizeof rv);
 	if (!c->p->migrations.dir) {
-		add_check(c, "schema", NULL, STATUS_OK, ERR_OK, "%s", rev);
+		status_add_check(c, "schema", NULL, STATUS_OK, ERR_OK, "%s", rev);
 		return;
 	}
 	if (migrate_db_pending(c->p, &f->pending_migrations, &e) < 0) {
-		add_check(c, "schema", NULL, STATUS_WARN, ERR_OK, "%s; pending migrations unknown: %s", rev, e.msg);
+		status_add_check(c, "schema", NULL, STATUS_WARN, ERR_OK, "%s; pending migrations unknown: %s", rev, e.msg);
 		return;
 	}
 	f->has_pending = true;
 	size_t n = f->pending_migrations;
 	if (n == 0)
-		add_check(c, "schema", NULL, STATUS_OK, ERR_OK, "%s, no pending migrations", rev);
+		status_add_check(c, "schema", NULL, STATUS_OK, ERR_OK, "%s, no pending migrations", rev);
 	else
-		add_check(c, "schema", NULL, STATUS_WARN, ERR_OK, "%s, %zu pending migration%s "
+		status_add_check(c, "schema", NULL, STATUS_WARN, ERR_OK, "%s, %zu pending migration%s "
 			  "(`ferry db migrate` applies them)", rev, n, n == 1 ? "" : "s");
 }
 
@@ -196,11 +187,11 @@ static void check_size(struct status_ctx *c, db_conn *db)
 	struct err e = {0};
 	if (query_int(db, "SELECT count(*) FROM pg_catalog.pg_tables "
 		      "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')", &f->tables, &e) < 0) {
-		add_check(c, "size", NULL, STATUS_FAIL, ERR_DB, "cannot count tables: %s", e.msg);
+		status_add_check(c, "size", NULL, STATUS_FAIL, ERR_DB, "cannot count tables: %s", e.msg);
 		return;
 	}
 	char sz[32];
-	add_check(c, "size", NULL, STATUS_OK, ERR_OK, "%s in %lld table%s",
+	status_add_check(c, "size", NULL, STATUS_OK, ERR_OK, "%s in %lld table%s",
 		  util_human_bytes((uint64_t)f->size_bytes, sz, sizeof sz), (long long)f->tables,
 		  f->tables == 1 ? "" : "s");
 }
@@ -217,7 +208,7 @@ static void check_connections(struct status_ctx *c, db_conn *db)
 	struct err e = {0};
 	db_result *res = db_query(db, connections_sql, 0, NULL, &e);
 	if (!res) {
-		add_check(c, "connections", NULL, STATUS_FAIL, ERR_DB, "cannot count connections: %s", e.msg);
+		status_add_check(c, "connections", NULL, STATUS_FAIL, ERR_DB, "cannot count connections: %s", e.msg);
 		return;
 	}
 	f->connections = strtoll(db_result_value(res, 0, 0), NULL, 10);
@@ -225,7 +216,7 @@ static void check_connections(struct status_ctx *c, db_conn *db)
 	f->max_connections = strtoll(db_result_value(res, 0, 2), NULL, 10);
 	db_result_free(res);
 	bool crowded = f->max_connections > 0 && clients * 10 >= f->max_connections * 8;
-	add_check(c, "connections", NULL, crowded ? STATUS_WARN : STATUS_OK, ERR_OK,
+	status_add_check(c, "connections", NULL, crowded ? STATUS_WARN : STATUS_OK, ERR_OK,
 		  "%lld to %s; %lld of max_connections %lld in use on the server%s",
 		  (long long)f->connections, f->db_name, (long long)clients,
 		  (long long)f->max_connections, crowded ? " (80% or more)" : "");
@@ -244,7 +235,7 @@ static void check_database(struct status_ctx *c)
 		db = NULL;
 	}
 	if (!db) {
-		add_check(c, "database", NULL, STATUS_FAIL, ERR_DB, "%s", e.msg);
+		status_add_check(c, "database", NULL, STATUS_FAIL, ERR_DB, "%s", e.msg);
 		return;
 	}
 	f->has_db = true;
@@ -254,7 +245,7 @@ static void check_database(struct status_ctx *c)
 	f->server_version = xstrdup(info.server_version);
 	f->size_bytes = info.size_bytes;
 	db_info_done(&info);
-	add_check(c, "database", NULL, STATUS_OK, ERR_OK, "reachable in %.0f ms (%s on %s, PostgreSQL %s)",
+	status_add_check(c, "database", NULL, STATUS_OK, ERR_OK, "reachable in %.0f ms (%s on %s, PostgreSQL %s)",
 		  f->latency_ms, f->db_name, f->db_host, f->server_version);
 	check_schema(c, db);
 	check_size(c, db);
@@ -289,12 +280,12 @@ static void check_backup(struct status_ctx *c)
 	struct bundle_list l;
 	struct err e = {0};
 	if (list_bundles(f->backup_dir, c->p->name, &l, &e) < 0) {
-		add_check(c, "backup", NULL, STATUS_WARN, ERR_OK, "cannot list %s: %s", f->backup_dir, e.msg);
+		status_add_check(c, "backup", NULL, STATUS_WARN, ERR_OK, "cannot list %s: %s", f->backup_dir, e.msg);
 		return;
 	}
 	f->bundles = l.n;
 	if (l.n == 0) {
-		add_check(c, "backup", NULL, STATUS_WARN, ERR_OK, "no bundle of profile %s in %s "
+		status_add_check(c, "backup", NULL, STATUS_WARN, ERR_OK, "no bundle of profile %s in %s "
 			  "(`ferry backup` makes one)", c->p->name, f->backup_dir);
 		list_done(&l);
 		return;
@@ -314,7 +305,7 @@ static void check_backup(struct status_ctx *c)
 		snprintf(when, sizeof when, "%s ago", age);
 	const char *verdict = failed ? "its verification FAILED (`ferry verify` it, back up again)"
 			    : v ? "verified" : "not verified";
-	add_check(c, "backup", NULL, failed ? STATUS_FAIL : old ? STATUS_WARN : STATUS_OK, ERR_VERIFY,
+	status_add_check(c, "backup", NULL, failed ? STATUS_FAIL : old ? STATUS_WARN : STATUS_OK, ERR_VERIFY,
 		  "last %s, %s, %s", f->last.file, when, verdict);
 }
 
@@ -325,7 +316,7 @@ static void check_drill(struct status_ctx *c)
 	f->drill_max_age_days = c->p->drill.max_age_days > 0 ? c->p->drill.max_age_days : 8;
 	struct drill_log_entry en;
 	if (drill_log_newest(c->p, &en) <= 0) {
-		add_check(c, "drill", NULL, STATUS_WARN, ERR_OK, "no restore drill of profile %s yet "
+		status_add_check(c, "drill", NULL, STATUS_WARN, ERR_OK, "no restore drill of profile %s yet "
 			  "(`ferry drill` restores the newest bundle and checks it)", c->p->name);
 		return;
 	}
@@ -342,10 +333,10 @@ static void check_drill(struct status_ctx *c)
 	status_human_age(max_age, limit, sizeof limit);
 	const char *bundle = en.bundle ? en.bundle : "?";
 	if (!en.ok)
-		add_check(c, "drill", NULL, STATUS_FAIL, ERR_VERIFY, "last drill %s ago FAILED (%s): %s", age,
+		status_add_check(c, "drill", NULL, STATUS_FAIL, ERR_VERIFY, "last drill %s ago FAILED (%s): %s", age,
 			  bundle, en.error ? en.error : "see drill_log.json");
 	else
-		add_check(c, "drill", NULL, f->drill.age_s > max_age ? STATUS_WARN : STATUS_OK, ERR_OK,
+		status_add_check(c, "drill", NULL, f->drill.age_s > max_age ? STATUS_WARN : STATUS_OK, ERR_OK,
 			  "last drill %s ago%s%s%s: %s restored and checked in %.1f s", age,
 			  f->drill.age_s > max_age ? ", older than " : "",
 			  f->drill.age_s > max_age ? limit : "", f->drill.age_s > max_age ? " (drill.max_age_days)" : "",
@@ -390,7 +381,7 @@ static void check_space(struct status_ctx *c)
 	struct err e = {0};
 	struct statvfs sv;
 	if (fsx_free_space(dir, &f->free_bytes, &e) < 0 || statvfs(dir, &sv) < 0) {
-		add_check(c, "space", NULL, STATUS_WARN, ERR_OK, "%s", e.msg[0] ? e.msg : strerror(errno));
+		status_add_check(c, "space", NULL, STATUS_WARN, ERR_OK, "%s", e.msg[0] ? e.msg : strerror(errno));
 		free(dir);
 		return;
 	}
@@ -399,7 +390,7 @@ static void check_space(struct status_ctx *c)
 	char why[128], fr[32], tot[32];
 	const char *short_of = space_shortage(f, why, sizeof why);
 	unsigned pct = f->total_bytes ? (unsigned)(f->free_bytes * 100 / f->total_bytes) : 0;
-	add_check(c, "space", NULL, short_of ? STATUS_WARN : STATUS_OK, ERR_OK,
+	status_add_check(c, "space", NULL, short_of ? STATUS_WARN : STATUS_OK, ERR_OK,
 		  "%s free of %s (%u%%) in %s%s%s", util_human_bytes(f->free_bytes, fr, sizeof fr),
 		  util_human_bytes(f->total_bytes, tot, sizeof tot), pct > 100 ? 100 : pct, dir,
 		  short_of ? ": " : "", short_of ? short_of : "");
@@ -424,10 +415,10 @@ static void check_health(struct status_ctx *c)
 		char what[400];
 		http_result_describe(h, &hr, what, sizeof what);
 		if (rc == 0)
-			add_check(c, "health", h->name, STATUS_OK, ERR_OK, "%s: %s in %.0f ms (%s)",
+			status_add_check(c, "health", h->name, STATUS_OK, ERR_OK, "%s: %s in %.0f ms (%s)",
 				  h->name, what, hr.elapsed_ms, h->url);
 		else
-			add_check(c, "health", h->name, STATUS_FAIL, ERR_HEALTH, "%s: %s (%s)", h->name,
+			status_add_check(c, "health", h->name, STATUS_FAIL, ERR_HEALTH, "%s: %s (%s)", h->name,
 				  hr.status || hr.error[0] ? what : e.msg, h->url);
 	}
 }
@@ -512,7 +503,7 @@ static void check_ssh(struct status_ctx *c)
 	double t0 = now_ms();
 	int fd = tcp_connect(p->ssh.host, p->ssh.port, timeout_ms, why, sizeof why);
 	if (fd < 0) {
-		add_check(c, "ssh", p->ssh.host, STATUS_FAIL, ERR_SSH, "%s:%d unreachable: %s",
+		status_add_check(c, "ssh", p->ssh.host, STATUS_FAIL, ERR_SSH, "%s:%d unreachable: %s",
 			  p->ssh.host, p->ssh.port, why);
 		return;
 	}
@@ -521,7 +512,7 @@ static void check_ssh(struct status_ctx *c)
 	f->ssh_banner = read_banner(fd, timeout_ms);
 	close(fd);
 	bool is_ssh = f->ssh_banner && str_starts(f->ssh_banner, "SSH-");
-	add_check(c, "ssh", p->ssh.host, is_ssh ? STATUS_OK : STATUS_WARN, ERR_OK,
+	status_add_check(c, "ssh", p->ssh.host, is_ssh ? STATUS_OK : STATUS_WARN, ERR_OK,
 		  "%s:%d reachable in %.0f ms%s%s", p->ssh.host, p->ssh.port, f->ssh_ms,
 		  is_ssh ? ", " : " but no SSH banner came", is_ssh ? f->ssh_banner : "");
 }
@@ -561,10 +552,10 @@ static void check_services(struct status_ctx *c)
 								 : DEFAULT_SERVICE_TIMEOUT_S};
 		struct err e = {0};
 		if (proc_run_shell(cmds->v[i], &po, &e) == 0)
-			add_check(c, "service", cmds->v[i], STATUS_OK, ERR_OK, "`%s`: %s", cmds->v[i],
+			status_add_check(c, "service", cmds->v[i], STATUS_OK, ERR_OK, "`%s`: %s", cmds->v[i],
 				  lo.line[0] ? lo.line : "exit 0");
 		else
-			add_check(c, "service", cmds->v[i], STATUS_FAIL, e.kind, "%s", e.msg);
+			status_add_check(c, "service", cmds->v[i], STATUS_FAIL, e.kind, "%s", e.msg);
 	}
 }
 
@@ -573,11 +564,11 @@ static void check_journal(struct status_ctx *c)
 {
 	char *what = NULL;
 	if (recover_pending(c->p, &what))
-		add_check(c, "journal", NULL, STATUS_FAIL, ERR_FAILED,
+		status_add_check(c, "journal", NULL, STATUS_FAIL, ERR_FAILED,
 			  "%s: run `ferry recover --profile %s` (any backup or restore of it also does)",
 			  what, c->p->name);
 	else
-		add_check(c, "journal", NULL, STATUS_OK, ERR_OK, "no interrupted run");
+		status_add_check(c, "journal", NULL, STATUS_OK, ERR_OK, "no interrupted run");
 	free(what);
 }
 
@@ -604,6 +595,7 @@ CHECK_STEP(health, check_health)
 CHECK_STEP(ssh, check_ssh)
 CHECK_STEP(services, check_services)
 CHECK_STEP(journal, check_journal)
+CHECK_STEP(offsite, status_check_offsite)
 
 static bool has_health(void *ctx)
 {
@@ -613,6 +605,11 @@ static bool has_health(void *ctx)
 static bool has_ssh(void *ctx)
 {
 	return ((struct status_ctx *)ctx)->p->has_ssh;
+}
+
+static bool has_offsite(void *ctx)
+{
+	return ((struct status_ctx *)ctx)->p->noffsite > 0;
 }
 
 static bool has_services(void *ctx)
@@ -633,6 +630,8 @@ static const struct step status_steps[] = {
 	{.id = "journal", .title = "no interrupted run left to recover", .run = step_journal},
 	{.id = "health", .title = "health URLs", .applies = has_health, .run = step_health},
 	{.id = "ssh", .title = "the ssh host answers", .applies = has_ssh, .run = step_ssh},
+	{.id = "offsite", .title = "offsite targets answer and hold a recent copy",
+	 .applies = has_offsite, .run = step_offsite},
 	{.id = "services", .title = "services.status commands", .applies = has_services,
 	 .run = step_services},
 };
@@ -770,7 +769,8 @@ static json_t *check_json(const struct status_report *r, const struct status_che
 	json_t *o = json_pack("{s:s, s:s, s:s}", "name", ch->name, "state",
 			      status_state_name(ch->state), "detail", ch->detail);
 	if (ch->subject)
-		json_object_set_new(o, strcmp(ch->name, "service") == 0 ? "command" : "check",
+		json_object_set_new(o, strcmp(ch->name, "service") == 0 ? "command"
+				       : strcmp(ch->name, "offsite") == 0 ? "target" : "check",
 				    json_string(ch->subject));
 	if (ch->state == STATUS_FAIL)
 		json_object_set_new(o, "error", json_string(err_kind_name(ch->kind)));
@@ -780,6 +780,8 @@ static json_t *check_json(const struct status_report *r, const struct status_che
 		schema_fields(o, &r->facts);
 	else if (strcmp(ch->name, "health") == 0 && *health_i < r->nhealth)
 		health_fields(o, &r->health[(*health_i)++]);
+	else if (strcmp(ch->name, "offsite") == 0)
+		status_offsite_fields(o, r, ch->subject);
 	else
 		other_fields(o, ch->name, &r->facts);
 	return o;

@@ -1,7 +1,8 @@
 /* status — `ferry status`, the self-check of one profile: database
  * (reachable, latency, version), schema revision and pending migrations,
  * size and tables, connections, the last backup, the last restore drill,
- * free space in the backup dir, health URLs, SSH reachability and the services' status commands.
+ * free space in the backup dir, health URLs, SSH reachability, the services' status
+ * commands, and per offsite target whether it answers and how old its newest copy is.
  *
  * status_run fills a report owned by the caller (status_report_done frees
  * it); it prints nothing. Each check is ok, warn or fail; a failed check
@@ -23,8 +24,9 @@ enum status_state { STATUS_OK, STATUS_WARN, STATUS_FAIL };
 
 struct status_check {
 	char *name;               /* "database", "schema", "size", "connections", "backup",
-				     "drill", "space", "health", "ssh", "service" */
-	char *subject;            /* the health check's name, the service command, or NULL */
+				     "drill", "space", "health", "ssh", "service", "offsite" */
+	char *subject;            /* the health check's name, the service command, the
+				     offsite target, or NULL */
 	enum status_state state;
 	enum err_kind kind;       /* when failed: the fitting error kind */
 	char *detail;             /* one line for people */
@@ -82,11 +84,25 @@ struct status_health_fact {
 	double elapsed_ms;
 };
 
+/* What one "offsite" check found on its target. */
+struct status_offsite_fact {
+	char *target, *type;
+	bool reachable;
+	char *error;              /* why not, when not reachable */
+	size_t copies;            /* this profile's bundles there */
+	char *newest;             /* the newest one's object name; NULL = none */
+	int64_t age_s;            /* its age */
+	uint64_t size;
+	long long max_age_s;      /* offsite_max_age */
+};
+
 struct status_report {
 	struct status_check *v;
 	size_t n;
 	struct status_health_fact *health;   /* one per "health" check, in order */
 	size_t nhealth;
+	struct status_offsite_fact *offsite;  /* one per "offsite" check, in order */
+	size_t noffsite;
 	struct status_facts facts;
 	char *profile;
 	double duration_s;

@@ -254,6 +254,7 @@ static const struct storage_driver s3_driver = {
 	.get = s3_get,
 	.remove = s3_remove,
 	.path = s3_path,
+	.abort_stale = s3_abort_stale_uploads,
 	.close = s3_close,
 };
 

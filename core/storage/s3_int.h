@@ -75,4 +75,8 @@ char *s3_key(const struct s3_store *st, const char *name);
 int s3_multipart_put(storage *s, const char *local_path, const char *name,
 		     const struct storage_put_opts *o, struct storage_put_result *r, struct err *e);
 
+/* s3_uploads.c: storage_abort_stale_uploads of the S3 driver. */
+int s3_abort_stale_uploads(storage *s, int64_t older_than_s, struct storage_uploads_result *r,
+			   struct err *e);
+
 #endif

@@ -226,6 +226,19 @@ static int send_part(struct mp *m, size_t i, struct err *e)
 	return rc;
 }
 
+/* A test seam's failure after part i, as a refused part would fail the upload. */
+static void fail_injected(struct mp *m, size_t i)
+{
+	pthread_mutex_lock(&m->mu);
+	if (!m->failed) {
+		m->failed = true;
+		err_set(&m->err, ERR_OFFSITE, "%s: after part %zu: failure injected by FERRY_FAULT",
+			m->s->desc, i + 1);
+		m->stop = 1;
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
 /* A worker: parts not done yet, one after another, until none is left or
  * another worker failed. */
 static void *worker(void *arg)
@@ -254,8 +267,8 @@ static void *worker(void *arg)
 			m->stop = 1;
 		}
 		pthread_mutex_unlock(&m->mu);
-		if (rc == 0)
-			fault_point("offsite.s3.part");
+		if (rc == 0 && fault_point("offsite.s3.part") < 0)
+			fail_injected(m, i);
 	}
 	pthread_mutex_lock(&m->mu);
 	m->running--;

@@ -220,3 +220,10 @@ int storage_remove(storage *s, const char *name, struct err *e)
 		return bad_name(s, name, e);
 	return s->drv->remove(s, name, e);
 }
+
+int storage_abort_stale_uploads(storage *s, int64_t older_than_s, struct storage_uploads_result *r,
+				struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	return s->drv->abort_stale ? s->drv->abort_stale(s, older_than_s, r, e) : 0;
+}

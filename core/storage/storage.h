@@ -143,6 +143,20 @@ int storage_get(storage *s, const char *name, const char *local_path,
 /* Remove the entry name: 0, 1 when there was none, -1. */
 int storage_remove(storage *s, const char *name, struct err *e);
 
+struct storage_uploads_result {
+	unsigned found;            /* ferry's multipart uploads in progress under the prefix */
+	unsigned aborted;          /* ... aborted now */
+	bool unsupported;          /* the server does not list uploads (nothing done) */
+};
+
+/* Abort the multipart uploads ferry started there and will not resume
+ * (s3 only; 0 and nothing found for the other drivers): those whose
+ * checkpoint on this machine is gone or names another upload, and those
+ * initiated more than older_than_s ago (their checkpoint goes too). r is
+ * filled. Returns 0 or -1 (the listing or an abort refused). */
+int storage_abort_stale_uploads(storage *s, int64_t older_than_s, struct storage_uploads_result *r,
+				struct err *e);
+
 /* Whether name is acceptable as an entry name (see above). */
 bool storage_name_ok(const char *name);
 

@@ -34,6 +34,9 @@ struct storage_driver {
 		   struct storage_get_result *r, struct err *e);
 	int (*remove)(storage *s, const char *name, struct err *e);
 	char *(*path)(const storage *s, const char *name);
+	/* optional: abort abandoned uploads (storage_abort_stale_uploads) */
+	int (*abort_stale)(storage *s, int64_t older_than_s, struct storage_uploads_result *r,
+			   struct err *e);
 	void (*close)(storage *s);
 };
 

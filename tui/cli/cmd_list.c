@@ -6,11 +6,15 @@
 #include "cli/cmd.h"
 #include "flow/list.h"
 #include "flow/prune.h"
+#include "flow/status.h"
+#include "flow/where.h"
 #include "util.h"
 
 struct list_args {
 	bool all;
 	bool names;
+	bool offsite;
+	bool accept_new_host_key;
 };
 
 static const struct cmd_option list_options[] = {
@@ -19,6 +23,10 @@ static const struct cmd_option list_options[] = {
 	{.name = "names", .kind = CMD_FLAG, .field = offsetof(struct list_args, names),
 	 .help = "only the bundles' file names, one per line, newest first (for scripts:\n"
 		 "ferry verify \"$(ferry list --names | head -n 1)\")"},
+	{.name = "offsite", .kind = CMD_FLAG, .field = offsetof(struct list_args, offsite),
+	 .help = "local bundles and the copies on every offsite target side by side:\n"
+		 "which bundle is where, its size there and its age"},
+	CMD_USE(cmd_opt_accept_new_host_key, struct list_args, accept_new_host_key),
 	{0},
 };
 
@@ -70,6 +78,91 @@ static void print_list_text(const struct bundle_list *l, const char *dir)
 	}
 }
 
+/* A cell of the side-by-side table: the size, "-" (absent) or "?" (unreachable). */
+static const char *where_cell(bool present, uint64_t size, bool unreachable, char *buf, size_t len)
+{
+	if (present)
+		return util_human_bytes(size, buf, len);
+	return unreachable ? "?" : "-";
+}
+
+/* Local bundles and offsite copies as a table, unreachable targets below. */
+static void print_where_text(const struct where_table *t, const char *dir)
+{
+	if (t->n == 0)
+		printf("no bundles in %s or on the offsite targets\n", dir);
+	else {
+		printf("%-19s  %-6s  %-11s  %10s", "created (UTC)", "age", "type", "local");
+		for (size_t i = 0; i < t->ntargets; i++)
+			printf("  %10.10s", t->targets[i].t->name);
+		printf("  name\n");
+	}
+	time_t now = time(NULL);
+	for (size_t k = 0; k < t->n; k++) {
+		const struct where_row *r = &t->v[k];
+		char when[32], age[32], sz[32];
+		format_time(r->created, when, sizeof when);
+		printf("%-19s  %-6s  %-11s  %10s", when, status_human_age(now - r->created, age, sizeof age),
+		       r->type, where_cell(r->local_path, r->local_size, false, sz, sizeof sz));
+		for (size_t i = 0; i < t->ntargets; i++)
+			printf("  %10s", where_cell(r->copies[i].present, r->copies[i].size,
+						    t->targets[i].error, sz, sizeof sz));
+		printf("  %s\n", r->bundle);
+	}
+	for (size_t i = 0; i < t->ntargets; i++)
+		if (t->targets[i].error)
+			printf("%s (%s): unreachable: %s\n", t->targets[i].t->name, t->targets[i].t->type,
+			       t->targets[i].error);
+}
+
+/* {"targets": [...], "bundles": [{..., "local": {...}|null, "offsite": {TARGET: {...}|null}}]}. */
+static void print_where_json(const struct where_table *t)
+{
+	json_t *targets = json_array(), *bundles = json_array();
+	for (size_t i = 0; i < t->ntargets; i++)
+		json_array_append_new(targets, json_pack("{s:s, s:s, s:b, s:o}", "name", t->targets[i].t->name,
+			"type", t->targets[i].t->type, "reachable", !t->targets[i].error,
+			"error", t->targets[i].error ? json_string(t->targets[i].error) : json_null()));
+	time_t now = time(NULL);
+	for (size_t k = 0; k < t->n; k++) {
+		const struct where_row *r = &t->v[k];
+		char when[32];
+		format_time(r->created, when, sizeof when);
+		json_t *off = json_object();
+		for (size_t i = 0; i < t->ntargets; i++)
+			json_object_set_new(off, t->targets[i].t->name, r->copies[i].present
+				? json_pack("{s:s, s:I}", "object", r->copies[i].object,
+					    "size_bytes", (json_int_t)r->copies[i].size)
+				: json_null());
+		json_array_append_new(bundles, json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o}",
+			"name", r->bundle, "profile", r->profile, "type", r->type, "created", when,
+			"age_s", (json_int_t)(now - r->created),
+			"local", r->local_path ? json_pack("{s:s, s:I}", "path", r->local_path,
+							   "size_bytes", (json_int_t)r->local_size)
+					       : json_null(),
+			"offsite", off));
+	}
+	cli_print_json(json_pack("{s:o, s:o}", "targets", targets, "bundles", bundles));
+}
+
+/* `ferry list --offsite`: every place at once. */
+static int list_where_exec(struct cmd_run *r, struct err *e)
+{
+	const struct list_args *a = r->args;
+	struct offsite_flow_opts o = {.profile = r->p, .accept_new_host_key = a->accept_new_host_key,
+				      .confirm_host_key = cli_ask_host_key, .hostkey_ud = r->c,
+				      .events = r->events, .cancel = r->cancel};
+	struct where_table t;
+	if (where_list(&o, a->all, &t, e) < 0)
+		return -1;
+	if (r->c->json)
+		print_where_json(&t);
+	else
+		print_where_text(&t, r->p->backup.dir);
+	where_table_done(&t);
+	return 0;
+}
+
 /* Each bundle kept or deleted, and the rule that decided. */
 static void print_prune(const struct cli *c, const struct prune_report *pr, bool dry_run)
 {
@@ -94,6 +187,8 @@ static void print_prune(const struct cli *c, const struct prune_report *pr, bool
 static int list_exec(struct cmd_run *r, struct err *e)
 {
 	const struct list_args *a = r->args;
+	if (a->offsite)
+		return list_where_exec(r, e);
 	struct bundle_list l;
 	int rc = list_bundles(r->p->backup.dir, a->all ? NULL : r->p->name, &l, e);
 	if (rc == 0 && r->c->json)
@@ -150,7 +245,10 @@ const struct cmd_entry cmd_list_entry = {
 		"Shows the bundles in the profile's backup.dir, newest first: date (UTC),\n"
 		"type, scope, size, schema revision and what checked it last: not verified,\n"
 		"verified <date> (`ferry verify`), drilled <date> (`ferry drill` restored it\n"
-		"and found every table as the dump holds it), or verify / drill FAILED <date>.\n",
+		"and found every table as the dump holds it), or verify / drill FAILED <date>.\n"
+		"With --offsite: the local bundles and the copies on the profile's offsite\n"
+		"targets side by side (size in each place, \"-\" where it is not, \"?\" where\n"
+		"the target could not be reached, which a line below the table explains).\n",
 	.options = list_options,
 	.need = CMD_NEED_PROFILE,
 	.flags = CMD_JSON,
