@@ -28,6 +28,8 @@
 #            backup, restore and migrate runs (migrate: the larger of the
 #            local and the remote ferry); max over runs
 #   paint    `ferry` in tmux: exec to "Backup your instance" on the screen
+#   offsite  tests/bench/offsite.sh: S3 push vs aws s3 cp, and backup+push
+#            with and without encryption (its own table and JSON)
 #
 # The data: pgbench -i -s 45*SCALE (~680 MB) plus table docs, 100000*SCALE
 # rows of ~1 KB word text and 2 KB random bytea (~380 MB), generated in every
@@ -632,3 +634,6 @@ print("data: scale %s, database %s MiB, app dir %s MiB, bundle %s MB; %s runs, %
       % (c["scale"], c["database_mib"], c["app_dir_mib"], c["bundle_mb"], c["runs"], c["order"], m["ferry"]))
 PY
 say "results in $OUT"
+
+# ---- 7. offsite (tests/bench/offsite.sh, on this bed) -------------------------------
+(set -a; . "$BED/testbed.env"; set +a; bash "$HERE/offsite.sh" "$FB")
