@@ -16,6 +16,10 @@ static const char *const include_options[] = {"database and app files", "databas
 					      "app files only", NULL};
 enum { INC_BOTH, INC_DB, INC_FILES };
 
+static const char *const offsite_options[] = {"no, keep it here only",
+					      "yes, to every offsite target", NULL};
+enum { OFFSITE_NO, OFFSITE_YES };
+
 /* The include choice must fit the profile (no app section: database only). */
 static int check_include(const struct wiz *w, const struct wiz_page_field *f, char *why, size_t n)
 {
@@ -39,11 +43,48 @@ static void backup_setup(struct wiz *w)
 	wiz_page_add_text(pg, "dir", "Bundle directory",
 		"Default: the profile's backup.dir. Another directory works like --out: the "
 		"retention policy is not applied there.", wiz_check_abs_dir);
+	pg = wiz_add_page(w, "offsite", WP_FORM, "Also copy the bundle offsite?",
+		"The bundle is copied to each of the profile's offsite targets after it is "
+		"written (as `ferry backup --offsite`): encrypted with age when the profile has "
+		"encryption.recipients, verified at the other end, resumable when interrupted "
+		"(`ferry offsite push NAME` finishes it). Shown only for profiles with offsite "
+		"targets whose backup.offsite is not already true.");
+	wiz_page_add_option(pg, "copy", "Copy offsite",
+		"Left/Right: keep the bundle here only, or copy it to every offsite target.",
+		offsite_options);
+}
+
+/* The profile's offsite targets, "s3main (s3), box (sftp)"; caller frees. */
+static char *target_names(const struct profile *p)
+{
+	struct sbuf b = {0};
+	for (size_t i = 0; i < p->noffsite; i++)
+		sbuf_addf(&b, "%s%s (%s)", i ? ", " : "", p->offsite[i].name, p->offsite[i].type);
+	return sbuf_take(&b);
+}
+
+/* The offsite page: only when there are targets, backup.offsite does not
+ * copy anyway, and the bundle goes to backup.dir (another dir is never copied). */
+static void offsite_enter(struct wiz *w, struct wiz_page *pg)
+{
+	const char *dir = wiz_answer(w, "options", "dir");
+	bool other_dir = dir && *dir && strcmp(dir, w->p->backup.dir) != 0;
+	pg->skip = w->p->noffsite == 0 || w->p->backup.offsite || other_dir;
+	if (pg->skip || !wiz_page_refill(pg, w->p->name))
+		return;
+	pg->fields[0].option = OFFSITE_NO;
+	char *names = target_names(w->p);
+	wiz_page_text(pg, "Profile %s has offsite targets: %s. The copy is %s.", w->p->name, names,
+		      w->p->has_encryption ? "encrypted with age to encryption.recipients"
+					   : "not encrypted (the profile has no encryption)");
+	free(names);
 }
 
 /* Fill the options page for the chosen profile (answers kept on Back). */
 static void backup_enter(struct wiz *w, struct wiz_page *pg)
 {
+	if (strcmp(pg->id, "offsite") == 0)
+		offsite_enter(w, pg);
 	if (strcmp(pg->id, "options") != 0 || !wiz_page_refill(pg, w->p->name))
 		return;
 	ui_line_set(&pg->fields[1].line, w->p->backup.dir);
@@ -89,6 +130,8 @@ static void backup_options(const struct wiz *w, struct backup_opts *o)
 	o->files_only = inc && inc->option == INC_FILES;
 	if (dir && *dir && strcmp(dir, w->p->backup.dir) != 0)
 		o->out_dir = dir;
+	const struct wiz_page_field *off = wiz_field(w, "offsite", "copy");
+	o->offsite = off && off->option == OFFSITE_YES && w->p->noffsite > 0 && !o->out_dir;
 }
 
 /* Worker: the plan (backup_plan, as --dry-run). */
@@ -140,6 +183,13 @@ static void backup_result_hook(struct wiz *w)
 	}
 	if (r->prune_warning) {
 		line = xasprintf("Warning: retention failed: %s", r->prune_warning);
+		strv_push(&w->result, line);
+		free(line);
+	}
+	for (size_t i = 0; i < r->offsite.ncopies; i++) {
+		const struct offsite_copy *cp = &r->offsite.copies[i];
+		line = xasprintf("Copied offsite to %s: %s (%s, sha256 checked there).", cp->target,
+				 cp->where, util_human_bytes(cp->bytes, sz, sizeof sz));
 		strv_push(&w->result, line);
 		free(line);
 	}
