@@ -22,6 +22,7 @@
 #include "bundle/bundle.h"
 #include "db.h"
 #include "flow/backup.h"
+#include "crypto/age.h"
 #include "flow/prune.h"
 #include "flow/flow.h"
 #include "hash.h"
@@ -644,6 +645,43 @@ static int step_offsite(void *ctx, struct step_run *sr, struct err *e)
 	return STEP_DONE;
 }
 
+/* encryption.local: the bundle itself is kept only encrypted. */
+static bool wants_local_encryption(void *ctx)
+{
+	const struct profile *p = ((struct backup_ctx *)ctx)->p;
+	return p->encryption.local && p->has_encryption;
+}
+
+static char *encrypt_local_detail(void *ctx)
+{
+	const struct profile *p = ((struct backup_ctx *)ctx)->p;
+	return xasprintf("age, to %zu recipient%s; the plain bundle is removed", p->encryption.recipients.n,
+			 p->encryption.recipients.n == 1 ? "" : "s");
+}
+
+/* Encrypt the written bundle to <bundle>.age and remove the plain one (also
+ * when age fails: with encryption.local no plain bundle is kept). */
+static int step_encrypt_local(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct backup_ctx *c = ctx;
+	char *enc = xasprintf("%s%s", c->final_path, AGE_SUFFIX);
+	int rc = age_encrypt_file(&c->p->encryption.recipients, c->final_path, enc, step_cancel(sr), e);
+	unlink(c->final_path);
+	if (rc < 0) {
+		free(enc);
+		return err_prefix(e, "encrypting the bundle (encryption.local)");
+	}
+	free(c->final_path);
+	c->final_path = enc;
+	free(c->r->path);
+	c->r->path = xstrdup(enc);
+	struct stat st;
+	if (stat(enc, &st) == 0)
+		c->r->size = (uint64_t)st.st_size;
+	step_note(sr, "%s", enc);
+	return STEP_DONE;
+}
+
 /* --- the flow ----------------------------------------------------------- */
 
 static const struct step backup_steps[] = {
@@ -658,6 +696,8 @@ static const struct step backup_steps[] = {
 	{.id = "hash", .title = "hash every member (SHA-256)", .detail = backup_hash_detail, .run = backup_step_hash},
 	{.id = "write", .title = "write the bundle", .check = check_space, .detail = backup_write_detail,
 	 .run = backup_step_write},
+	{.id = "encrypt-local", .title = "encrypt the bundle (encryption.local)",
+	 .applies = wants_local_encryption, .detail = encrypt_local_detail, .run = step_encrypt_local},
 	{.id = "hooks-post_backup", .title = "run post_backup hooks", .applies = has_post_hooks,
 	 .detail = post_hooks_detail, .run = step_post_hooks},
 	{.id = "prune", .title = "apply the retention policy", .applies = wants_prune,

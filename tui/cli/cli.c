@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "fsx.h"
+#include "offsite/offsite.h"
 
 /* The terminal and the environment; the options come later. */
 void cli_init(struct cli *c, char **argv)
@@ -182,4 +183,34 @@ char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e
 	err_set(e, ERR_USAGE, "no bundle \"%s\" in %s", arg, p->backup.dir);
 	err_hint(e, "give a path, or a name from `ferry list`");
 	return NULL;
+}
+
+int cli_decrypt_local(const struct profile *p, const char *bundle, const char *identity,
+		      const struct event_sink *events, volatile sig_atomic_t *cancel, char **plain,
+		      struct err *e)
+{
+	*plain = NULL;
+	if (!str_ends(bundle, ".age"))
+		return 0;
+	if (!p) {
+		err_set(e, ERR_USAGE, "bundle %s is encrypted; its profile is needed to open it", bundle);
+		return err_hint(e, "add --profile NAME (its signing.public_key checks the signature)");
+	}
+	if (!identity) {
+		err_set(e, ERR_USAGE, "bundle %s is encrypted (encryption.local)", bundle);
+		return err_hint(e, "add --identity FILE: the age key or ssh private key of one of "
+				"encryption.recipients");
+	}
+	char *dir = xstrdup(bundle);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	struct offsite_pull_opts o = {.identity = identity, .events = events, .cancel = cancel};
+	struct offsite_pull_result r = {0};
+	int rc = offsite_open_local(p, bundle, slash ? dir : ".", &o, &r, e);
+	if (rc == 0)
+		*plain = xstrdup(r.path);
+	offsite_pull_result_done(&r);
+	free(dir);
+	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "event.h"
 #include "plan.h"
 #include "profile/profile.h"
 
@@ -58,6 +59,15 @@ int cli_ask_host_key(void *ud, const char *host, int port, const char *fingerpri
 /* A bundle given as a path, or as a file name in the profile's backup.dir
  * (p may be NULL). ERR_USAGE when neither exists. Caller frees. */
 char *cli_resolve_bundle(const char *arg, const struct profile *p, struct err *e);
+
+/* A local bundle kept encrypted (encryption.local: "x.ferry.tar.zst.age"):
+ * decrypted with identity next to it as the plain bundle, verified (hashes,
+ * signature), and *plain set to that path, which the caller removes when
+ * done. 0 with *plain NULL when bundle is not encrypted; -1 with e filled
+ * (ERR_USAGE without an identity or a profile, ERR_VERIFY). */
+int cli_decrypt_local(const struct profile *p, const char *bundle, const char *identity,
+		      const struct event_sink *events, volatile sig_atomic_t *cancel, char **plain,
+		      struct err *e);
 
 /* SIGINT/SIGTERM set this flag (handlers installed on first call), so a
  * flow can stop cleanly and remove its partial files. */

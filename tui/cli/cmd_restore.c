@@ -45,7 +45,8 @@ static const struct cmd_option restore_options[] = {
 	 .help = "fetch NAME from this offsite target first (into backup.dir as .part,\n"
 		 "decrypted and verified before anything else happens)"},
 	{.name = "identity", .kind = CMD_STRING, .value = CMD_V_FILE, .metavar = "FILE",
-	 .field = ARG(identity), .help = "with --from: the age key or ssh private key that decrypts"},
+	 .field = ARG(identity), .help = "the age key or ssh private key that decrypts (--from, or a\n"
+		 "local bundle kept encrypted by encryption.local)"},
 	CMD_USE(cmd_opt_accept_new_host_key, struct restore_args, accept_new_host_key),
 	{.name = "no-safety-backup", .kind = CMD_FLAG, .field = ARG(o.no_safety_backup),
 	 .help = "skip the safety backup of what is there now"},
@@ -161,8 +162,13 @@ static int restore_plan_hook(struct cmd_run *r, struct plan *plan, struct err *e
 		return r->argc ? offsite_pull_plan(&o, r->argv[0], a->identity, plan, e)
 			       : err_set(e, ERR_USAGE, "restore --from needs the bundle's name");
 	}
-	char *bundle = bundle_of(r, e);
-	int rc = bundle ? restore_plan(r->p, bundle, opts_of(r), plan, e) : -1;
+	char *bundle = bundle_of(r, e), *plain = NULL;
+	int rc = bundle ? cli_decrypt_local(r->p, bundle, a->identity, NULL, r->cancel, &plain, e) : -1;
+	if (rc == 0)
+		rc = restore_plan(r->p, plain ? plain : bundle, opts_of(r), plan, e);
+	if (plain)
+		unlink(plain);
+	free(plain);
 	free(bundle);
 	return rc;
 }
@@ -172,13 +178,19 @@ static int restore_exec(struct cmd_run *r, struct err *e)
 {
 	const struct restore_args *a = r->args;
 	char *bundle = a->from ? fetch_offsite(r, e) : bundle_of(r, e);
-	if (!bundle)
+	char *plain = NULL;
+	if (!bundle || cli_decrypt_local(r->p, bundle, a->identity, r->events, r->cancel, &plain, e) < 0) {
+		free(bundle);
 		return -1;
+	}
 	struct restore_result res;
-	int rc = restore_run(r->p, bundle, opts_of(r), &res, e);
+	int rc = restore_run(r->p, plain ? plain : bundle, opts_of(r), &res, e);
 	if (rc == 0)
 		print_result(r->c, &res);
 	restore_result_done(&res);
+	if (plain)
+		unlink(plain);   /* encryption.local: no plain bundle is kept */
+	free(plain);
 	free(bundle);
 	return rc;
 }

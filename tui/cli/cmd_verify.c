@@ -10,6 +10,7 @@
 
 struct verify_args {
 	bool deep;
+	const char *identity;
 };
 
 static const struct cmd_option options[] = {
@@ -17,6 +18,10 @@ static const struct cmd_option options[] = {
 	 .help = "also restore the dump into a scratch database on the profile's\n"
 		 "server, compare every table's row count with the manifest,\n"
 		 "then drop the scratch database"},
+	{.name = "identity", .kind = CMD_STRING, .value = CMD_V_FILE, .metavar = "FILE",
+	 .field = offsetof(struct verify_args, identity),
+	 .help = "decrypts a bundle kept encrypted by encryption.local (x.ferry.tar.zst.age):\n"
+		 "the age key or ssh private key of one of encryption.recipients"},
 	{0},
 };
 
@@ -77,10 +82,16 @@ static int verify_exec(struct cmd_run *r, struct err *e)
 {
 	profile_file *pf;
 	const struct profile *p;
-	char *path = bundle_path(r, &pf, &p, e);
+	char *path = bundle_path(r, &pf, &p, e), *plain = NULL;
+	const struct verify_args *a = r->args;
 	r->p = p;   /* the log goes under its log_dir */
-	int rc = path ? verify_path(r, path, p, e) : -1;
+	int rc = path ? cli_decrypt_local(p, path, a->identity, r->events, r->cancel, &plain, e) : -1;
+	if (rc == 0)
+		rc = verify_path(r, plain ? plain : path, p, e);
+	if (plain)
+		unlink(plain);   /* only the encrypted bundle is kept */
 	r->p = NULL;
+	free(plain);
 	free(path);
 	profile_file_free(pf);
 	return rc;
