@@ -6,6 +6,7 @@
 # schema-only one is passed over); the fetched copy and the scratch
 # database are gone afterwards; the fetch counts in the restore time; an
 # encrypted copy without --identity and an unknown target are refused.
+# `ferry list` says not verified, then verified (date) (80_drill: drilled).
 . "$FERRY_SRC/tests/lib.sh"
 
 work=$(t_tmpdir)
@@ -62,6 +63,12 @@ while [ "$(date +%s)" = "$t0" ]; do sleep 0.1; done
 t_assert_exit 0 "$FERRY_BIN" backup --profile here --schema-only --json
 schema=$(basename "$(py "d['file']")")
 t_assert_exit 0 "$FERRY_BIN" offsite push "$work/backups/$schema" --to s3main --profile here
+t_log "ferry list: not verified, then verified (date)"
+t_assert_exit 0 "$FERRY_BIN" list --profile here
+t_assert_contains "$T_OUT" "not verified" "a fresh bundle is not verified"
+t_assert_exit 0 "$FERRY_BIN" verify "$work/backups/$full" --profile here
+t_assert_exit 0 "$FERRY_BIN" list --profile here
+t_assert_contains "$T_OUT" "verified $(date -u +%Y-%m-%d)" "after ferry verify: verified (date)"
 rm -f "$work/backups/"*.ferry.tar.zst*   # only the offsite copies are left
 
 t_log "--dry-run: the fetch's steps, then the drill's"
