@@ -21,7 +21,9 @@
 
 #include "flow/drill.h"
 #include "flow/drill_int.h"
+#include "flow/drill_log.h"
 #include "flow/list.h"
+#include "flow/offsite.h"
 #include "flow/verified.h"
 #include "flow/verify.h"
 
@@ -193,9 +195,10 @@ static int drill_verify_bundle(struct drill_ctx *c, const char *work, struct err
 	return rc;
 }
 
-static int step_verify(void *ctx, struct step_run *sr, struct err *e)
+/* The drill's work directory in backup.dir, journaled (a killed drill's
+ * is removed by the next one). */
+static int make_work_dir(struct drill_ctx *c, struct err *e)
 {
-	struct drill_ctx *c = ctx;
 	char *work = xasprintf("%s/.ferry-drill-XXXXXX", c->p->backup.dir);
 	if (fsx_mkdir_p(c->p->backup.dir, 0700, e) < 0 || !mkdtemp(work)) {
 		if (e->kind == ERR_OK)
@@ -205,7 +208,15 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 		return -1;
 	}
 	c->rc.work = work;
-	if (journal_make(c->journal, "dir", work, e) < 0 || drill_verify_bundle(c, work, e) < 0)
+	return journal_make(c->journal, "dir", work, e);
+}
+
+static int step_verify(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct drill_ctx *c = ctx;
+	if (!c->rc.work && make_work_dir(c, e) < 0)   /* a --from drill's holds the fetched bundle */
+		return -1;
+	if (drill_verify_bundle(c, c->rc.work, e) < 0)
 		return -1;
 	step_note(sr, "%zu members%s", c->rr.manifest.nmembers,
 		  strcmp(c->r->signature, "verified") == 0 ? ", signature verified" : "");
@@ -411,6 +422,7 @@ static void ctx_done(struct drill_ctx *c)
 	toc_done(&rc->toc);
 	free(rc->dbname), free(rc->shadow), free(rc->stamp), free(rc->admin_conninfo);
 	free(rc->shadow_conninfo);
+	free(c->fetched_path);
 	c->r->manifest = c->rr.manifest;   /* moved */
 	memset(&c->rr.manifest, 0, sizeof c->rr.manifest);
 	restore_result_done(&c->rr);
@@ -430,6 +442,45 @@ static void ctx_init(struct drill_ctx *c, const struct profile *p, const struct 
 	r->signature = "unsigned";
 }
 
+/* --from: the bundle fetched from the offsite target into the drill's
+ * work directory, verified as a restore --from verifies it; the drill then
+ * takes that copy (*fetched: o with the copy as bundle, c->o points to it). */
+static int fetch_from_offsite(struct drill_ctx *c, struct drill_opts *fetched)
+{
+	const struct drill_opts *o = c->o;
+	if (make_work_dir(c, c->e) < 0)
+		return -1;
+	struct offsite_flow_opts fo = {.profile = c->p, .target = o->from,
+				       .accept_new_host_key = o->accept_new_host_key,
+				       .confirm_host_key = o->confirm_host_key, .hostkey_ud = o->hostkey_ud,
+				       .dest_dir = c->rc.work, .events = o->events, .cancel = o->cancel};
+	struct offsite_pull_flow_result pr;
+	int rc = offsite_pull_run(&fo, o->bundle, o->identity, &pr, c->e);
+	c->r->from = xstrdup(pr.target ? pr.target : o->from);
+	c->r->from_object = xstrdup(pr.object);
+	c->r->fetch_s = pr.report.seconds;
+	if (rc == 0) {
+		*fetched = *o;
+		fetched->bundle = c->fetched_path = xstrdup(pr.pull.path);
+		c->o = fetched;
+	}
+	offsite_pull_flow_result_done(&pr);
+	return rc;
+}
+
+/* A fetch that failed is a failed drill: in the drill log like any other. */
+static void record_fetch_failure(struct drill_ctx *c)
+{
+	struct drill_result *r = c->r;
+	r->ok = false;
+	r->error = *c->e;
+	r->duration_s = util_now() - c->started;
+	json_t *rec = drill_result_json(c->p, r);
+	struct err ignored = {0};
+	drill_log_append(c->p, rec, &r->log_path, &ignored);
+	json_decref(rec);
+}
+
 int drill_run(const struct profile *p, const struct drill_opts *o, struct drill_result *r,
 	      struct err *e)
 {
@@ -445,15 +496,42 @@ int drill_run(const struct profile *p, const struct drill_opts *o, struct drill_
 		return -1;
 	}
 	c.rc.journal = c.journal;
+	struct drill_opts fetched;
+	if (o->from && fetch_from_offsite(&c, &fetched) < 0) {
+		record_fetch_failure(&c);
+		ctx_done(&c);
+		return -1;
+	}
 	struct flow_run_opts ro = {.events = o->events, .cancel = o->cancel, .yes = true};
 	int rc = flow_run(&drill_flow, &c, &ro, &r->report, e);
 	ctx_done(&c);
-	r->duration_s = r->report.seconds;
+	r->duration_s = r->report.seconds + r->fetch_s;
 	return rc;
+}
+
+/* --from's plan: the fetch's, then the drill's steps (their details need
+ * the bundle: they follow the fetch). */
+static int plan_from_offsite(const struct profile *p, const struct drill_opts *o, struct plan *plan,
+			     struct err *e)
+{
+	struct offsite_flow_opts fo = {.profile = p, .target = o->from, .dest_dir = "the drill's work directory"};
+	if (offsite_pull_plan(&fo, o->bundle, o->identity, plan, e) < 0)
+		return -1;
+	char *title = xasprintf("drill %s from offsite target %s", o->bundle ? o->bundle : "the newest full bundle",
+				o->from);
+	free(plan->title);
+	plan->title = title;
+	for (size_t i = 0; i < sizeof drill_steps / sizeof drill_steps[0]; i++)
+		if (strcmp(drill_steps[i].id, "load") != 0 || !o->check_only)
+			plan_add(plan, drill_steps[i].id, drill_steps[i].title, "on the fetched copy");
+	plan_add(plan, drill_record.id, drill_record.title, "the copy removed with the work directory");
+	return 0;
 }
 
 int drill_plan(const struct profile *p, const struct drill_opts *o, struct plan *plan, struct err *e)
 {
+	if (o->from)
+		return plan_from_offsite(p, o, plan, e);
 	struct drill_result r;
 	struct drill_ctx c;
 	ctx_init(&c, p, o, &r, e);
@@ -469,6 +547,7 @@ void drill_result_done(struct drill_result *r)
 	manifest_done(&r->manifest);
 	free(r->server), free(r->scratch), free(r->connect), free(r->started_at), free(r->bundle_created);
 	free(r->content_note);
+	free(r->from), free(r->from_object);
 	content_result_done(&r->content);
 	for (size_t i = 0; i < r->nchecks; i++) {
 		free(r->checks[i].name), free(r->checks[i].expect);

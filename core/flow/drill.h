@@ -1,6 +1,10 @@
 /* drill — a restore drill: a bundle proven restorable, byte for byte, with
  * the time it takes (core/flow/drill.c, a table of steps):
  *
+ *   (from)     the bundle fetched from an offsite target first, as `ferry
+ *              restore --from` fetches it (core/flow/offsite.h: connect,
+ *              download, decrypt, verify), into the drill's own work
+ *              directory in backup.dir, removed afterwards
  *   preflight  the bundle (default: the newest full one of the profile), its
  *              manifest and table of contents, the server, pg_restore
  *   verify     the manifest's signature (signing.public_key), every member's
@@ -38,7 +42,14 @@
 #include "step.h"
 
 struct drill_opts {
-	const char *bundle;           /* a path or a name in backup.dir; NULL = the newest full bundle */
+	const char *bundle;           /* a path or a name in backup.dir; NULL = the newest full bundle;
+				       * with from: a name on the target, NULL = its newest full bundle */
+	const char *from;             /* an offsite target: the bundle is fetched from there first */
+	const char *identity;         /* with from: decrypts an encrypted copy */
+	bool accept_new_host_key;     /* with from: an SFTP target's unknown host key is recorded */
+	int (*confirm_host_key)(void *ud, const char *host, int port, const char *fingerprint,
+				const char *type);
+	void *hostkey_ud;
 	const struct profile *server; /* whose PostgreSQL takes the scratch database; NULL = the profile's */
 	bool keep;                    /* keep the scratch database (the next drill drops it) */
 	const char *check_only;       /* check this existing database (a kept scratch): no load */
@@ -75,6 +86,9 @@ struct drill_result {
 	struct drill_check *checks;
 	size_t nchecks;
 	const char *signature;        /* "verified" (signing.public_key) or "unsigned" */
+	char *from;                   /* the offsite target it was fetched from, or NULL */
+	char *from_object;            /* the object fetched there */
+	double fetch_s;               /* the fetch: download, decrypt, verify */
 	struct flow_report report;
 	struct err error;             /* the failure, when !ok */
 	char *log_path;               /* <log_dir>/drill_log.json */

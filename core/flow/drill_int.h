@@ -19,6 +19,7 @@ struct drill_ctx {
 	struct restore_result rr;      /* the load's manifest and counts */
 	struct restore_ctx rc;         /* the load: the scratch database is its "shadow" */
 	journal *journal;
+	char *fetched_path;            /* --from: the copy fetched into the work directory */
 	bool content_possible;         /* a directory-format dump */
 	double started;
 };

@@ -95,6 +95,9 @@ json_t *drill_result_json(const struct profile *p, const struct drill_result *r)
 		r->server ? r->server : p->name, "scratch", str_or_null(r->scratch), "kept", r->kept, "connect",
 		str_or_null(r->connect), "signature", r->signature ? r->signature : "unsigned", "started_at",
 		str_or_null(r->started_at));
+	json_object_set_new(o, "from", r->from ? json_pack("{s:s, s:o, s:f}", "target", r->from, "object",
+							  str_or_null(r->from_object), "seconds", r->fetch_s)
+					       : json_null());
 	json_object_set_new(o, "duration_s", json_real(r->duration_s));
 	json_object_set_new(o, "restore_s", json_real(r->restore_s));
 	json_object_set_new(o, "content_s", json_real(r->content_s));

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crypto/age.h"
+#include "manifest.h"
 #include "proc.h"
 #include "util.h"
 
@@ -32,6 +34,7 @@ struct off_ctx {
 	struct offsite_pull_flow_result *pull;
 	struct offsite_prune_result *prune;
 	struct offsite_target conn;      /* pull */
+	struct strv candidates;          /* pull of the newest full bundle: objects, newest first */
 };
 
 /* The targets the flow works on: o->target, or every one. */
@@ -104,6 +107,7 @@ static void ctx_done(struct off_ctx *c)
 	strv_done(&c->titles);
 	free(c->upload);
 	free(c->object);
+	strv_done(&c->candidates);
 }
 
 /* ---- push ------------------------------------------------------------------ */
@@ -317,13 +321,52 @@ static char *connect_detail(void *ctx)
 	return target_where(c->targets[0]);
 }
 
-/* Connect, and find the object: the name as given, or with ".age". */
+/* Whether the local copy of a bundle named like object says it is not a
+ * full bundle (no local copy: not known). */
+static bool local_copy_not_full(const struct bundle_list *local, const char *object)
+{
+	char *plain = offsite_bundle_name(object);
+	bool not_full = false;
+	for (size_t i = 0; i < local->n; i++)
+		if (strcmp(local->v[i].name, plain) == 0 && local->v[i].scope)
+			not_full = strcmp(local->v[i].scope, MANIFEST_SCOPE_FULL) != 0;
+	free(plain);
+	return not_full;
+}
+
+/* No name: the profile's bundles on the target, newest first. */
+static int find_candidates(struct off_ctx *c, struct step_run *sr, struct err *e)
+{
+	struct bundle_list there, local;
+	if (offsite_list(&c->conn, &there, e) < 0)
+		return -1;
+	list_bundles(c->p->backup.dir, c->p->name, &local, NULL);
+	for (size_t i = 0; i < there.n; i++)
+		if (strcmp(there.v[i].profile, c->p->name) == 0 && !local_copy_not_full(&local, there.v[i].path))
+			strv_push(&c->candidates, there.v[i].path);
+	list_done(&there);
+	list_done(&local);
+	if (c->candidates.n == 0) {
+		err_set(e, ERR_USAGE, "no full bundle of profile %s on offsite target %s", c->p->name,
+			c->targets[0]->name);
+		return err_hint(e, "copy one there with `ferry offsite push --to %s`", c->targets[0]->name);
+	}
+	c->object = xstrdup(c->candidates.v[0]);
+	step_note(sr, "%zu bundle%s of profile %s there, the newest first: %s", c->candidates.n,
+		  c->candidates.n == 1 ? "" : "s", c->p->name, c->object);
+	return STEP_DONE;
+}
+
+/* Connect, and find the object: the name as given, or with ".age" (no
+ * name: the newest bundles of the profile). */
 static int connect_run(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct off_ctx *c = ctx;
 	struct offsite_open_opts oo;
 	if (offsite_open(c->p, c->targets[0], open_opts(c, &oo, step_events(sr)), &c->conn, e) < 0)
 		return -1;
+	if (!c->arg)
+		return find_candidates(c, sr, e);
 	const char *base = strrchr(c->arg, '/') ? strrchr(c->arg, '/') + 1 : c->arg;
 	char *with_age = str_ends(base, AGE_SUFFIX) ? xstrdup(base) : xasprintf("%s%s", base, AGE_SUFFIX);
 	const char *tries[] = {c->p->has_encryption ? with_age : base,
@@ -355,7 +398,7 @@ static int connect_run(void *ctx, struct step_run *sr, struct err *e)
 static int fetch_check(void *ctx, struct err *e)
 {
 	const struct off_ctx *c = ctx;
-	if ((c->p->has_encryption || str_ends(c->arg, AGE_SUFFIX)) && !c->identity) {
+	if ((c->p->has_encryption || (c->arg && str_ends(c->arg, AGE_SUFFIX))) && !c->identity) {
 		err_set(e, ERR_USAGE, "offsite copies of profile \"%s\" are encrypted: give the identity "
 			"that decrypts them", c->p->name);
 		return err_hint(e, "--identity FILE: the age key or ssh private key of one of "
@@ -368,7 +411,7 @@ static char *fetch_detail(void *ctx)
 {
 	const struct off_ctx *c = ctx;
 	return xasprintf("into %s as .part%s, every member's hash%s checked, then renamed",
-			 c->p->backup.dir, c->identity ? ", decrypted with the identity" : "",
+			 c->o->dest_dir ? c->o->dest_dir : c->p->backup.dir, c->identity ? ", decrypted with the identity" : "",
 			 c->p->signing.public_key ? " and the signature" : "");
 }
 
@@ -376,9 +419,25 @@ static int fetch_run(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct off_ctx *c = ctx;
 	struct offsite_pull_opts po = {.identity = c->identity, .events = step_events(sr),
-				       .step = "fetch", .cancel = step_cancel(sr)};
+				       .step = "fetch", .dir = c->o->dest_dir, .cancel = step_cancel(sr)};
 	if (offsite_pull(c->p, &c->conn, c->object, &po, &c->pull->pull, e) < 0)
 		return -1;
+	/* No name: the next one until a full bundle came. */
+	for (size_t i = 1; !c->arg && strcmp(c->pull->pull.scope, MANIFEST_SCOPE_FULL) != 0; i++) {
+		event_log(step_events(sr), EV_INFO, "%s is a %s bundle, not a full one: the next", c->object,
+			  c->pull->pull.scope);
+		unlink(c->pull->pull.path);
+		offsite_pull_result_done(&c->pull->pull);
+		if (i == c->candidates.n) {
+			err_set(e, ERR_USAGE, "no full bundle of profile %s on offsite target %s", c->p->name,
+				c->targets[0]->name);
+			return err_hint(e, "name the bundle, or copy a full one there with `ferry offsite push`");
+		}
+		free(c->object);
+		c->object = xstrdup(c->candidates.v[i]);
+		if (offsite_pull(c->p, &c->conn, c->object, &po, &c->pull->pull, e) < 0)
+			return -1;
+	}
 	const struct offsite_pull_result *r = &c->pull->pull;
 	step_note(sr, "%s: %zu members%s%s%s", r->path, r->members,
 		  r->stored_hash_checked ? ", stored sha256 matches" : "",
@@ -402,7 +461,8 @@ static int pull_prepare(void *ctx, struct err *e)
 static char *pull_title(void *ctx)
 {
 	const struct off_ctx *c = ctx;
-	return xasprintf("fetch %s from offsite target %s", c->arg, c->targets[0]->name);
+	return xasprintf("fetch %s from offsite target %s", c->arg ? c->arg : "the newest full bundle",
+			 c->targets[0]->name);
 }
 
 void offsite_pull_flow_result_done(struct offsite_pull_flow_result *r)

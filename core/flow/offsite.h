@@ -46,6 +46,7 @@ struct offsite_flow_opts {
 	int (*confirm_host_key)(void *ud, const char *host, int port, const char *fingerprint,
 				const char *type);
 	void *hostkey_ud;
+	const char *dest_dir;          /* pull: where the bundle goes; NULL = backup.dir */
 	const struct event_sink *events;
 	volatile sig_atomic_t *cancel;
 };
@@ -87,7 +88,9 @@ struct offsite_pull_flow_result {
 void offsite_pull_flow_result_done(struct offsite_pull_flow_result *r);
 
 /* name: a bundle name or an object name (".age" is tried when the profile
- * encrypts); identity decrypts. */
+ * encrypts), or NULL: the newest full bundle of the profile on the target
+ * (newest first; one whose local copy or fetched manifest says it is not
+ * full is passed over); identity decrypts. */
 int offsite_pull_plan(const struct offsite_flow_opts *o, const char *name, const char *identity,
 		      struct plan *plan, struct err *e);
 int offsite_pull_run(const struct offsite_flow_opts *o, const char *name, const char *identity,

@@ -192,6 +192,7 @@ void offsite_pull_result_done(struct offsite_pull_result *r)
 	if (!r)
 		return;
 	free(r->path);
+	free(r->scope);
 	memset(r, 0, sizeof *r);
 }
 
@@ -206,6 +207,8 @@ static int verify_and_place(const struct profile *p, const char *part, const cha
 	int rc = verify_pass(part, &vo, &vr, e);
 	r->signature_ok = vr.signature_ok;
 	r->members = vr.members_checked;
+	if (rc == 0)
+		r->scope = xstrdup(vr.manifest.has_db ? manifest_scope(&vr.manifest) : "files only");
 	verify_result_done(&vr);
 	if (rc == 0 && rename(part, final) != 0)
 		rc = err_set(e, ERR_FAILED, "cannot rename %s to %s: %s", part, final, strerror(errno));
@@ -254,7 +257,7 @@ int offsite_pull(const struct profile *p, struct offsite_target *ot, const char 
 		return err_hint(e, "--identity FILE: the age key or ssh private key of one of "
 				"encryption.recipients");
 	}
-	const char *dir = p->backup.dir;
+	const char *dir = o->dir ? o->dir : p->backup.dir;
 	if (fsx_mkdir_p(dir, 0700, e) < 0)
 		return -1;
 	char *fetched = xasprintf("%s/%s.part", dir, object);

@@ -83,6 +83,7 @@ struct offsite_pull_opts {
 	const char *identity;        /* decrypts .age objects; NULL = none given */
 	const struct event_sink *events;
 	const char *step;            /* progress step id of the download; NULL = "download" */
+	const char *dir;             /* where the bundle goes; NULL = backup.dir (a drill: its work dir) */
 	volatile sig_atomic_t *cancel;
 };
 
@@ -93,6 +94,7 @@ struct offsite_pull_result {
 	bool stored_hash_checked;    /* compared with the hash it was stored with */
 	bool decrypted;
 	bool signature_ok;
+	char *scope;                 /* the manifest's: "full", "partial", ... or "files only" */
 	size_t members;
 	double seconds;
 };

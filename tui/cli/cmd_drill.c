@@ -12,8 +12,8 @@
 #include "util.h"
 
 struct drill_args {
-	bool latest, keep, scheduled;
-	const char *server, *check_only;
+	bool latest, keep, scheduled, accept_new_host_key;
+	const char *server, *check_only, *from, *identity;
 	int jobs;
 };
 
@@ -32,6 +32,12 @@ static const struct cmd_option options[] = {
 	{.name = "check-only", .kind = CMD_STRING, .metavar = "SCRATCHDB", .field = ARG(check_only),
 	 .help = "load nothing: run the row-count gate, the content check and the\n"
 		 "application checks on SCRATCHDB (one a --keep drill left)"},
+	{.name = "from", .kind = CMD_STRING, .metavar = "TARGET", .field = ARG(from),
+	 .help = "fetch the bundle from this offsite target first (BUNDLE: a name there;\n"
+		 "default its newest full bundle), decrypted and verified as restore --from does"},
+	{.name = "identity", .kind = CMD_STRING, .value = CMD_V_FILE, .metavar = "FILE",
+	 .field = ARG(identity), .help = "with --from: the age key or ssh private key that decrypts"},
+	CMD_USE(cmd_opt_accept_new_host_key, struct drill_args, accept_new_host_key),
 	CMD_USE(cmd_opt_jobs, struct drill_args, jobs),
 	CMD_USE(cmd_opt_scheduled, struct drill_args, scheduled),
 	{0},
@@ -48,6 +54,8 @@ static int drill_check_args(struct cmd_run *r, struct err *e)
 	const struct drill_args *a = r->args;
 	if (a->latest && r->argc > 0)
 		return err_set(e, ERR_USAGE, "drill: BUNDLE and --latest exclude each other");
+	if (a->identity && !a->from)
+		return err_set(e, ERR_USAGE, "drill: --identity decrypts a copy fetched with --from TARGET");
 	if (a->keep && a->check_only)
 		return err_set(e, ERR_USAGE, "drill: --check-only checks a kept database; --keep keeps a new one");
 	return 0;
@@ -60,10 +68,15 @@ static int opts_of(struct cmd_run *r, struct drill_opts *o, char **bundle, struc
 	const struct drill_args *a = r->args;
 	*bundle = NULL;
 	*o = (struct drill_opts){.keep = a->keep, .check_only = a->check_only, .jobs = a->jobs,
+				 .from = a->from, .identity = a->identity,
+				 .accept_new_host_key = a->accept_new_host_key,
+				 .confirm_host_key = cli_ask_host_key, .hostkey_ud = r->c,
 				 .events = r->events, .cancel = r->cancel};
 	if (a->server && !(o->server = profile_file_get(r->pf, a->server, e)))
 		return err_prefix(e, "--server");
-	if (r->argc > 0 && !(*bundle = cli_resolve_bundle(r->argv[0], r->p, e)))
+	if (r->argc > 0 && a->from)
+		*bundle = xstrdup(r->argv[0]);   /* a name on the target */
+	else if (r->argc > 0 && !(*bundle = cli_resolve_bundle(r->argv[0], r->p, e)))
 		return -1;
 	o->bundle = *bundle;
 	return 0;
@@ -86,6 +99,9 @@ static void print_text(const struct drill_result *r)
 	char v[16], l[16], g[16], sz[32];
 	const struct flow_report *rep = &r->report;
 	printf("drill %s: %s\n", r->ok ? "passed" : "FAILED", r->bundle ? r->bundle : "(no bundle)");
+	if (r->from)
+		printf("  fetched %s from offsite target %s in %.1f s (counted in the restore time)\n",
+		       r->from_object ? r->from_object : "?", r->from, r->fetch_s);
 	printf("  restore time %.1f s (verify %s, load %s, gate %s) into %s on the server of profile %s\n",
 	       r->restore_s, step_time(rep, "verify", v, sizeof v), step_time(rep, "load", l, sizeof l),
 	       step_time(rep, "gate", g, sizeof g), r->scratch ? r->scratch : "-", r->server);
@@ -171,7 +187,11 @@ const struct cmd_entry cmd_drill_entry = {
 		"profile's drill.checks. The restore time is measured; the scratch database is\n"
 		"dropped (after success, failure or Ctrl-C; a killed drill's by the next one);\n"
 		"the outcome goes to <log_dir>/drill_log.json and the bundle's .verified record\n"
-		"(`ferry list` shows \"drilled <date>\"; `ferry status` checks its age).\n",
+		"(`ferry list` shows \"drilled <date>\"; `ferry status` checks its age).\n"
+		"With --from TARGET the bundle is first fetched from that offsite target\n"
+		"(BUNDLE names it there; default: the newest full bundle there) into the\n"
+		"drill's work directory, decrypted (--identity) and verified as `ferry restore\n"
+		"--from` does, and removed after the drill; the fetch counts in the restore time.\n",
 	.footer = "Exit status: 0 the drill passed; 4 a check failed (hashes, row counts, content,\n"
 		  "an application check); 3 the server; 9 pg_restore missing or too old; 130 interrupted.\n",
 	.options = options,
