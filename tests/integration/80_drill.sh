@@ -231,6 +231,8 @@ t_assert_exit 4 "$FERRY_BIN" drill "$evil" --profile signed
 t_assert_contains "$T_ERR" "does not verify" "refused by the signature"
 t_assert_not_contains "$T_ERR" "restore into a scratch database" "nothing was loaded"
 t_assert_eq "" "$(scratches)" "no scratch database for the tampered bundle"
+t_assert_eq "verify False" "$(python3 -c "import json; r=json.load(open('$work/logs/drill_log.json'))[-1]; print(r['failed_step'], any(s['id'] == 'load' and s['state'] != 'pending' for s in r['steps']))")" \
+    "the drill log: failed at verify, the load never ran"
 
 t_log "a corrupted bundle is refused before anything is loaded"
 cp "$bundle" "$work/corrupt_20260101_000000_manual_x.ferry.tar.zst"
