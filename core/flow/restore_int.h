@@ -49,7 +49,6 @@ struct restore_ctx {
 	char *files_staging;        /* files/ unpacked, under app.root (same filesystem) */
 	int jobs;
 	bool streaming;             /* restore_stream_applies, decided in prepare */
-	uint64_t staged_peak;       /* the streaming load's peak staging bytes */
 
 	struct moved_path *moved;
 	size_t nmoved;

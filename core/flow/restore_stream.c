@@ -80,7 +80,9 @@ struct stream {
 	uint64_t staged, staged_peak;
 	uint64_t read_bytes, total_bytes;
 	size_t tables_done, tables_total;
-	double last_progress;
+	size_t idx_done, idx_total;   /* post-data indexes and constraints */
+	db_conn *watch;               /* the shadow, to count them while they build */
+	double last_progress, last_watch;
 };
 
 bool restore_stream_applies(const struct restore_ctx *c)
@@ -110,14 +112,49 @@ bool restore_stream_applies(const struct restore_ctx *c)
 
 /* --- progress ------------------------------------------------------------- */
 
+/* One line for the whole way: bytes read and hashed, tables loaded,
+ * indexes built. done/total weigh post-data as half the data's bytes
+ * (building an index reads its table once and sorts it), spread evenly
+ * over its entries, so the ETA a front end derives covers it too. */
 static void progress(struct stream *s, bool force)
 {
 	double now = util_now();
-	if (!force && now - s->last_progress < 0.2)
+	if (!force && now - s->last_progress < 0.25)
 		return;
 	s->last_progress = now;
-	event_progress(s->c->ev, "verify", s->read_bytes, s->total_bytes);
-	event_progress_of(s->c->ev, "verify", s->tables_done, s->tables_total, "tables");
+	uint64_t post = s->idx_total ? s->total_bytes / 2 : 0;
+	uint64_t read = s->read_bytes < s->total_bytes ? s->read_bytes : s->total_bytes;
+	uint64_t done = read + (s->idx_total ? post * s->idx_done / s->idx_total : 0);
+	char a[32], b[32], line[256];
+	snprintf(line, sizeof line, "%s of %s read and hashed, %zu/%zu tables loaded, %zu/%zu indexes built",
+		 util_human_bytes(s->read_bytes, a, sizeof a), util_human_bytes(s->total_bytes, b, sizeof b),
+		 s->tables_done, s->tables_total, s->idx_done, s->idx_total);
+	struct event ev = {.type = EV_PROGRESS, .step = "verify", .text = line, .done = done,
+			   .total = s->total_bytes + post};
+	event_emit(s->c->ev, &ev);
+}
+
+/* While post-data runs (pg_restore's tick): the indexes the shadow has. */
+static void watch_indexes(void *ud)
+{
+	struct stream *s = ud;
+	double now = util_now();
+	if (now - s->last_watch < 1.0)
+		return;
+	s->last_watch = now;
+	struct err ignored = {0};
+	if (!s->watch)
+		s->watch = db_connect(s->c->shadow_conninfo, &ignored);
+	char *v = s->watch ? db_query_value(s->watch, "SELECT count(*) FROM pg_index i JOIN pg_class c "
+					    "ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+					    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
+					    "AND n.nspname NOT LIKE 'pg\\_toast%'", &ignored) : NULL;
+	if (v) {
+		size_t n = (size_t)strtoull(v, NULL, 10);
+		s->idx_done = n < s->idx_total ? n : s->idx_total;
+	}
+	free(v);
+	progress(s, false);
 }
 
 /* --- loaders -------------------------------------------------------------- */
@@ -142,7 +179,7 @@ static char *write_list(struct stream *s, const char *text, struct err *e)
 
 /* pg_restore of the entries of list (NULL: all of the section) into the shadow. */
 static struct proc *spawn_restore(struct stream *s, const char *list, const char *section, int jobs,
-				  struct err *e)
+				  void (*on_tick)(void *), struct err *e)
 {
 	struct restore_ctx *c = s->c;
 	struct strv argv = {0};
@@ -168,7 +205,7 @@ static struct proc *spawn_restore(struct stream *s, const char *list, const char
 	strv_push(&argv, "{CONNINFO}");
 	strv_push(&argv, s->dump_dir);
 	struct dump_run_opts ro = {.events = c->ev, .cancel = c->o->cancel, .step = "verify"};
-	struct proc *p = dump_spawn_pg_program(&argv, s->conninfo, NULL, &ro, NULL, NULL, e);
+	struct proc *p = dump_spawn_pg_program(&argv, s->conninfo, NULL, &ro, on_tick, s, e);
 	strv_done(&argv);
 	return p;
 }
@@ -227,7 +264,7 @@ static int flush_batch(struct stream *s, struct err *e)
 		return 0;
 	int i = free_slot(s, e);
 	char *list = i < 0 ? NULL : write_list(s, s->batch_list.data, e);
-	struct proc *p = list ? spawn_restore(s, list, NULL, 1, e) : NULL;
+	struct proc *p = list ? spawn_restore(s, list, NULL, 1, NULL, e) : NULL;
 	free(list);
 	if (!p)
 		return -1;
@@ -299,7 +336,7 @@ static int start_fifo(struct stream *s, size_t entry, struct err *e)
 	char line[64], what[300];
 	snprintf(line, sizeof line, "%d;\n", te->dump_id);
 	char *list = write_list(s, line, e);
-	struct proc *p = list ? spawn_restore(s, list, NULL, 1, e) : NULL;
+	struct proc *p = list ? spawn_restore(s, list, NULL, 1, NULL, e) : NULL;
 	free(list);
 	if (!p) {
 		unlink(s->path);
@@ -367,6 +404,8 @@ static int on_content(void *ud, const void *data, size_t n, struct err *e)
 {
 	struct stream *s = ud;
 	const char *p = data;
+	s->read_bytes += n;
+	progress(s, false);
 	while (n > 0) {
 		ssize_t w = write(s->fd, p, n);
 		if (w > 0) {
@@ -409,11 +448,14 @@ static int prelude(struct stream *s, struct err *e)
 	if (!s->conninfo)
 		return -1;
 	s->loaded = xcalloc(s->toc.n + 1, sizeof *s->loaded);
-	for (size_t i = 0; i < s->toc.n; i++)
-		s->tables_total += strcmp(s->toc.v[i].desc, "TABLE DATA") == 0;
+	for (size_t i = 0; i < s->toc.n; i++) {
+		const char *d = s->toc.v[i].desc;
+		s->tables_total += strcmp(d, "TABLE DATA") == 0;
+		s->idx_total += strcmp(d, "INDEX") == 0 || strcmp(d, "CONSTRAINT") == 0;
+	}
 	event_log(c->ev, EV_INFO, "the table of contents is in: pre-data into %s while the rest streams",
 		  c->shadow);
-	struct proc *p = spawn_restore(s, NULL, "pre-data", 1, e);
+	struct proc *p = spawn_restore(s, NULL, "pre-data", 1, NULL, e);
 	if (!p || dump_wait(p, "pg_restore", e) < 0)
 		return -1;
 	s->prelude_done = true;
@@ -423,7 +465,8 @@ static int prelude(struct stream *s, struct err *e)
 static int on_member(void *ud, const struct bundle_member *m, const char *content, struct err *e)
 {
 	struct stream *s = ud;
-	s->read_bytes += m->size;
+	if (s->kind == MK_NONE)
+		s->read_bytes += m->size;   /* streamed members were counted as they went */
 	if (content)   /* the roles file: before the dump in bundle order */
 		return restore_shadow_apply_globals(s->c, content);
 	enum member_kind kind = s->kind;
@@ -461,15 +504,17 @@ static int finish(struct stream *s, struct err *e)
 			sbuf_addf(&rest, "%d;\n", s->toc.v[i].dump_id);
 	char *list = write_list(s, rest.data, e);
 	sbuf_done(&rest);
-	struct proc *p = list ? spawn_restore(s, list, "data", c->jobs, e) : NULL;
+	struct proc *p = list ? spawn_restore(s, list, "data", c->jobs, NULL, e) : NULL;
 	free(list);
 	if (!p || dump_wait(p, "pg_restore", e) < 0)
 		return -1;
 	event_log(c->ev, EV_INFO, "every member verified: indexes, constraints and triggers (%d jobs)",
 		  c->jobs);
-	p = spawn_restore(s, NULL, "post-data", c->jobs, e);
+	p = spawn_restore(s, NULL, "post-data", c->jobs, watch_indexes, e);
 	if (!p || dump_wait(p, "pg_restore", e) < 0)
 		return -1;
+	s->idx_done = s->idx_total;
+	progress(s, true);
 	return restore_shadow_props(c, e);
 }
 
@@ -487,6 +532,7 @@ static void stream_done(struct stream *s)
 	free(s->loaded);
 	strv_done(&s->batch_files);
 	sbuf_done(&s->batch_list);
+	db_close(s->watch);
 	free(s->path), free(s->dump_dir), free(s->dump_prefix), free(s->conninfo);
 }
 
@@ -524,7 +570,7 @@ int restore_stream_step(void *ctx, struct step_run *sr, struct err *e)
 		memset(&vr.manifest, 0, sizeof vr.manifest);
 		rc = finish(&s, e);
 	}
-	c->staged_peak = s.staged_peak;
+	c->r->staging_peak_bytes = s.staged_peak;
 	if (rc < 0 && e->kind != ERR_INTERRUPTED && e->kind != ERR_VERIFY)
 		err_hint(e, "the shadow database is dropped; the live database was not touched");
 	if (rc == 0) {

@@ -124,7 +124,13 @@ no_leftovers "kill -9, after recover"
 untouched "kill -9, after recover"
 
 t_log "and the restore completes"
-t_assert_exit 0 "$FERRY_BIN" restore "$bundle" --yes --no-safety-backup
-t_assert_contains "$T_ERR" "peak staging" "the step reports its peak staging"
+t_assert_exit 0 "$FERRY_BIN" restore "$bundle" --yes --no-safety-backup --json
+t_assert_contains "$T_OUT" "peak staging" "the step reports its peak staging"
+# One progress line for the whole way, as --json events: bytes, tables, indexes.
+line=$(grep '"event":"progress"' <<<"$T_OUT" | grep 'indexes built' | tail -n 1)
+t_assert_contains "$line" "read and hashed" "progress: bytes read and hashed"
+t_assert_contains "$line" "tables loaded" "progress: tables loaded"
+python3 -c 'import json,sys; e=json.loads(sys.argv[1]); assert e["done"] == e["total"] > 0, e' "$line" ||
+    t_fail "the last progress event is not complete: $line"
 t_assert_eq 120000 "$(DB=$db t_psql_source "SELECT count(*) FROM app.bulk")" "the large table is loaded"
 no_leftovers "after the restore"
