@@ -18,7 +18,10 @@
  *
  * A member whose hash does not match stops the pass at its end: loaders
  * are stopped, the shadow is dropped by the flow (restore.c), the live
- * database was never touched. The swap comes after this step and the gate.
+ * database was never touched. A load that fails first (damaged bytes can
+ * make pg_restore stop before the member's hash is known) is told only
+ * once the pass is complete and every member matched; until then the pass
+ * only hashes, so damage is always reported as damage (exit 4). The swap comes after this step and the gate.
  * Staging is bounded: toc.dat, the batch being gathered and those loading
  * (jobs × BATCH_MAX_BYTES at most), and the large objects. */
 #include "flow/restore_int.h"
@@ -82,6 +85,8 @@ struct stream {
 	size_t tables_done, tables_total;
 	size_t idx_done, idx_total;   /* post-data indexes and constraints */
 	db_conn *watch;               /* the shadow, to count them while they build */
+	bool broken;                  /* a load failed: the pass only hashes on */
+	struct err load_err;          /* that failure, told once the pass is complete */
 	double last_progress, last_watch;
 };
 
@@ -360,9 +365,8 @@ static int open_staged(struct stream *s, uint64_t size, struct err *e)
 	return 0;
 }
 
-static int on_header(void *ud, const struct bundle_entry *ent, struct err *e)
+static int load_header(struct stream *s, const struct bundle_entry *ent, struct err *e)
 {
-	struct stream *s = ud;
 	s->kind = MK_NONE;
 	if (reap_ended(s, false, e) < 0)
 		return -1;
@@ -400,9 +404,8 @@ static int on_header(void *ud, const struct bundle_entry *ent, struct err *e)
 
 /* All of data into the member's file or FIFO (possibly from the bundle's
  * second thread: only the member's own fields are touched here). */
-static int on_content(void *ud, const void *data, size_t n, struct err *e)
+static int load_content(struct stream *s, const void *data, size_t n, struct err *e)
 {
-	struct stream *s = ud;
 	const char *p = data;
 	s->read_bytes += n;
 	progress(s, false);
@@ -462,9 +465,9 @@ static int prelude(struct stream *s, struct err *e)
 	return 0;
 }
 
-static int on_member(void *ud, const struct bundle_member *m, const char *content, struct err *e)
+static int load_member(struct stream *s, const struct bundle_member *m, const char *content,
+		       struct err *e)
 {
-	struct stream *s = ud;
 	if (s->kind == MK_NONE)
 		s->read_bytes += m->size;   /* streamed members were counted as they went */
 	if (content)   /* the roles file: before the dump in bundle order */
@@ -485,6 +488,64 @@ static int on_member(void *ud, const struct bundle_member *m, const char *conten
 		rc = fault_point("restore.stream.member");
 	progress(s, false);
 	return rc < 0 ? -1 : 0;
+}
+
+/* A load's failure waits for the pass: damaged bytes that made pg_restore
+ * fail must be told as the member that does not match its hash (exit 4),
+ * not as the error they caused. From the first failure on, the pass only
+ * hashes; that failure is told once every member matched. A cancel is not
+ * deferred. */
+static int defer(struct stream *s, struct err *e)
+{
+	if (e->kind == ERR_INTERRUPTED)
+		return -1;
+	if (!s->broken) {
+		s->load_err = *e;
+		s->broken = true;
+	}
+	*e = (struct err){0};
+	return 0;
+}
+
+static int on_header(void *ud, const struct bundle_entry *ent, struct err *e)
+{
+	struct stream *s = ud;
+	if (s->broken)
+		return 0;
+	int rc = load_header(s, ent, e);
+	if (rc >= 0)
+		return rc;
+	if (e->kind == ERR_VERIFY)
+		return -1;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->kind = MK_NONE;
+	return defer(s, e);
+}
+
+static int on_content(void *ud, const void *data, size_t n, struct err *e)
+{
+	struct stream *s = ud;
+	if (s->broken || s->fd < 0)
+		return 0;
+	if (load_content(s, data, n, e) == 0)
+		return 0;
+	/* The fd stays open (only this thread writes to it): on_member closes it. */
+	return defer(s, e);
+}
+
+static int on_member(void *ud, const struct bundle_member *m, const char *content, struct err *e)
+{
+	struct stream *s = ud;
+	if (s->broken) {
+		if (s->fd >= 0)
+			close(s->fd);
+		s->fd = -1;
+		s->kind = MK_NONE;
+		return 0;
+	}
+	return load_member(s, m, content, e) < 0 ? defer(s, e) : 0;
 }
 
 /* --- the step ----------------------------------------------------------- */
@@ -561,6 +622,12 @@ int restore_stream_step(void *ctx, struct step_run *sr, struct err *e)
 	if (rc == 0) {
 		event_log(c->ev, EV_INFO, "checking the hashes while loading the shadow database");
 		rc = verify_pass(c->bundle, &vo, &vr, e);
+	}
+	if (rc == 0 && s.broken) {
+		/* The loader that failed says best why. */
+		struct err why = {0};
+		*e = reap_ended(&s, true, &why) < 0 ? why : s.load_err;
+		rc = -1;
 	}
 	if (rc == 0 && !s.prelude_done)
 		rc = err_set(e, ERR_VERIFY, "bundle %s: no %stoc.dat", c->bundle, s.dump_prefix);
