@@ -253,6 +253,14 @@ pid_t proc_pid(const proc *p)
 	return p->pid;
 }
 
+bool proc_ended(const proc *p)
+{
+	if (p->pid <= 0)
+		return true;
+	siginfo_t info = {0};
+	return waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == p->pid;
+}
+
 void proc_free(proc *p)
 {
 	if (!p)

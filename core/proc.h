@@ -46,6 +46,9 @@ void proc_set_owned(proc *p, void *block);
 /* That block (NULL when none). */
 void *proc_owned(const proc *p);
 pid_t proc_pid(const proc *p);
+/* Whether the child has ended (it is not reaped: proc_wait still gives its
+ * status and output). */
+bool proc_ended(const proc *p);
 void proc_free(proc *p);
 
 /* Spawn + wait; a non-zero exit becomes an error naming argv[0], the status

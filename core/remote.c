@@ -124,6 +124,7 @@ json_t *remote_restore_json(const struct restore_result *r)
 	json_object_set_new(o, "safety_bundle", str_or_null(r->safety_bundle));
 	json_object_set_new(o, "previous_db", str_or_null(r->previous_db));
 	json_object_set_new(o, "duration_s", json_real(round2(r->duration_s)));
+	json_object_set_new(o, "staging_peak_bytes", json_integer((json_int_t)r->staging_peak_bytes));
 	return o;
 }
 

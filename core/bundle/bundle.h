@@ -273,13 +273,22 @@ int bundle_extract_routes(const char *path, const struct bundle_route *routes, s
  * whole content (up to BUNDLE_SMALL_MAX; NULL beyond). ent is valid during
  * the call only. */
 #define BUNDLE_KEEP_CONTENT 1
+/* BUNDLE_STREAM_CONTENT goes on and hands the content callback every
+ * chunk of the member's content as it is read and hashed (in bundle
+ * order, possibly from a second thread for a large member: the callback
+ * must not touch what the other callbacks use meanwhile); the member
+ * callback follows as usual, with the hash. */
+#define BUNDLE_STREAM_CONTENT 2
 typedef int (*bundle_header_fn)(void *ud, const struct bundle_entry *ent, struct err *e);
+/* A chunk of a streamed member's content: 0 to go on, -1 (e filled) stops. */
+typedef int (*bundle_content_fn)(void *ud, const void *data, size_t n, struct err *e);
 
 /* The pass with every hook: scan (no routes) or extract (routes). */
 struct bundle_pass_opts {
 	bundle_header_fn header;      /* may be NULL */
 	bundle_member_fn member;      /* may be NULL */
-	void *ud;                     /* for both */
+	bundle_content_fn content;    /* for BUNDLE_STREAM_CONTENT members */
+	void *ud;                     /* for all three */
 	volatile sig_atomic_t *cancel;
 	const struct bundle_route *routes;
 	size_t nroutes;               /* 0 = hash only */

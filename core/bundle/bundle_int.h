@@ -99,6 +99,8 @@ struct bundle_pass {
 	bundle_reader *br;
 	bundle_member_fn fn;
 	bundle_header_fn header;
+	bundle_content_fn content;
+	bool streaming;          /* the current member's content goes to content */
 	void *ud;
 	volatile sig_atomic_t *cancel;
 	unsigned char *buf;      /* BUNDLE_BUFSIZE */

@@ -69,8 +69,8 @@ static void close_disk(struct bundle_pass *p)
 /* One verifying pass, extracting through o's routes when it has some. */
 int bundle_pass(const char *path, const struct bundle_pass_opts *o, struct err *e)
 {
-	struct bundle_pass p = {.path = path, .fn = o->member, .header = o->header, .ud = o->ud,
-				.cancel = o->cancel};
+	struct bundle_pass p = {.path = path, .fn = o->member, .header = o->header,
+				.content = o->content, .ud = o->ud, .cancel = o->cancel};
 	int rc = o->nroutes ? open_disk(&p, o->routes, o->nroutes, e) : 0;
 	if (rc == 0)
 		rc = bundle_pass_run(&p, e);

@@ -46,6 +46,8 @@ static void *ring_worker(void *arg)
 		hash_update(r->h, r->buf[tail], r->len[tail]);
 		r->total += r->len[tail];
 		int rc = r->to_disk ? bundle_disk_write(r->p, r->member, r->buf[tail], r->len[tail], &r->err) : 0;
+		if (rc == 0 && r->p->streaming)
+			rc = r->p->content(r->p->ud, r->buf[tail], r->len[tail], &r->err) < 0 ? -1 : 0;
 		pthread_mutex_lock(&r->mu);
 		r->count--;
 		r->failed = rc < 0;

@@ -43,6 +43,8 @@ static int pass_content(struct bundle_pass *p, struct bundle_member *m, struct s
 			*keep_ok = false;
 		if (to_disk)
 			rc = bundle_disk_write(p, m->name, p->buf, (size_t)got, e);
+		if (rc == 0 && p->streaming)
+			rc = p->content(p->ud, p->buf, (size_t)got, e) < 0 ? -1 : 0;
 	}
 	if (rc == 0) {
 		hash_final(&h, m->sha256);
@@ -79,6 +81,7 @@ static int pass_member(struct bundle_pass *p, const struct bundle_entry *ent, st
 	int wanted = p->header ? p->header(p->ud, ent, e) : 0;
 	if (wanted < 0)
 		return -1;
+	p->streaming = wanted == BUNDLE_STREAM_CONTENT && p->content && ent->type == BUNDLE_REG;
 	bool is_sums = strcmp(ent->name, BUNDLE_SHA256SUMS) == 0;
 	/* Members outside the prefix are not written but still hashed: one
 	 * extracting pass is also a whole verification. */

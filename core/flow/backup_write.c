@@ -18,24 +18,34 @@
 
 /* --- hashing and writing ------------------------------------------------ */
 
-/* The directory dump's toc.dat goes right after its directory entry, so a
- * reader has the table of contents before any table's data (restore's
- * checks read it without unpacking the rest). */
-static void toc_first(struct backup_ctx *c)
+/* Move the item named member to just after the one named after (when
+ * both are there and it is further down). */
+static void move_after(struct backup_ctx *c, const char *member, const char *after)
 {
-	const char *toc = "db/dump/toc.dat";
 	size_t at = 0, dir = 0;
+	bool found = false, found_dir = false;
 	for (size_t i = 0; i < c->nitems; i++) {
-		if (strcmp(c->items[i].member, toc) == 0)
-			at = i;
-		if (strcmp(c->items[i].member, "db/dump") == 0)
-			dir = i;
+		if (strcmp(c->items[i].member, member) == 0)
+			at = i, found = true;
+		if (strcmp(c->items[i].member, after) == 0)
+			dir = i, found_dir = true;
 	}
-	if (at <= dir + 1)
+	if (!found || !found_dir || at <= dir + 1)
 		return;
 	struct item moved = c->items[at];
 	memmove(&c->items[dir + 2], &c->items[dir + 1], (at - dir - 1) * sizeof *c->items);
 	c->items[dir + 1] = moved;
+}
+
+/* The roles file goes first under db/, and the directory dump's toc.dat
+ * right after its directory entry, so a reader has the roles and the
+ * table of contents before any table's data: restore's checks read the
+ * TOC without unpacking the rest, and the streaming restore creates the
+ * roles and the pre-data while the data still streams. */
+static void toc_first(struct backup_ctx *c)
+{
+	move_after(c, "db/globals.sql", "db");
+	move_after(c, "db/dump/toc.dat", "db/dump");
 }
 
 static int collect_staging(struct backup_ctx *c)

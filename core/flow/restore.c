@@ -232,6 +232,7 @@ static int prepare(void *ctx, struct err *e)
 	(void)e;
 	if (peek_manifest(c) < 0 || resolve(c) < 0)
 		return -1;
+	c->streaming = restore_stream_applies(c);
 	return c->want_db ? prepare_db(c) : 0;
 }
 
@@ -291,6 +292,62 @@ static int make_workdirs(struct restore_ctx *c)
 	if (!c->files_staging)
 		return -1;
 	return journal_make(c->journal, "dir", c->files_staging, c->e);
+}
+
+/* Streaming: room for the app files and the bounded staging of the dump
+ * (its table of contents, a few batches of small tables, large objects). */
+static int check_stream(void *ctx, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	const struct manifest *m = &c->r->manifest;
+	uint64_t need = 64u << 20, avail;
+	for (size_t i = 0; i < m->nmembers; i++)
+		if (!str_starts(m->members[i].name, "db/"))
+			need += m->members[i].size;
+	if (fsx_free_space(c->p->backup.dir, &avail, e) < 0)
+		return -1;
+	if (avail < need) {
+		char n[32], a[32];
+		err_set(e, ERR_SPACE, "not enough space in %s to stage the restore: need %s, %s free",
+			c->p->backup.dir, util_human_bytes(need, n, sizeof n),
+			util_human_bytes(avail, a, sizeof a));
+		return err_hint(e, "free space there, or point backup.dir at a larger disk");
+	}
+	return restore_shadow_check(ctx, e);
+}
+
+static bool streams(void *ctx)
+{
+	return ((struct restore_ctx *)ctx)->streaming;
+}
+
+static bool unpacks(void *ctx)
+{
+	return !((struct restore_ctx *)ctx)->streaming;
+}
+
+static bool unpacks_db(void *ctx)
+{
+	const struct restore_ctx *c = ctx;
+	return c->want_db && !c->streaming;
+}
+
+static char *stream_detail(void *ctx)
+{
+	const struct restore_ctx *c = ctx;
+	const struct manifest *m = &c->r->manifest;
+	return xasprintf("%zu members, created %s, revision %s: each hashed as it streams into %s "
+			 "(pg_restore, %d jobs for indexes and constraints); nothing is swapped before "
+			 "every hash matched", m->nmembers, m->created_at ? m->created_at : "?",
+			 m->schema_revision ? m->schema_revision : "unknown", c->shadow, c->jobs);
+}
+
+static int step_stream(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	if (make_workdirs(c) < 0)
+		return -1;
+	return restore_stream_step(ctx, sr, e);
 }
 
 static char *verify_detail(void *ctx)
@@ -376,11 +433,6 @@ static int step_safety(void *ctx, struct step_run *sr, struct err *e)
 }
 
 /* --- shadow ----------------------------------------------------------------- */
-
-static bool wants_db(void *ctx)
-{
-	return ((struct restore_ctx *)ctx)->want_db;
-}
 
 static bool wants_swap(void *ctx)
 {
@@ -728,11 +780,14 @@ static void failed(void *ctx, const char *step, struct err *e)
 }
 
 static const struct step restore_steps[] = {
-	{.id = "verify", .title = "verify the bundle", .check = check_space, .detail = verify_detail,
-	 .run = step_verify},
+	{.id = "verify", .title = "verify the bundle", .applies = unpacks, .check = check_space,
+	 .detail = verify_detail, .run = step_verify},
+	{.id = "verify", .title = "verify the bundle while loading it into a shadow database",
+	 .applies = streams, .check = check_stream, .detail = stream_detail, .run = step_stream,
+	 .asks = true},
 	{.id = "safety", .title = "safety backup of what is there now", .detail = safety_detail,
 	 .run = step_safety, .asks = true},
-	{.id = "shadow", .title = "restore into a shadow database", .applies = wants_db,
+	{.id = "shadow", .title = "restore into a shadow database", .applies = unpacks_db,
 	 .check = restore_shadow_check, .detail = restore_shadow_detail, .run = restore_shadow_step},
 	{.id = "gate", .title = "check every table's row count against the manifest",
 	 .applies = restore_shadow_gate_applies, .detail = restore_shadow_gate_detail, .run = restore_shadow_gate_step},

@@ -53,6 +53,7 @@ struct restore_result {
 	int64_t total_rows;
 	struct strv previous_paths;   /* app paths kept as <path>.prev-<ts> */
 	double duration_s;            /* work only: the time spent confirming is left out */
+	uint64_t staging_peak_bytes;  /* the streaming load's peak staging on disk (0: it unpacked) */
 	struct flow_report report;    /* each step's outcome and time */
 };
 void restore_result_done(struct restore_result *r);

@@ -48,6 +48,7 @@ struct restore_ctx {
 	char *work;                 /* extraction dir */
 	char *files_staging;        /* files/ unpacked, under app.root (same filesystem) */
 	int jobs;
+	bool streaming;             /* restore_stream_applies, decided in prepare */
 
 	struct moved_path *moved;
 	size_t nmoved;
@@ -67,7 +68,22 @@ bool restore_tables_mode(const struct restore_ctx *c);
 int restore_find_pg_restore(struct restore_ctx *c);
 int restore_read_toc(struct restore_ctx *c);
 
-/* restore_shadow.c */
+/* restore_shadow.c: the shadow's name (a leftover one of ferry's dropped),
+ * its creation (journaled), the roles file applied, the connection string
+ * its load uses, the database properties it ends with. */
+int restore_shadow_choose(struct restore_ctx *c, struct err *e);
+int restore_shadow_create(struct restore_ctx *c, struct err *e);
+int restore_shadow_apply_globals(struct restore_ctx *c, const char *text);
+char *restore_shadow_load_conninfo(struct restore_ctx *c);
+int restore_shadow_props(struct restore_ctx *c, struct err *e);
+
+/* restore_stream.c: the streaming restore (one pass verifies the bundle
+ * and loads the shadow, see there); whether this bundle and these options
+ * take it, and the step. */
+bool restore_stream_applies(const struct restore_ctx *c);
+int restore_stream_step(void *ctx, struct step_run *sr, struct err *e);
+
+/* restore_shadow.c: the steps */
 int restore_shadow_check(void *ctx, struct err *e);
 char *restore_shadow_detail(void *ctx);
 int restore_shadow_step(void *ctx, struct step_run *sr, struct err *e);

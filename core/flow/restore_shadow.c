@@ -113,21 +113,28 @@ char *restore_shadow_detail(void *ctx)
 }
 
 
+int restore_shadow_apply_globals(struct restore_ctx *c, const char *text)
+{
+	const char *globals = c->r->manifest.dump.globals;
+	event_log(c->ev, EV_INFO, "creating roles from %s (%s)", globals,
+		  c->o->update_roles ? "existing roles are updated" : "existing roles are kept as they are");
+	struct globals_script script = {0};
+	int rc = globals_parse(text, globals, &script, c->e);
+	struct globals_report report;
+	if (rc == 0)
+		rc = globals_apply(c->admin, &script, c->o->update_roles, globals, c->ev, &report, c->e);
+	globals_script_done(&script);
+	return rc;
+}
+
 static int restore_globals(struct restore_ctx *c)
 {
 	const char *globals = c->r->manifest.dump.globals;
 	if (!globals)
 		return 0;
-	event_log(c->ev, EV_INFO, "creating roles from %s (%s)", globals,
-		  c->o->update_roles ? "existing roles are updated" : "existing roles are kept as they are");
 	char *path = xasprintf("%s/%s", c->work, globals);
 	char *text = fsx_read_file(path, BUNDLE_SMALL_MAX, NULL, c->e);
-	struct globals_script script = {0};
-	int rc = text ? globals_parse(text, globals, &script, c->e) : -1;
-	struct globals_report report;
-	if (rc == 0)
-		rc = globals_apply(c->admin, &script, c->o->update_roles, globals, c->ev, &report, c->e);
-	globals_script_done(&script);
+	int rc = text ? restore_shadow_apply_globals(c, text) : -1;
 	free(text), free(path);
 	return rc;
 }
@@ -167,6 +174,19 @@ static int copy_live_schema(struct restore_ctx *c)
 }
 
 
+char *restore_shadow_load_conninfo(struct restore_ctx *c)
+{
+	/* The shadow is thrown away if anything goes wrong before the swap, so
+	 * its load need not wait for WAL flushes; FERRY_RESTORE_OPTIONS adds
+	 * (or, set empty, removes) server settings for this load only. */
+	const char *tuning = getenv("FERRY_RESTORE_OPTIONS");
+	if (!tuning)
+		tuning = "-c synchronous_commit=off";
+	return *tuning ? db_conninfo_with_options(c->shadow_conninfo, tuning, c->e)
+		       : xstrdup(c->shadow_conninfo);
+}
+
+
 static int run_pg_restore(struct restore_ctx *c)
 {
 	const struct manifest *m = &c->r->manifest;
@@ -200,14 +220,7 @@ static int run_pg_restore(struct restore_ctx *c)
 	strv_push(&argv, dump);
 	free(dump);
 	struct dump_run_opts ro = {.events = c->ev, .cancel = c->o->cancel, .step = "shadow"};
-	/* The shadow is thrown away if anything goes wrong before the swap, so
-	 * its load need not wait for WAL flushes; FERRY_RESTORE_OPTIONS adds
-	 * (or, set empty, removes) server settings for this load only. */
-	const char *tuning = getenv("FERRY_RESTORE_OPTIONS");
-	if (!tuning)
-		tuning = "-c synchronous_commit=off";
-	char *conninfo = *tuning ? db_conninfo_with_options(c->shadow_conninfo, tuning, c->e)
-				 : xstrdup(c->shadow_conninfo);
+	char *conninfo = restore_shadow_load_conninfo(c);
 	int rc = conninfo ? dump_run_pg_program(&argv, conninfo, NULL, &ro, c->e) : -1;
 	free(conninfo);
 	strv_done(&argv);
@@ -220,7 +233,7 @@ static int run_pg_restore(struct restore_ctx *c)
 /* The shadow's name: a leftover shadow that a journal says ferry made is
  * dropped and its name used again; a database of that name that ferry did
  * not make is left alone and another name is taken. */
-static int choose_shadow(struct restore_ctx *c, struct err *e)
+int restore_shadow_choose(struct restore_ctx *c, struct err *e)
 {
 	int exists = restore_db_exists(c->admin, c->shadow, e);
 	if (exists <= 0)
@@ -243,18 +256,32 @@ static int choose_shadow(struct restore_ctx *c, struct err *e)
 }
 
 
-int restore_shadow_step(void *ctx, struct step_run *sr, struct err *e)
+int restore_shadow_create(struct restore_ctx *c, struct err *e)
 {
-	struct restore_ctx *c = ctx;
-	bool tables = restore_tables_mode(c);
-	if (choose_shadow(c, e) < 0 || (!tables && restore_globals(c) < 0) ||
-	    journal_make(c->journal, "database", c->shadow, e) < 0)
+	if (journal_make(c->journal, "database", c->shadow, e) < 0)
 		return -1;
 	c->shadow_created = true;
 	if (restore_db_create(c->admin, c->shadow, &c->r->manifest, e) < 0)
 		return -1;
 	c->shadow_conninfo = db_conninfo_with_dbname(c->p->database.url, c->shadow, e);
-	if (!c->shadow_conninfo)
+	return c->shadow_conninfo ? 0 : -1;
+}
+
+int restore_shadow_props(struct restore_ctx *c, struct err *e)
+{
+	/* The database that takes the live one's place behaves as the one
+	 * backed up (or, asked, as the one it replaces). */
+	const struct manifest_db_properties *props = c->o->keep_target_settings && c->live_exists
+						       ? &c->live_props : &c->r->manifest.db.props;
+	return dbprops_apply(c->admin, c->shadow, props, c->ev, e);
+}
+
+int restore_shadow_step(void *ctx, struct step_run *sr, struct err *e)
+{
+	struct restore_ctx *c = ctx;
+	bool tables = restore_tables_mode(c);
+	if (restore_shadow_choose(c, e) < 0 || (!tables && restore_globals(c) < 0) ||
+	    restore_shadow_create(c, e) < 0)
 		return -1;
 	if (tables && copy_live_schema(c) < 0)
 		return -1;
@@ -266,11 +293,7 @@ int restore_shadow_step(void *ctx, struct step_run *sr, struct err *e)
 		step_note(sr, "%s (the rows of %zu tables)", c->shadow, c->set.n);
 		return STEP_DONE;
 	}
-	/* The database that takes the live one's place behaves as the one
-	 * backed up (or, asked, as the one it replaces). */
-	const struct manifest_db_properties *props = c->o->keep_target_settings && c->live_exists
-						       ? &c->live_props : &c->r->manifest.db.props;
-	if (dbprops_apply(c->admin, c->shadow, props, c->ev, e) < 0)
+	if (restore_shadow_props(c, e) < 0)
 		return -1;
 	step_note(sr, "%s", c->shadow);
 	return STEP_DONE;

@@ -35,6 +35,7 @@ struct verify_ctx {
 	char *manifest_text;         /* for the signature check */
 	char *sig;                   /* manifest.json.sig, when there is one */
 	char sig_sha[65];
+	bool sig_checked;            /* check_signature ran (early, see on_header) */
 	char *sums;                  /* SHA256SUMS text */
 	struct strset symlinks;      /* symlink members seen (trust_check_member) */
 };
@@ -76,6 +77,25 @@ static const struct manifest_member *expected_member(struct verify_ctx *c, const
 	return mm;
 }
 
+/* With a public key configured: the manifest's signature is there and verifies. */
+static int check_signature(struct verify_ctx *c)
+{
+	const char *pub = c->o->public_key;
+	if (!pub)
+		return 0;
+	if (!c->sig) {
+		err_set(c->e, ERR_VERIFY, "%s is not signed (no %s), and signing.public_key %s is "
+			"configured: refused", c->path, SIGN_MEMBER, pub);
+		return err_hint(c->e, "a bundle whose hashes were recomputed after it was written "
+				"looks like this; restore a signed copy");
+	}
+	char *what = xasprintf("the manifest of %s", c->path);
+	int rc = sign_verify(pub, c->manifest_text, strlen(c->manifest_text), c->sig, what, c->e);
+	free(what);
+	c->r->signature_ok = rc == 0;
+	return rc;
+}
+
 /* Before a member's content is read (or written): what may be in a bundle
  * (core/trust.h); the roles file's content is asked for whole. */
 static int on_header(void *ud, const struct bundle_entry *ent, struct err *e)
@@ -86,8 +106,16 @@ static int on_header(void *ud, const struct bundle_entry *ent, struct err *e)
 		return strcmp(ent->name, MANIFEST_NAME) == 0 ? BUNDLE_KEEP_CONTENT : 0;
 	if (trust_check_member(&c->r->manifest, c->path, ent, &c->symlinks, c->e) < 0)
 		return -1;
+	/* The signature is the member right after the manifest: once another
+	 * one comes, it is checked (or found missing) before anything reads
+	 * further. */
+	if (!c->sig_checked && strcmp(ent->name, SIGN_MEMBER) != 0 && check_signature(c) < 0)
+		return -1;
+	c->sig_checked = true;
 	const char *globals = c->r->manifest.dump.globals;
-	return globals && strcmp(ent->name, globals) == 0 ? BUNDLE_KEEP_CONTENT : 0;
+	if (globals && strcmp(ent->name, globals) == 0)
+		return BUNDLE_KEEP_CONTENT;
+	return c->o->stream_header ? c->o->stream_header(c->o->stream_ud, ent, e) : 0;
 }
 
 /* The roles file is checked as restore will read it (core/globals.h). */
@@ -155,9 +183,20 @@ static int on_member(void *ud, const struct bundle_member *m, const char *conten
 		return 0;
 	}
 	const char *globals = c->r->manifest.dump.globals;
-	if (globals && strcmp(m->name, globals) == 0 && check_globals(c, m, content) < 0)
+	bool is_globals = globals && strcmp(m->name, globals) == 0;
+	if (is_globals && check_globals(c, m, content) < 0)
 		return -1;
-	return check_member(c, m);
+	if (check_member(c, m) < 0)
+		return -1;
+	return c->o->stream_member ? c->o->stream_member(c->o->stream_ud, m, is_globals ? content : NULL, e)
+				   : 0;
+}
+
+/* A streamed member's bytes, to the stream's consumer. */
+static int on_content(void *ud, const void *data, size_t n, struct err *e)
+{
+	const struct verify_ctx *c = ud;
+	return c->o->stream_content(c->o->stream_ud, data, n, e);
 }
 
 /* Each "<hex>  <name>" line must match what was hashed. */
@@ -197,25 +236,6 @@ static int check_sums(struct verify_ctx *c)
 	return 0;
 }
 
-/* With a public key configured: the manifest's signature is there and verifies. */
-static int check_signature(struct verify_ctx *c)
-{
-	const char *pub = c->o->public_key;
-	if (!pub)
-		return 0;
-	if (!c->sig) {
-		err_set(c->e, ERR_VERIFY, "%s is not signed (no %s), and signing.public_key %s is "
-			"configured: refused", c->path, SIGN_MEMBER, pub);
-		return err_hint(c->e, "a bundle whose hashes were recomputed after it was written "
-				"looks like this; restore a signed copy");
-	}
-	char *what = xasprintf("the manifest of %s", c->path);
-	int rc = sign_verify(pub, c->manifest_text, strlen(c->manifest_text), c->sig, what, c->e);
-	free(what);
-	c->r->signature_ok = rc == 0;
-	return rc;
-}
-
 static int check_all_seen(struct verify_ctx *c)
 {
 	for (size_t i = 0; i < c->r->manifest.nmembers; i++)
@@ -243,13 +263,15 @@ int verify_pass(const char *bundle_path, const struct verify_opts *o, struct ver
 	struct verify_ctx c = {.path = bundle_path, .r = r, .e = e, .ev = o->events, .o = o};
 	int rc = check_bundle_file(bundle_path, e);
 	fault_point("verify.pass");
-	struct bundle_pass_opts po = {.header = on_header, .member = on_member, .ud = &c,
+	struct bundle_pass_opts po = {.header = on_header, .member = on_member,
+				      .content = o->stream_content ? on_content : NULL, .ud = &c,
 				      .cancel = o->cancel, .routes = o->extract, .nroutes = o->nextract};
 	if (rc == 0)
 		rc = bundle_pass(bundle_path, &po, e);
 	if (rc == 0 && !c.have_manifest)
 		rc = err_set(e, ERR_VERIFY, "%s: empty bundle (no manifest.json)", bundle_path);
-	if (rc == 0 && (check_all_seen(&c) < 0 || check_sums(&c) < 0 || check_signature(&c) < 0))
+	if (rc == 0 && (check_all_seen(&c) < 0 || check_sums(&c) < 0 ||
+			(!c.sig_checked && check_signature(&c) < 0)))
 		rc = -1;
 	free(c.seen);
 	free(c.sums);

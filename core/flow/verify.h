@@ -29,6 +29,18 @@ struct verify_opts {
 	 * (a bundle without one is refused); NULL = a signature is not
 	 * required (one that is there is not checked). */
 	const char *public_key;
+	/* A consumer of the verified stream (restore's streaming load), called
+	 * for every member after the manifest, once the checks of core/trust.h
+	 * passed: header before its content (0, or BUNDLE_STREAM_CONTENT to
+	 * get it through content); member once its hash matched the manifest
+	 * (content: the whole text of the roles file, else NULL). The
+	 * signature, when public_key is set, is checked before any of these
+	 * is called. */
+	int (*stream_header)(void *ud, const struct bundle_entry *ent, struct err *e);
+	bundle_content_fn stream_content;
+	int (*stream_member)(void *ud, const struct bundle_member *m, const char *content,
+			     struct err *e);
+	void *stream_ud;
 };
 
 struct verify_result {

@@ -372,6 +372,7 @@ rm -rf "$WORK/remote"
 mkdir -p "$WORK/extract"
 tar --zstd -xf "$BUNDLE" -C "$WORK/extract" db >"$OUTD/extract.log" 2>&1 || failed "extracting db/ from the bundle" "$OUTD/extract.log"
 [ -f "$WORK/extract/db/dump/toc.dat" ] || die "the bundle has no db/dump/toc.dat (not the directory format?)"
+DUMP_BYTES=$(du -sb "$WORK/extract/db/dump" | cut -f1)
 
 base_restore() {
     "$PGBIN/createdb" -h "$TARGET_SOCK" -p "$TARGET_PORT" -U ferry basedb &&
@@ -393,6 +394,8 @@ for ((i = 1; i <= RUNS; i++)); do
             ferry_timed "$OUTD/restore-$i.log" restore "$BUNDLE" --profile dst --no-safety-backup --yes --json
             record restore_s ferry "$i" "$T_SECS"
             record restore_bundle_s ferry "$i" "$T_SECS"
+            record restore_staging_pct ferry "$i" "$(python3 -c 'import sys; print(round(100.0 * int(sys.argv[1]) / int(sys.argv[2]), 2))' \
+                "$(result_field "$OUTD/restore-$i.log" staging_peak_bytes)" "$DUMP_BYTES")"
             [ -z "$T_RSS_KIB" ] || record "rss_restore_x$SCALE" ferry "$i" "$(mib "$T_RSS_KIB")"
             fsecs=$T_SECS
         else
@@ -410,8 +413,9 @@ for ((i = 1; i <= RUNS; i++)); do
     rm -rf "$WORK/extract2"
     say "restore run $i/$RUNS: ferry ${fsecs} s, createdb + pg_restore -j2 ${bsecs} s, with tar x first ${T_SECS} s"
 done
+note restore_staging_pct "the streaming restore's peak bytes on disk (toc.dat, batches of small tables, large objects) against the dump's $DUMP_BYTES bytes (db/dump members of the manifest)"
 note restore_bundle_s "the ferry restore runs above; baseline: tar --zstd -xf of db/ from the bundle, createdb, pg_restore -j2 (no hash check, no gate, no swap)"
-note restore_s "ferry: verify, unpack, shadow (pg_restore --jobs=$(nproc)), row-count gate, swap, app files; baseline: pg_restore -j2 of the already extracted dump"
+note restore_s "ferry: one pass hashing every member while it loads the shadow (pre-data at toc.dat, data through FIFOs and batches, post-data --jobs=$(nproc)), row-count gate, swap, app files; baseline: pg_restore -j2 of the already extracted dump"
 drop_target_dbs
 rm -rf "$WORK/extract" "$WORK/remote"
 

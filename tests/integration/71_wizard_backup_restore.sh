@@ -85,7 +85,7 @@ grep -qE '▸ [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}  manual +ful
     t_fail "the bundle row shows its time to the second, type and scope"
 t_assert_file_contains "$work/r2.txt" "What should be restored?" "options page"
 t_assert_file_contains "$work/r2.txt" "About to restore $name" "line about what will happen"
-t_assert_file_contains "$work/r3.txt" "6. swap the shadow database in" "plan"
+t_assert_file_contains "$work/r3.txt" "5. swap the shadow database in" "plan (the streaming restore loads the shadow in its verify step)"
 t_assert_file_contains "$work/r3.txt" "3. safety backup of what is there now" "plan: safety backup"
 t_assert_file_contains "$work/r4.txt" "Confirm before anything changes" "confirmation dialog"
 t_assert_file_contains "$work/r4.txt" "Type $db to go on" "the word to type"

@@ -164,7 +164,12 @@ static void progress_text(const struct render *r, const struct event *ev,
 		snprintf(b, sizeof b, "%llu %s", (unsigned long long)total, ev->unit);
 		snprintf(rate, sizeof rate, "%.0f", per_s);
 	}
-	if (total > 0 && per_s > 0) {
+	if (ev->text && *ev->text) {   /* a flow's own line; done/total only drive the ETA */
+		double eta = total > 0 && per_s > 0 ? (double)(total - ev->done) / per_s : -1;
+		snprintf(out, len, "%s", ev->text);
+		if (eta >= 0)
+			snprintf(out + strlen(out), len - strlen(out), ", ETA %.0f s", eta);
+	} else if (total > 0 && per_s > 0) {
 		double eta = (double)(total - ev->done) / per_s;
 		snprintf(out, len, "%s of %s, %s/s, ETA %.0f s", a, b, rate, eta);
 	} else {
@@ -180,7 +185,7 @@ static void show_progress(struct render *r, const struct event *ev)
 	if (t - r->last_progress < every && !(ev->total && ev->done >= ev->total))
 		return;
 	r->last_progress = t;
-	char text[160];
+	char text[320];
 	progress_text(r, ev, text, sizeof text);
 	int pct = ev->total ? (int)(100.0 * (double)ev->done / (double)ev->total) : -1;
 	if (pct > 100)

@@ -78,7 +78,8 @@ static void progress_reset(struct wiz_runview *rv)
 {
 	free(rv->pstep);
 	free(rv->punit);
-	rv->pstep = rv->punit = NULL;
+	free(rv->ptext);
+	rv->pstep = rv->punit = rv->ptext = NULL;
 	rv->pdone = rv->ptotal = 0;
 }
 
@@ -120,6 +121,8 @@ static void progress_apply(struct wiz_runview *rv, const struct event *ev, doubl
 	rv->pdone = ev->done;
 	rv->ptotal = ev->total;
 	rv->pt_last = now;
+	free(rv->ptext);
+	rv->ptext = ev->text && *ev->text ? xstrdup(ev->text) : NULL;
 	progress_log(rv);
 }
 
@@ -299,9 +302,14 @@ void wiz_runview_progress_text(const struct wiz_runview *rv, double now, char *o
 		return;
 	}
 	if (rate <= 0) {
-		snprintf(out, n, "%s of %s", a, b);
+		snprintf(out, n, "%s", rv->ptext ? rv->ptext : a);
+		if (!rv->ptext)
+			snprintf(out + strlen(out), n - strlen(out), " of %s", b);
 		return;
 	}
 	double left = total > rv->pdone ? (double)(total - rv->pdone) / rate : 0;
-	snprintf(out, n, "%s of %s, %s/s, ETA %.0f s", a, b, r, left);
+	if (rv->ptext)
+		snprintf(out, n, "%s, ETA %.0f s", rv->ptext, left);
+	else
+		snprintf(out, n, "%s of %s, %s/s, ETA %.0f s", a, b, r, left);
 }

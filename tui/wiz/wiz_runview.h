@@ -32,6 +32,7 @@ struct wiz_runview {
 	/* progress of the running step */
 	char *pstep;
 	char *punit;              /* NULL = bytes */
+	char *ptext;              /* the flow's own progress line, or NULL */
 	uint64_t pdone, ptotal;
 	double pt0;               /* first progress event of the step */
 	double pt_last;
