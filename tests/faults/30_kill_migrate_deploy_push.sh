@@ -212,7 +212,7 @@ push_check() { # POINT OUTCOME
     t_run "$FERRY_BIN" push "$bundle" --target new
     [ "$T_RC" = 0 ] || t_fail "$1: the rerun failed ($T_RC): $T_ERR"
     t_assert_eq "$want" "$(sha256sum "$work/remote/backups/$(basename "$bundle")" | cut -d' ' -f1)" "$1: the pushed copy"
-    left=$(ls "$work"/remote/backups/*.part 2>/dev/null | wc -l)
+    left=$(find "$work/remote/backups" -maxdepth 1 -name '*.part' | wc -l)
     [ "$left" -eq 0 ] && left=none || t_fail "$1: $left .part left"
     row push "$1" "$2" 0 "$left" completes
 }
