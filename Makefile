@@ -8,7 +8,8 @@
 #   make layers     fail when a library header is included outside its folder
 #   make demo       deps, build, open the wizard on a sandbox
 #   make bench      speed and memory against the plain tools
-#   make faults     kill -9 at every step, corruptions: a table (tests/faults/)
+#   make faults     kill -9 at every step, children killed, server stopped, disk
+#                   full, bombs, 150k files, corruptions: a table (tests/faults/)
 #   make fuzz       the bundle and profile parsers under libFuzzer + ASan/UBSan
 #                   for FUZZ_SECONDS (default 60) each (clang)
 #   make man        the manual page build/ferry.1 and the bash / zsh completion
@@ -124,7 +125,10 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 # The fault-and-hostile suite (tests/faults/): kill -9 at every step
-# boundary, corruptions, prints a table. FAULTS_SHORT=1: every third step.
+# boundary of restore, backup, rollback, migrate, deploy and push; children
+# killed, PostgreSQL stopped, the connection cut, disks full, bombs, a
+# 150,000-file tree, corruptions; prints a table. FAULTS_SHORT=1: every
+# third step.
 faults: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
 	@rm -f $(BUILD)/faults-table
