@@ -134,7 +134,7 @@ faults: deps
 	@rm -f $(BUILD)/faults-table
 	@FERRY_BIN=$(abspath $(FERRY)) FERRY_FAULTS_BIN=$(abspath $(FAULTS_BIN)) \
 		FAULTS_TABLE=$(abspath $(BUILD))/faults-table INTEGRATION_DIR=tests/faults \
-		FERRY_SKIP_UNIT=1 sh tests/run.sh $(BUILD)/tests
+		TEST_TIMEOUT=$${TEST_TIMEOUT:-3600} FERRY_SKIP_UNIT=1 sh tests/run.sh $(BUILD)/tests
 	@printf '\n%-8s %-34s %-8s %-16s %-10s %s\n' flow "fault" outcome "rows lost" leftovers rerun
 	@cat $(BUILD)/faults-table
 
