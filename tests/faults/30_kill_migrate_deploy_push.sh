@@ -91,6 +91,8 @@ change_source() {
     db_fingerprint source "$db" >"$work/fp.before"
 }
 
+# FAULTS_ONLY=deploy-push: only the deploy and push parts (a bundle made here).
+if [ "${FAULTS_ONLY:-}" != deploy-push ]; then
 t_log "kill -9 of ferry at every step boundary of migrate"
 t0=$(date +%s)
 t_assert_exit 0 "$FERRY_BIN" migrate --target new --yes
@@ -160,6 +162,9 @@ wait "$T_BG_PID" || t_fail "the first migrate failed: $(cat "$T_TMPROOT/bg.err")
 left=$(leftovers)
 [ "$left" = none ] || t_fail "two migrates: leftovers $left"
 row migrate "two at once" "exit 8" "0" "$left" "first completes"
+else
+    t_assert_exit 0 "$FERRY_BIN" backup --profile old
+fi
 
 # ---- deploy ---------------------------------------------------------------------
 ddb=fdep_$$
