@@ -228,8 +228,9 @@ for s in $(plan_ids <<<"$T_OUT"); do
     [ "$T_RC" = 137 ] || t_fail "step.push.$s: not killed ($T_RC): $T_ERR"
     push_check "step.push.$s" killed
 done
-t_run env FERRY_FAULT_KILL_AFTER_BYTES=8000000 "$FERRY_FAULTS_BIN" push "$bundle" --target new
+half=$(($(stat -c %s "$bundle") / 2))
+t_run env FERRY_FAULT_KILL_AFTER_BYTES=$half "$FERRY_FAULTS_BIN" push "$bundle" --target new
 [ "$T_RC" = 137 ] || t_fail "push mid-upload: not killed ($T_RC): $T_ERR"
-push_check "push after 8 MB of upload" killed
+push_check "push killed halfway through upload" killed
 
 echo "$(grep -c '^migrate\|^deploy\|^push' "$table") migrate/deploy/push faults, 0 rows lost, no leftovers, every rerun completed"
