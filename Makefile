@@ -8,7 +8,8 @@
 #   make layers     fail when a library header is included outside its folder
 #   make demo       deps, build, open the wizard on a sandbox
 #   make bench      speed and memory against the plain tools
-#   make faults     kill -9 at every step, corruptions: a table (tests/faults/)
+#   make faults     kill -9 at every step, children killed, server stopped, disk
+#                   full, bombs, 150k files, corruptions: a table (tests/faults/)
 #   make fuzz       the bundle and profile parsers under libFuzzer + ASan/UBSan
 #                   for FUZZ_SECONDS (default 60) each (clang)
 #   make man        the manual page build/ferry.1 and the bash / zsh completion
@@ -124,13 +125,16 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 # The fault-and-hostile suite (tests/faults/): kill -9 at every step
-# boundary, corruptions, prints a table. FAULTS_SHORT=1: every third step.
+# boundary of restore, backup, rollback, migrate, deploy and push; children
+# killed, PostgreSQL stopped, the connection cut, disks full, bombs, a
+# 150,000-file tree, corruptions; prints a table. FAULTS_SHORT=1: every
+# third step.
 faults: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all unit faults-bin
 	@rm -f $(BUILD)/faults-table
 	@FERRY_BIN=$(abspath $(FERRY)) FERRY_FAULTS_BIN=$(abspath $(FAULTS_BIN)) \
 		FAULTS_TABLE=$(abspath $(BUILD))/faults-table INTEGRATION_DIR=tests/faults \
-		FERRY_SKIP_UNIT=1 sh tests/run.sh $(BUILD)/tests
+		TEST_TIMEOUT=$${TEST_TIMEOUT:-3600} FERRY_SKIP_UNIT=1 sh tests/run.sh $(BUILD)/tests
 	@printf '\n%-8s %-34s %-8s %-16s %-10s %s\n' flow "fault" outcome "rows lost" leftovers rerun
 	@cat $(BUILD)/faults-table
 

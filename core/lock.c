@@ -102,44 +102,88 @@ static int create_lock(const char *path, const char *flow, char **took_over, str
 	return err_set(e, ERR_LOCK, "cannot take the lock %s", path);
 }
 
-static int acquire_local(const char *dir, const char *flow, bool break_lock, struct err *e)
+static int acquire_local(const char *dir, const char *flow, bool break_lock, char **took_over,
+			 struct err *e)
 {
 	if (fsx_mkdir_p(dir, 0700, e) < 0)
 		return -1;
 	char *path = xasprintf("%s/%s", dir, LOCK_FILE);
 	if (break_lock)
 		unlink(path);
-	int rc = create_lock(path, flow, NULL, e);
+	int rc = create_lock(path, flow, took_over, e);
 	free(path);
 	return rc;
 }
 
-static int acquire_remote(sshc_conn *c, const char *dir, const char *flow, bool break_lock,
-			  struct err *e)
+/* One attempt at the remote lock: 0 taken, 1 held (*text gets the holder's
+ * lock file), -1 when the command could not run. */
+static int try_remote(sshc_conn *c, const char *qdir, const char *flow, bool break_lock, char **text,
+		      struct err *e)
 {
-	char *qdir = sshc_quote(dir);
 	char *cmd = xasprintf("mkdir -p %s && cd %s && %s(set -C; cat > %s) 2>/dev/null || "
 			      "{ cat %s; exit 3; }", qdir, qdir, break_lock ? "rm -f " LOCK_FILE "; " : "",
 			      LOCK_FILE, LOCK_FILE);
-	char *text = lock_text(flow);
+	char *mine = lock_text(flow);
 	struct sshc_buf out = {0};
 	int status = 0;
-	struct sshc_exec_opts o = {.stdin_buf = text, .stdin_len = strlen(text), .capture_stdout = &out,
+	struct sshc_exec_opts o = {.stdin_buf = mine, .stdin_len = strlen(mine), .capture_stdout = &out,
 				   .timeout_s = 30};
 	int rc = sshc_exec(c, cmd, &o, &status, e);
 	if (rc == 0 && status != 0) {
-		char *where = xasprintf("%s:%s", sshc_target(c), dir);
-		rc = lock_refuse(where, out.data, e);
-		free(where);
+		*text = xstrdup(out.data ? out.data : "");
+		rc = 1;
 	}
 	sshc_buf_done(&out);
-	free(text), free(cmd), free(qdir);
+	free(mine), free(cmd);
 	return rc;
 }
 
-int lock_acquire(sshc_conn *c, const char *dir, const char *flow, bool break_lock, struct err *e)
+/* Remove the remote lock only while it still holds exactly text (a run
+ * that took it in the meantime keeps it). */
+static void remove_remote_if(sshc_conn *c, const char *qdir, const char *text)
 {
-	return c ? acquire_remote(c, dir, flow, break_lock, e) : acquire_local(dir, flow, break_lock, e);
+	char *qtext = sshc_quote(text);
+	char *cmd = xasprintf("cd %s && printf %%s %s | cmp -s - %s && rm -f %s", qdir, qtext, LOCK_FILE,
+			      LOCK_FILE);
+	struct err ignored = {0};
+	struct sshc_buf out = {0};
+	sshc_run(c, cmd, &out, &ignored);
+	sshc_buf_done(&out);
+	free(cmd), free(qtext);
+}
+
+/* The remote lock records the pid and host of the ferry that took it here,
+ * so a holder on this host whose pid is gone (killed) is stale there too. */
+static int acquire_remote(sshc_conn *c, const char *dir, const char *flow, bool break_lock,
+			  char **took_over, struct err *e)
+{
+	char *qdir = sshc_quote(dir);
+	char *text = NULL;
+	int rc = try_remote(c, qdir, flow, break_lock, &text, e);
+	if (rc == 1 && holder_gone(text)) {
+		remove_remote_if(c, qdir, text);
+		if (took_over) {
+			free(*took_over);
+			*took_over = xstrdup(text);
+		}
+		free(text);
+		text = NULL;
+		rc = try_remote(c, qdir, flow, false, &text, e);
+	}
+	if (rc == 1) {
+		char *where = xasprintf("%s:%s", sshc_target(c), dir);
+		rc = lock_refuse(where, text, e);
+		free(where);
+	}
+	free(text), free(qdir);
+	return rc;
+}
+
+int lock_acquire(sshc_conn *c, const char *dir, const char *flow, bool break_lock, char **took_over,
+		 struct err *e)
+{
+	return c ? acquire_remote(c, dir, flow, break_lock, took_over, e)
+		 : acquire_local(dir, flow, break_lock, took_over, e);
 }
 
 void lock_release(sshc_conn *c, const char *dir)

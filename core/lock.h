@@ -15,8 +15,12 @@
 
 #define LOCK_FILE ".ferry.lock"
 
-/* Take the lock in dir on the host behind c (NULL = this machine). */
-int lock_acquire(sshc_conn *c, const char *dir, const char *flow, bool break_lock, struct err *e);
+/* Take the lock in dir on the host behind c (NULL = this machine). A lock
+ * whose holder ran on this host (the remote lock records the ferry that
+ * took it, here) and whose pid is gone is taken over: *took_over (may be
+ * NULL) gets its text, caller frees. */
+int lock_acquire(sshc_conn *c, const char *dir, const char *flow, bool break_lock, char **took_over,
+		 struct err *e);
 /* Remove it (best effort). */
 void lock_release(sshc_conn *c, const char *dir);
 

@@ -248,7 +248,7 @@ int bundle_scan(const char *path, bundle_member_fn fn, void *ud, volatile sig_at
  * Refused anywhere in the bundle, extracted or only scanned (ERR_VERIFY,
  * naming the member): absolute paths, ".." components, hard links, devices,
  * fifos; and writing through a symlink. setuid, setgid and sticky bits are
- * never written; ownership is the extracting user's. Extracted files are hashed while written and checked against
+ * never written; ownership is the extracting user's (a route's keep_owner keeps the bundle's). Extracted files are hashed while written and checked against
  * their SHA256SUMS lines at the end: on any error dest_dir may hold a
  * partial tree, which the caller removes. fn (may be NULL) is called for
  * every member, as by bundle_scan, with its name in the bundle. */
@@ -263,6 +263,7 @@ struct bundle_route {
 	const char *prefix;
 	const char *dest_dir;
 	bool strip_prefix;
+	bool keep_owner;   /* the members keep the bundle's numeric uid/gid (else the extracting user's) */
 };
 int bundle_extract_routes(const char *path, const struct bundle_route *routes, size_t nroutes,
 			  bundle_member_fn fn, void *ud, volatile sig_atomic_t *cancel, struct err *e);

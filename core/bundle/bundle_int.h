@@ -91,6 +91,7 @@ struct bundle_pass_route {
 	char *dest;      /* realpath of the route's dest_dir */
 	char *prefix;    /* without trailing '/', or NULL = every member */
 	bool strip;
+	bool keep_owner;
 };
 
 /* One pass over a bundle: hash members, optionally extract, check SHA256SUMS. */
@@ -111,6 +112,7 @@ struct bundle_pass {
 	struct bundle_pass_route routes[BUNDLE_MAX_ROUTES];
 	size_t nroutes;
 	const char *dest;        /* the current member's route's dest, for messages */
+	bool keep_owner;         /* the current member's route keeps the bundle's uid/gid */
 };
 
 /* scan.c: read the whole bundle, member by member, then check SHA256SUMS.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -89,6 +90,7 @@ char *bundle_disk_target(struct bundle_pass *p, const char *name)
 		char *target = route_target(&p->routes[i], name);
 		if (target) {
 			p->dest = p->routes[i].dest;
+			p->keep_owner = p->routes[i].keep_owner;
 			return target;
 		}
 	}
@@ -107,6 +109,14 @@ int bundle_disk_header(struct bundle_pass *p, const char *name, const char *targ
 	archive_entry_set_pathname(ent, target);
 	/* A bundle never gives a file setuid, setgid or sticky bits. */
 	archive_entry_set_perm(ent, archive_entry_perm(ent) & 0777);
+	/* Owned by the extracting user unless the route keeps the bundle's
+	 * numeric uid/gid (app.keep_ownership). */
+	archive_entry_set_uname(ent, NULL);
+	archive_entry_set_gname(ent, NULL);
+	if (!p->keep_owner) {
+		archive_entry_set_uid(ent, geteuid());
+		archive_entry_set_gid(ent, getegid());
+	}
 	int r = archive_write_header(p->disk, ent);
 	archive_entry_free(ent);
 	return r < ARCHIVE_WARN ? disk_error(p, name, e) : 0;

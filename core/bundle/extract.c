@@ -25,6 +25,7 @@ static int add_route(struct bundle_pass *p, const struct bundle_route *r, struct
 	}
 	pr->prefix = r->prefix && *r->prefix ? bundle_clean_rel(r->prefix) : NULL;
 	pr->strip = r->strip_prefix;
+	pr->keep_owner = r->keep_owner;
 	p->nroutes++;
 	return 0;
 }
@@ -49,9 +50,13 @@ static int open_disk(struct bundle_pass *p, const struct bundle_route *routes, s
 	 * front of them, which is why SECURE_NOABSOLUTEPATHS cannot be used:
 	 * the prefixed path is absolute. dest has no symlinks (realpath), so
 	 * SECURE_SYMLINKS only ever sees those the bundle itself creates. */
+	bool owner = false;
+	for (size_t i = 0; i < nroutes; i++)
+		owner = owner || routes[i].keep_owner;
 	archive_write_disk_set_options(p->disk, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 						ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM);
+						ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+						(owner ? ARCHIVE_EXTRACT_OWNER : 0));
 	return 0;
 }
 

@@ -208,11 +208,28 @@ static int add_signature(struct backup_ctx *c, bundle_writer *bw, const char *ma
 	return rc;
 }
 
+/* verify and restore read manifest.json and SHA256SUMS up to
+ * BUNDLE_SMALL_MAX each: a backup never writes a bundle they would refuse. */
+static int check_small_members(struct backup_ctx *c, size_t manifest_len)
+{
+	uint64_t sums = 64 + 2 + strlen(MANIFEST_NAME) + 1;
+	for (size_t i = 0; i < c->r->manifest.nmembers; i++)
+		sums += 64 + 2 + strlen(c->r->manifest.members[i].name) + 1;
+	if (manifest_len <= BUNDLE_SMALL_MAX && sums <= BUNDLE_SMALL_MAX)
+		return 0;
+	err_set(c->e, ERR_FAILED, "%zu members make a %s of %llu bytes, more than the %u MiB verify and restore read",
+		c->r->manifest.nmembers, manifest_len > BUNDLE_SMALL_MAX ? MANIFEST_NAME : "SHA256SUMS",
+		(unsigned long long)(manifest_len > BUNDLE_SMALL_MAX ? manifest_len : sums), BUNDLE_SMALL_MAX >> 20);
+	return err_hint(c->e, "split the app files over several profiles, or exclude what need not be backed up");
+}
+
 static int write_members(struct backup_ctx *c, bundle_writer *bw)
 {
 	char *manifest = manifest_to_json(&c->r->manifest);
 	c->write_total = write_total(&c->r->manifest, strlen(manifest));
-	int rc = bundle_writer_add_buffer(bw, MANIFEST_NAME, manifest, strlen(manifest), c->e);
+	int rc = check_small_members(c, strlen(manifest));
+	if (rc == 0)
+		rc = bundle_writer_add_buffer(bw, MANIFEST_NAME, manifest, strlen(manifest), c->e);
 	if (rc == 0 && c->p->signing.key)
 		rc = add_signature(c, bw, manifest);
 	free(manifest);

@@ -146,9 +146,11 @@ static char *lock_detail(void *ctx)
 static int step_lock(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct deploy_ctx *c = ctx;
-	if (lock_acquire(c->ssh, c->p->backup.dir, "deploy", c->o->break_lock, e) < 0)
+	char *old = NULL;
+	if (lock_acquire(c->ssh, c->p->backup.dir, "deploy", c->o->break_lock, &old, e) < 0)
 		return -1;
 	c->locked = true;
+	flow_note_takeover(step_events(sr), old);
 	step_note(sr, "%s", where(c));
 	return STEP_DONE;
 }

@@ -136,6 +136,17 @@ char *flow_report_text(const struct flow_report *rep, const char *sep)
 	return sbuf_take(&b);
 }
 
+/* Say that a lock of a killed run was taken over (old: its text, or NULL
+ * when there was none); frees old. */
+void flow_note_takeover(const struct event_sink *ev, char *old)
+{
+	if (!old)
+		return;
+	char *line = text_clean(xstrdup(old), false);
+	event_log(ev, EV_WARN, "took over the lock of a run that is gone: %s", line);
+	free(line), free(old);
+}
+
 int flow_lock_profile(const struct profile *p, const char *flow, const struct event_sink *ev,
 		      struct err *e)
 {
@@ -147,11 +158,7 @@ int flow_lock_profile(const struct profile *p, const char *flow, const struct ev
 		return -1;
 	if (taken == 1)   /* this process's own run holds it (a restore's safety backup) */
 		return 0;
-	if (old) {
-		char *line = text_clean(xstrdup(old), false);
-		event_log(ev, EV_WARN, "took over the lock of a run that is gone: %s", line);
-		free(line), free(old);
-	}
+	flow_note_takeover(ev, old);
 	if (recover_profile(p, ev, NULL, e) < 0) {
 		lock_profile_release(p->backup.dir, p->name);
 		return -1;

@@ -57,6 +57,10 @@ char *flow_report_text(const struct flow_report *rep, const char *sep);
 int flow_run_commands(const struct strv *cmds, const struct profile *p, const char *const *env,
 		      const struct event_sink *ev, volatile sig_atomic_t *cancel, struct err *e);
 
+/* Say that a lock of a killed run was taken over (old: its text, or NULL
+ * when there was none); frees old. */
+void flow_note_takeover(const struct event_sink *ev, char *old);
+
 /* The profile lock (core/lock.h) for a run of flow, then what a killed run
  * left is finished or undone (core/recover.h); a lock taken over from a
  * killed holder is said on ev. flow_unlock_profile releases it. */

@@ -240,9 +240,11 @@ static char *lock_detail(void *ctx)
 static int step_lock(void *ctx, struct step_run *sr, struct err *e)
 {
 	struct migrate_ctx *c = ctx;
-	if (lock_acquire(c->ssh, c->to->backup.dir, "migrate", c->o->break_lock, e) < 0)
+	char *old = NULL;
+	if (lock_acquire(c->ssh, c->to->backup.dir, "migrate", c->o->break_lock, &old, e) < 0)
 		return -1;
 	c->locked = true;
+	flow_note_takeover(step_events(sr), old);
 	step_note(sr, "%s locked", sshc_target(c->ssh));
 	return STEP_DONE;
 }

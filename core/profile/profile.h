@@ -109,6 +109,7 @@ struct profile {
 		struct strv paths;   /* relative to root */
 		struct strv exclude; /* glob patterns relative to root */
 		char *env_file; /* absolute; relative in the file = to root */
+		bool keep_ownership; /* restore keeps the files' uid/gid (default: the restoring user's) */
 	} app;
 	bool has_app;
 

@@ -108,6 +108,8 @@ static json_t *app_json(const struct profile *p)
 	put_strv(o, p, "paths", &p->app.paths);
 	put_strv(o, p, "exclude", &p->app.exclude);
 	put_str(o, p, "env_file", p->app.env_file);
+	if (p->app.keep_ownership)
+		json_object_set_new(o, "keep_ownership", json_true());
 	return o;
 }
 

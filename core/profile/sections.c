@@ -20,7 +20,7 @@ static const char *const profile_keys[] = {
 	"registry", "hooks", "migrations", "actions", "seeds", "log_dir", "offsite",
 	"encryption", "signing", "offsite_max_age", "drill", "notify", NULL};
 static const char *const database_keys[] = {"url", NULL};
-static const char *const app_keys[] = {"root", "paths", "exclude", "env_file", NULL};
+static const char *const app_keys[] = {"root", "paths", "exclude", "env_file", "keep_ownership", NULL};
 static const char *const backup_keys[] = {
 	"dir", "compression", "level", "globals", "keep", "schedule", "offsite", NULL};
 static const char *const keep_keys[] = {
@@ -107,6 +107,8 @@ static int load_app(struct profile_ctx *c, json_t *prof, const char *name)
 		rc = check_app_paths(c, kp, &p->app.paths);
 	if (rc == 0)
 		rc = profile_read_strv(c, app, kp, "exclude", &p->app.exclude);
+	if (rc == 0)
+		rc = profile_read_bool(c, app, kp, "keep_ownership", &p->app.keep_ownership);
 	return rc;
 }
 

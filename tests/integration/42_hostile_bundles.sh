@@ -82,6 +82,39 @@ special=$(find "$app" -perm /7000 -printf '%m %p\n')
 t_assert_eq "" "$special" "no special bits on restored files"
 t_assert_eq 755 "$(stat -c %a "$app/uploads/a.txt")" "the permission bits themselves are kept"
 
+if [ "$(id -u)" = 0 ]; then
+    t_log "ownership is the restoring user's unless app.keep_ownership"
+    echo owned >"$app/uploads/owned.txt"
+    chown 4242:4243 "$app/uploads/owned.txt"
+    t_assert_exit 0 "$FERRY_BIN" backup
+    owned=$(ls -t "$work"/backups/*.ferry.tar.zst | head -n 1)
+    t_assert_exit 0 "$FERRY_BIN" restore "$owned" --yes --no-safety-backup
+    t_assert_eq "0:0" "$(stat -c %u:%g "$app/uploads/owned.txt")" "owned by the restoring user by default"
+    python3 - "$work/profiles.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); p["p"]["app"]["keep_ownership"] = True
+json.dump(p, open(sys.argv[1], "w"))
+PY
+    t_assert_exit 0 "$FERRY_BIN" restore "$owned" --yes --no-safety-backup
+    t_assert_eq "4242:4243" "$(stat -c %u:%g "$app/uploads/owned.txt")" "app.keep_ownership keeps the bundle's owner"
+    t_assert_eq "" "$(find "$app" -perm /7000)" "still no special bits with keep_ownership"
+    python3 - "$work/profiles.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); p["p"]["app"]["keep_ownership"] = "yes"
+json.dump(p, open(sys.argv[1], "w"))
+PY
+    t_assert_exit 2 "$FERRY_BIN" restore "$owned" --yes --no-safety-backup
+    t_assert_contains "$T_ERR" "keep_ownership" "a wrong value names the key"
+    python3 - "$work/profiles.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); del p["p"]["app"]["keep_ownership"]
+json.dump(p, open(sys.argv[1], "w"))
+PY
+    rm -f "$owned" "$app/uploads/owned.txt"
+else
+    t_log "SKIP app.keep_ownership: changing a file's owner needs root"
+fi
+
 t_log "terminal escapes in a manifest never reach the terminal"
 python3 "$FERRY_SRC/tests/fixtures/hostile.py" escapes "$good" "$work/backups/esc.ferry.tar.zst"
 for cmd in "verify $work/backups/esc.ferry.tar.zst" "list" "restore $work/backups/esc.ferry.tar.zst --dry-run"; do

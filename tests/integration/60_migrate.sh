@@ -138,8 +138,9 @@ wait "$pid" 2>/dev/null || true
 part=$(find "$work/remote/backups" -name '*.ferry.tar.zst.part' | head -n 1)
 had=$(stat -c %s "$part")
 t_log "cut at $had bytes"
-rm -f "$work/remote/backups/.ferry.lock"   # the killed run could not release it
+[ -e "$work/remote/backups/.ferry.lock" ] || t_fail "the killed run's lock is not on the target"
 t_assert_exit 0 "$FERRY_BIN" migrate --target new --yes --json
+t_assert_contains "$T_OUT$T_ERR" "took over the lock of a run that is gone" "the killed holder's lock on the target is taken over"
 t_assert_contains "$T_OUT" '"skipped":["backup"]' "the backup was not made again"
 t_assert_contains "$T_OUT" "(resumed)" "the copy resumed"
 db_fingerprint source "$db" >"$work/fp.source2"
