@@ -69,7 +69,7 @@ DB=$db t_psql_source "DELETE FROM t; INSERT INTO t VALUES (7)" >/dev/null
 
 t_log "a wrong identity: the fetch fails, nothing changes"
 t_wiz "dump:$work/w1.txt Down dump:$work/w2.txt Enter dump:$work/w3.txt text:$work/nothere.key Enter dump:$work/w4.txt C-u text:$work/wrong.key Enter dump:$work/w5.txt Enter waitfor:\"fetch, decrypt and verify the bundle\" dump:$work/w6.txt s waitfor:\"Enter: see the result\" dump:$work/w7.txt Enter dump:$work/w8.txt Enter" easy restore
-t_assert_eq 1 "$([ "$T_RC" -ne 0 ] && echo 1)" "the wizard's exit status is not 0 ($T_RC)"
+t_assert_eq 4 "$T_RC" "exit status: verification failed (the copy could not be decrypted)"
 t_assert_file_contains "$work/w1.txt" "Which bundle?" "bundle question"
 t_assert_file_contains "$work/w1.txt" "where" "the list has a where column"
 grep -qE "▸ .* local( |$)" "$work/w1.txt" || t_fail "the newest (local) bundle is picked first"
