@@ -24,18 +24,44 @@ static char *find_age(struct err *e)
 	return age;
 }
 
-/* Run age with argv (OUT.part as its -o), rename to out when it succeeded. */
+/* age's own reason in its stderr: the text after "age: error: " (its last
+ * line only points at the bug tracker), or the last line. */
+static void age_reason(const char *tail, char *out, size_t n)
+{
+	const char *at = tail ? strstr(tail, "error: ") : NULL;
+	const char *from = at ? at + strlen("error: ") : tail ? tail : "";
+	size_t len = strcspn(from, "\n");
+	snprintf(out, n, "%.*s", (int)len, from);
+}
+
+/* age -d: a failure names the file, the identity and age's reason
+ * (ERR_VERIFY: a wrong identity and a damaged copy look the same). */
+static int run_decrypt(const char *const *argv, const struct proc_opts *po, struct err *e)
+{
+	proc *p = proc_spawn(argv, po, e);
+	if (!p)
+		return -1;
+	int rc = proc_wait(p, e);
+	if (rc > 0) {
+		char reason[256];
+		age_reason(proc_stderr_tail(p), reason, sizeof reason);
+		err_set(e, ERR_VERIFY, "cannot decrypt %s with the identity %s: %s", argv[6], argv[3],
+			reason[0] ? reason : "age failed");
+		err_hint(e, "give the identity (--identity FILE) whose public key is among "
+			 "encryption.recipients; a damaged copy fails the same way");
+	}
+	proc_free(p);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Run age with argv (OUT.part as its -o), rename to out when it succeeded.
+ * Decrypting, argv is {age, -d, -i, IDENTITY, -o, PART, IN}. */
 static int run_age(const char *const *argv, const char *part, const char *out, bool decrypting,
 		   volatile sig_atomic_t *cancel, struct err *e)
 {
 	struct proc_opts po = {.cancel = cancel, .stdout_null = true};
 	unlink(part);
-	int rc = proc_run(argv, &po, e);
-	if (rc < 0 && decrypting && e->kind == ERR_FAILED) {
-		e->kind = ERR_VERIFY;
-		err_hint(e, "give the identity (--identity FILE) whose public key is among "
-			 "encryption.recipients; a damaged copy fails the same way");
-	}
+	int rc = decrypting ? run_decrypt(argv, &po, e) : proc_run(argv, &po, e);
 	if (rc == 0 && rename(part, out) != 0)
 		rc = err_set(e, ERR_FAILED, "cannot rename %s to %s: %s", part, out, strerror(errno));
 	if (rc == 0)

@@ -902,6 +902,19 @@ int restore_plan(const struct profile *p, const char *bundle, const struct resto
 	return rc;
 }
 
+void restore_plan_fetched(const struct profile *p, const struct restore_opts *o, struct plan *plan)
+{
+	struct restore_result r = {0};
+	struct restore_ctx c = {.p = p, .o = o, .r = &r, .want_db = !o->files_only,
+				.want_files = !o->db_only && p->has_app,
+				.mode = o->as_db ? RESTORE_NEW : RESTORE_SWAP};
+	for (size_t i = 0; i < sizeof restore_steps / sizeof restore_steps[0]; i++) {
+		const struct step *s = &restore_steps[i];
+		if (!s->applies || s->applies(&c))
+			plan_add(plan, s->id, s->title, "on the fetched copy");
+	}
+}
+
 void restore_result_done(struct restore_result *r)
 {
 	free(r->bundle);

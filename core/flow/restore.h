@@ -65,6 +65,11 @@ void restore_result_done(struct restore_result *r);
 int restore_plan(const struct profile *p, const char *bundle, const struct restore_opts *o,
 		 struct plan *plan, struct err *e);
 
+/* The steps restore_run will walk over a bundle that is still to be
+ * fetched (an offsite copy): the table's steps the options make apply,
+ * without their details (those need the bundle). */
+void restore_plan_fetched(const struct profile *p, const struct restore_opts *o, struct plan *plan);
+
 /* Verify → preflight → plan + confirm → safety backup → shadow database,
  * pg_restore, row-count gate → atomic swap → files → hooks (→ migrate).
  * Nothing destructive happens before the swap; a failure before it leaves
