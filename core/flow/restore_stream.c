@@ -611,7 +611,8 @@ int restore_stream_step(void *ctx, struct step_run *sr, struct err *e)
 				 .stream_header = on_header, .stream_content = on_content,
 				 .stream_member = on_member, .stream_ud = &s};
 	struct bundle_route route = {.prefix = "files/", .dest_dir = c->files_staging,
-				     .strip_prefix = true};
+				     .strip_prefix = true,
+				     .keep_owner = c->p->app.keep_ownership};
 	if (c->want_files) {
 		vo.extract = &route;
 		vo.nextract = 1;

@@ -52,6 +52,7 @@ static void backup_setup(struct wiz *w)
 	wiz_page_add_option(pg, "copy", "Copy offsite",
 		"Left/Right: keep the bundle here only, or copy it to every offsite target.",
 		offsite_options);
+	pg->skip = true;   /* counted in "page N of M" once the profile has targets */
 }
 
 /* The profile's offsite targets, "s3main (s3), box (sftp)"; caller frees. */
@@ -85,6 +86,8 @@ static void backup_enter(struct wiz *w, struct wiz_page *pg)
 {
 	if (strcmp(pg->id, "offsite") == 0)
 		offsite_enter(w, pg);
+	if (strcmp(pg->id, "options") == 0)
+		wiz_find_page(w, "offsite")->skip = w->p->noffsite == 0 || w->p->backup.offsite;
 	if (strcmp(pg->id, "options") != 0 || !wiz_page_refill(pg, w->p->name))
 		return;
 	ui_line_set(&pg->fields[1].line, w->p->backup.dir);
