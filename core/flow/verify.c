@@ -109,9 +109,11 @@ static int on_header(void *ud, const struct bundle_entry *ent, struct err *e)
 	/* The signature is the member right after the manifest: once another
 	 * one comes, it is checked (or found missing) before anything reads
 	 * further. */
-	if (!c->sig_checked && strcmp(ent->name, SIGN_MEMBER) != 0 && check_signature(c) < 0)
-		return -1;
-	c->sig_checked = true;
+	if (!c->sig_checked && strcmp(ent->name, SIGN_MEMBER) != 0) {
+		if (check_signature(c) < 0)
+			return -1;
+		c->sig_checked = true;
+	}
 	const char *globals = c->r->manifest.dump.globals;
 	if (globals && strcmp(ent->name, globals) == 0)
 		return BUNDLE_KEEP_CONTENT;
