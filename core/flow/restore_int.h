@@ -68,6 +68,11 @@ bool restore_tables_mode(const struct restore_ctx *c);
 int restore_find_pg_restore(struct restore_ctx *c);
 int restore_read_toc(struct restore_ctx *c);
 
+/* restore_files.c: the files step (moves the staged app paths into place). */
+bool restore_wants_files(void *ctx);
+char *restore_files_detail(void *ctx);
+int restore_step_files(void *ctx, struct step_run *sr, struct err *e);
+
 /* restore_shadow.c: the shadow's name (a leftover one of ferry's dropped),
  * its creation (journaled), the roles file applied, the connection string
  * its load uses, the database properties it ends with. */
