@@ -266,6 +266,11 @@ X11Forwarding no
 MaxStartups 100:30:200
 MaxSessions 20
 LogLevel VERBOSE
+# Bash reads ~/.bashrc for each command sshd runs (Debian builds it so),
+# unless it counts itself nested. This host's dotfiles are not the test
+# server's: a root .bashrc's pyenv init waits 60 s on the lock a killed
+# session left, before every command. SHLVL=1 makes bash count itself nested.
+SetEnv SHLVL=1
 Subsystem sftp internal-sftp
 EOF
     printf '[127.0.0.1]:%s %s\n[localhost]:%s %s\n' "$port" "$(cat "$dir/ssh/ssh_host_ed25519_key.pub")" \
