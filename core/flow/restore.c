@@ -369,9 +369,7 @@ static int step_verify(void *ctx, struct step_run *sr, struct err *e)
 	if (c->want_db)
 		routes[vo.nextract++] = (struct bundle_route){.prefix = "db/", .dest_dir = c->work};
 	if (c->want_files)
-		routes[vo.nextract++] = (struct bundle_route){
-			.prefix = "files/", .dest_dir = c->files_staging, .strip_prefix = true,
-			.keep_owner = c->p->app.keep_ownership};
+		routes[vo.nextract++] = restore_files_route(c);
 	vo.extract = routes;
 	event_log(c->ev, EV_INFO, "unpacking while checking the hashes");
 	struct verify_result vr;

@@ -17,6 +17,12 @@
 
 #include "flow/restore_int.h"
 
+struct bundle_route restore_files_route(const struct restore_ctx *c)
+{
+	return (struct bundle_route){.prefix = "files/", .dest_dir = c->files_staging,
+				     .strip_prefix = true, .keep_owner = c->p->app.keep_ownership};
+}
+
 bool restore_wants_files(void *ctx)
 {
 	return ((struct restore_ctx *)ctx)->want_files;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "bundle/bundle.h"
 #include "db.h"
 #include "dump.h"
 #include "flow/restore.h"
@@ -68,7 +69,9 @@ bool restore_tables_mode(const struct restore_ctx *c);
 int restore_find_pg_restore(struct restore_ctx *c);
 int restore_read_toc(struct restore_ctx *c);
 
-/* restore_files.c: the files step (moves the staged app paths into place). */
+/* restore_files.c: where the bundle's files/ are unpacked to (the staging
+ * dir under app.root), and the files step (moves them into place). */
+struct bundle_route restore_files_route(const struct restore_ctx *c);
 bool restore_wants_files(void *ctx);
 char *restore_files_detail(void *ctx);
 int restore_step_files(void *ctx, struct step_run *sr, struct err *e);

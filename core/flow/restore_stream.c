@@ -610,9 +610,7 @@ int restore_stream_step(void *ctx, struct step_run *sr, struct err *e)
 				 .public_key = c->p->signing.public_key,
 				 .stream_header = on_header, .stream_content = on_content,
 				 .stream_member = on_member, .stream_ud = &s};
-	struct bundle_route route = {.prefix = "files/", .dest_dir = c->files_staging,
-				     .strip_prefix = true,
-				     .keep_owner = c->p->app.keep_ownership};
+	struct bundle_route route = restore_files_route(c);
 	if (c->want_files) {
 		vo.extract = &route;
 		vo.nextract = 1;
