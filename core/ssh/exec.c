@@ -383,8 +383,8 @@ static int exec_loop(struct pump *pu, struct err *e)
 			stop_remote(pu->ch);
 			err_set(e, ERR_SSH, "remote command on %s timed out after %d s", c->target,
 				o->timeout_s);
-			return err_hint(e, "raise the timeout (--timeout) or check what the command "
-					"waits for");
+			return err_hint(e, "check what it waits for there: the login shell's startup "
+					"files (~/.bashrc) run before every command");
 		}
 		ssize_t got = drain(st, pu->ch, pu->buf);
 		if (got < 0)
