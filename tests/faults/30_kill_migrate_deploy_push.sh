@@ -7,7 +7,9 @@
 # completes and takes over the killed run's lock on the new server (it
 # records this host and a pid that is gone), nothing is left behind. Two
 # migrates at once: the second is refused with exit 8 naming the holder's
-# pid and host. One table row per fault.
+# pid and host. PostgreSQL stopped on the new server while its restore
+# runs: the migrate fails at restore, the rerun completes. One table row
+# per fault.
 . "$FERRY_SRC/tests/lib.sh"
 . "$FERRY_SRC/tests/fixtures/fingerprint.sh"
 
@@ -50,6 +52,23 @@ cat >"$work/profiles.json" <<JSON
           "health": [{"name": "web", "url": "http://127.0.0.1:$http_port/health", "expect": 200, "retries": 5, "interval_s": 1}]}
 }
 JSON
+# profiles-p.json: the same two profiles, the new server's ferry the test
+# build, paused in its restore once the shadow database exists (the
+# environment does not cross SSH).
+python3 - "$work/profiles.json" "$work/profiles-p.json" "$work/ferry-paused" "$FERRY_BIN" <<'PY'
+import json, sys
+src, dst, paused, ferry = sys.argv[1:]
+p = json.load(open(src))
+newp = dict(p["new"], ssh=dict(p["new"]["ssh"], ferry_path=paused))
+json.dump({"old": p["old"], "new": newp}, open(dst, "w"))
+PY
+mkdir -p "$work/rfault"
+cat >"$work/ferry-paused" <<SH
+#!/bin/sh
+case " \$* " in *" restore "*) export FERRY_FAULT=restore.shadow.created:pause FERRY_FAULT_DIR=$work/rfault ;; esac
+exec "$FERRY_FAULTS_BIN" "\$@"
+SH
+chmod 755 "$work/ferry-paused"
 export FERRY_PROFILES=$work/profiles.json FERRY_FAULT_DIR=$T_TMPROOT
 table=${FAULTS_TABLE:-$work/table}
 row() { printf '%-8s %-34s %-8s %-16s %-10s %s\n' "$@" >>"$table"; }
@@ -91,12 +110,14 @@ change_source() {
     db_fingerprint source "$db" >"$work/fp.before"
 }
 
-# FAULTS_ONLY=deploy-push: only the deploy and push parts (a bundle made here).
+# FAULTS_ONLY=deploy-push: only the deploy and push parts (a bundle made here);
+# FAULTS_ONLY=pg-stop: a migrate, then PostgreSQL stopped on the new server.
 if [ "${FAULTS_ONLY:-}" != deploy-push ]; then
 t_log "kill -9 of ferry at every step boundary of migrate"
 t0=$(date +%s)
 t_assert_exit 0 "$FERRY_BIN" migrate --target new --yes
 t_log "a whole migrate: $(( $(date +%s) - t0 )) s"
+if [ "${FAULTS_ONLY:-}" != pg-stop ]; then
 t_assert_exit 0 "$FERRY_BIN" migrate --target new --dry-run --json
 steps=$(plan_ids <<<"$T_OUT")
 [ -n "$steps" ] || t_fail "no migrate plan"
@@ -149,6 +170,28 @@ wait "$local_pid" 2>/dev/null || rc=$?
 [ "$rc" != 0 ] || t_fail "migrate said ok although its connection was cut"
 after_migrate_fault "ssh connection cut mid-copy" "exit $rc"
 t_assert_contains "$T_OUT$T_ERR" "resumed" "the cut copy resumes"
+
+fi   # FAULTS_ONLY=pg-stop: the first migrate, then this part alone
+
+t_log "PostgreSQL stopped on the new server while its restore runs"
+change_source
+pg() { "$PGBIN/pg_ctl" "$@" >/dev/null 2>&1 || (cd / && runuser -u postgres -- "$PGBIN/pg_ctl" "$@" >/dev/null 2>&1); }
+rm -f "$work/rfault/restore.shadow.created.paused"
+FERRY_PROFILES=$work/profiles-p.json "$FERRY_BIN" migrate --target new --yes </dev/null >"$work/mig.out" 2>"$work/mig.err" &
+local_pid=$!
+remote_paused() { [ -f "$work/rfault/restore.shadow.created.paused" ] || ! kill -0 "$local_pid" 2>/dev/null; }
+t_wait_for 300 remote_paused || t_fail "the remote restore did not reach its shadow"
+[ -f "$work/rfault/restore.shadow.created.paused" ] ||
+    t_fail "the migrate ended before its remote restore paused: $(cat "$work/mig.err")"
+pg -D "$TARGET_DATA" -m fast -w -t 60 stop || t_fail "the target cluster did not stop"
+rm -f "$work/rfault/restore.shadow.created.paused"
+rc=0
+wait "$local_pid" || rc=$?
+pg -D "$TARGET_DATA" -l "$TARGET_LOG" -w -t 60 start || t_fail "the target cluster did not start again"
+[ "$rc" != 0 ] || t_fail "migrate said ok although PostgreSQL stopped on the new server"
+t_assert_contains "$(cat "$work/mig.err")" "restore" "the failure names the restore step"
+t_assert_contains "$(cat "$work/mig.err")" "hint:" "the failure carries a hint"
+after_migrate_fault "PostgreSQL stopped on the new server" "exit $rc"
 
 t_log "two migrates at once: the second is refused naming the holder"
 change_source
