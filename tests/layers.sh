@@ -14,7 +14,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-bad=0
 # rule NAME REGEX ALLOWED_PREFIX...: includes matching REGEX outside the
 # allowed paths are errors (one grep over every file, not one per file).
 rule() {
